@@ -1,0 +1,408 @@
+// The engine runs operations: plain-data descriptions of one client call.
+// It owns the bootstrap (client config, JWT exchange and refresh) and the
+// polling calls (archive, trace export), and sends every HTTP request through
+// `sendRequest`. The same engine runs on the calling thread (for `await`) and
+// inside the sync worker (for `.result()`), so the rules exist once.
+
+import {
+  ApiError,
+  ApiResponseValidationError,
+  InternalServerError,
+  TinkerError,
+} from "./errors.ts";
+import { jwtClaims, secondsUntilExpiry } from "./_jwt.ts";
+import { SchemaIssue, type SchemaName, validate } from "./_schema.ts";
+import {
+  type CallSettings,
+  type HttpSpec,
+  type RawResponse,
+  redact,
+  sendRequest,
+  sleep,
+  type Transport,
+  type TransportConfig,
+} from "./_request.ts";
+import { SDK_COMPAT_VERSION } from "./_version.ts";
+import type { CheckpointArchiveUrlResponse, WhoamiResponse } from "./types.ts";
+
+/** One client call as plain data: what a future needs to run it anywhere. */
+export type Operation =
+  | { kind: "json"; http: HttpSpec; schema: SchemaName; pick?: string }
+  | { kind: "void"; http: HttpSpec }
+  | { kind: "archive"; http: HttpSpec }
+  | { kind: "trace"; http: HttpSpec; sessionId: string }
+  | { kind: "whoami" };
+
+/** The engine's settings, as plain data (they cross into the sync worker). */
+export interface EngineConfig {
+  transport: TransportConfig;
+  apiKey: string | undefined;
+  archivePollIntervalMs: number;
+  tracePollIntervalMs: number;
+}
+
+/** The bootstrap's outcome, shareable between engines of one client. */
+export interface AuthState {
+  jwtEnabled: boolean;
+  jwt?: string | undefined;
+}
+
+const ARCHIVE_POLLS = 6;
+const REFRESH_BEFORE_EXPIRY_S = 300;
+const ARCHIVE_DEFAULT_TTL_MS = 15 * 60_000;
+
+/** Runs operations for one client. */
+export class Engine {
+  readonly config: EngineConfig;
+  #fetch: typeof fetch;
+  #log: ((line: string) => void) | undefined;
+  #auth: Promise<AuthState> | undefined;
+  #authDone: AuthState | undefined;
+  #jwt: string | undefined;
+  #refresh: Promise<string> | undefined;
+  #warned = false;
+
+  constructor(
+    config: EngineConfig,
+    fetchImpl: typeof fetch = globalThis.fetch,
+    log?: (line: string) => void,
+    auth?: AuthState,
+  ) {
+    this.config = config;
+    this.#fetch = fetchImpl;
+    this.#log = log;
+    if (auth) this.adoptAuth(auth);
+  }
+
+  /** Uses a bootstrap done elsewhere (by the other thread of the same client). */
+  adoptAuth(auth: AuthState): void {
+    if (this.#authDone) return;
+    this.#authDone = auth;
+    this.#auth = Promise.resolve(auth);
+    if (auth.jwt) this.#jwt = auth.jwt;
+  }
+
+  /** The client's logger (the sync worker's log lines are replayed to it). */
+  get logger(): ((line: string) => void) | undefined {
+    return this.#log;
+  }
+
+  /** The bootstrap outcome once it is done (with the current JWT), else undefined. */
+  authSnapshot(): AuthState | undefined {
+    return this.#authDone && { jwtEnabled: this.#authDone.jwtEnabled, jwt: this.#jwt };
+  }
+
+  /** Runs `op`; resolves with its result (already validated). */
+  async execute(op: Operation, call: CallSettings = {}): Promise<unknown> {
+    const apiKey = this.#checkConfig();
+    if (op.kind === "whoami") return this.#whoami(apiKey);
+    const transport = this.#transport(() => this.#credential(apiKey), apiKey);
+    await this.#bootstrap(apiKey);
+    switch (op.kind) {
+      case "json": {
+        const value = parseJson(await sendRequest(transport, op.http, call), op.schema, transport);
+        return op.pick === undefined ? value : (value as Record<string, unknown>)[op.pick];
+      }
+      case "void":
+        await sendRequest(transport, op.http, call);
+        return undefined;
+      case "archive":
+        return await this.#archive(transport, op.http, call);
+      case "trace":
+        return await this.#trace(transport, op, call);
+    }
+  }
+
+  /** Validates the key and base URL; throws a clear TinkerError at the first call. */
+  #checkConfig(): string {
+    const { apiKey, transport } = this.config;
+    if (apiKey === undefined) {
+      throw new TinkerError(
+        "The API key is missing: pass apiKey to the client or set the TINKER_API_KEY environment variable",
+      );
+    }
+    if (!apiKey.startsWith("tml-") && !apiKey.startsWith("eyJ")) {
+      throw new TinkerError(
+        `The API key must start with "tml-" (or be a JWT starting with "eyJ"); the given key of ${apiKey.length} characters does not`,
+      );
+    }
+    if (isJwt(apiKey)) {
+      const exp = jwtClaims(apiKey)?.exp;
+      if (typeof exp === "number" && exp * 1000 <= Date.now()) {
+        throw new TinkerError(
+          `The API key is a JWT that expired at ${
+            new Date(exp * 1000).toISOString()
+          }; pass a fresh one`,
+        );
+      }
+    }
+    if (!/^[\x21-\x7e]+$/.test(apiKey)) {
+      throw new TinkerError(
+        "The API key contains whitespace or characters that cannot be sent in an HTTP header",
+      );
+    }
+    let url: URL;
+    try {
+      url = new URL(transport.baseUrl);
+    } catch {
+      throw new TinkerError(
+        `The base URL ${JSON.stringify(transport.baseUrl)} is not a valid URL`,
+      );
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      throw new TinkerError(
+        `The base URL ${JSON.stringify(transport.baseUrl)} must use http:// or https://`,
+      );
+    }
+    if (url.username || url.password || url.search || url.hash) {
+      throw new TinkerError(
+        "The base URL must not contain credentials, a query string or a fragment",
+      );
+    }
+    if (url.protocol === "http:" && !isLoopback(url.hostname) && !this.#warned) {
+      this.#warned = true;
+      console.warn(
+        `Warning: the Tinker base URL ${url.origin} uses plain http:// to a non-loopback host; the API key travels unencrypted.`,
+      );
+    }
+    return apiKey;
+  }
+
+  #transport(credential: () => Promise<string>, apiKey?: string): Transport {
+    return {
+      config: this.config.transport,
+      fetch: this.#fetch,
+      credential,
+      secrets: () => [this.config.apiKey ?? "", this.#jwt ?? ""],
+      renewCredential: apiKey === undefined ? undefined : () => this.#renew(apiKey),
+      log: this.#log,
+    };
+  }
+
+  /** After a 401 `invalid_token`: a fresh JWT (one exchange shared by concurrent callers). */
+  async #renew(apiKey: string): Promise<boolean> {
+    const auth = await this.#bootstrap(apiKey);
+    if (!auth.jwtEnabled || isJwt(apiKey)) return false;
+    this.#refresh ??= this.#exchange(apiKey).then((fresh) => (this.#jwt = fresh)).finally(
+      () => (this.#refresh = undefined),
+    );
+    await this.#refresh;
+    return true;
+  }
+
+  /** `POST /client/config` once (shared by concurrent first calls), then the JWT exchange if enabled. */
+  #bootstrap(apiKey: string): Promise<AuthState> {
+    this.#auth ??= (async () => {
+      const keyTransport = this.#transport(() => Promise.resolve(apiKey));
+      const config = await parseJson(
+        await sendRequest(keyTransport, {
+          method: "POST",
+          path: "/api/v1/client/config",
+          body: { sdk_version: SDK_COMPAT_VERSION },
+          retry: "safe",
+        }),
+        "ClientConfig",
+        keyTransport,
+      ) as { pjwt_auth_enabled?: boolean; credential_default_source?: string };
+      const jwtEnabled = config.pjwt_auth_enabled === true;
+      if (jwtEnabled && config.credential_default_source === "credential_cmd" && !isJwt(apiKey)) {
+        throw new TinkerError(
+          "Your organization requires dynamic credentials (TINKER_CREDENTIAL_CMD), which this client does not run; pass a JWT as the API key instead",
+        );
+      }
+      if (jwtEnabled && !isJwt(apiKey)) this.#jwt = await this.#exchange(apiKey);
+      this.#authDone = { jwtEnabled, jwt: this.#jwt };
+      return this.#authDone;
+    })();
+    this.#auth.catch(() => (this.#auth = undefined));
+    return this.#auth;
+  }
+
+  /** `POST /auth/token` with the API key: a fresh JWT. */
+  async #exchange(apiKey: string): Promise<string> {
+    const keyTransport = this.#transport(() => Promise.resolve(apiKey));
+    const { jwt } = await parseJson(
+      await sendRequest(keyTransport, {
+        method: "POST",
+        path: "/api/v1/auth/token",
+        body: {},
+        retry: "safe",
+      }),
+      "AuthToken",
+      keyTransport,
+    ) as { jwt: string };
+    return jwt;
+  }
+
+  /** The `X-API-Key` value: the JWT (refreshed near expiry) or the API key. */
+  async #credential(apiKey: string): Promise<string> {
+    const auth = await this.#bootstrap(apiKey);
+    const jwt = this.#jwt;
+    if (!auth.jwtEnabled || isJwt(apiKey) || jwt === undefined) return apiKey;
+    const left = secondsUntilExpiry(jwt);
+    if (left > REFRESH_BEFORE_EXPIRY_S) return jwt;
+    this.#refresh ??= this.#exchange(apiKey).then((fresh) => (this.#jwt = fresh)).finally(
+      () => (this.#refresh = undefined),
+    );
+    try {
+      return await this.#refresh;
+    } catch (error) {
+      if (left > 0) return jwt; // Still valid: use it, refresh again next call.
+      throw error;
+    }
+  }
+
+  async #whoami(apiKey: string): Promise<WhoamiResponse> {
+    const auth = await this.#bootstrap(apiKey);
+    let jwt: string | undefined;
+    if (auth.jwtEnabled && !isJwt(apiKey)) jwt = await this.#credential(apiKey);
+    else if (isJwt(apiKey) && String(jwtClaims(apiKey)?.iss ?? "").startsWith("passport-")) {
+      jwt = apiKey;
+    }
+    if (jwt === undefined) {
+      throw new TinkerError(
+        "whoami() needs JWT auth, but the server has it disabled and the credential is a plain API key",
+      );
+    }
+    const claims = jwtClaims(jwt);
+    if (claims === undefined || typeof claims.sub !== "string") {
+      throw new TinkerError('Cannot read the JWT\'s claims: it has no string "sub" claim');
+    }
+    const email = typeof claims.email === "string" && claims.email !== "" ? claims.email : null;
+    const org = claims.org_id;
+    const orgUrn = typeof org === "string" || typeof org === "number"
+      ? `tml:organization:${org}`
+      : null;
+    return { user_urn: claims.sub, org_urn: orgUrn, email };
+  }
+
+  /** 302 + Location/Expires, or 200 JSON; 503 means "being built": poll. */
+  async #archive(
+    transport: Transport,
+    http: HttpSpec,
+    call: CallSettings,
+  ): Promise<CheckpointArchiveUrlResponse> {
+    const spec: HttpSpec = { ...http, passStatuses: [302, 503] };
+    for (let poll = 1;; poll++) {
+      const res = await sendRequest(transport, spec, call);
+      if (res.status === 503) {
+        if (poll >= ARCHIVE_POLLS) {
+          throw new InternalServerError({
+            status: 503,
+            headers: res.headers,
+            body: bodyOf(res),
+            message:
+              `The checkpoint archive was still not ready after ${ARCHIVE_POLLS} polls (GET ${http.path})`,
+          });
+        }
+        await sleep(this.config.archivePollIntervalMs, call.signal);
+        continue;
+      }
+      if (res.status === 302) {
+        const url = res.headers.get("location");
+        if (url === null) {
+          throw new ApiError({
+            status: 302,
+            headers: res.headers,
+            body: bodyOf(res),
+            message: `The archive redirect has no Location header (GET ${http.path})`,
+          });
+        }
+        const expires = Date.parse(res.headers.get("expires") ?? "");
+        return {
+          url,
+          expires: new Date(
+            Number.isNaN(expires) ? Date.now() + ARCHIVE_DEFAULT_TTL_MS : expires,
+          ).toISOString(),
+        };
+      }
+      const body = parseJson(res, "CheckpointArchiveUrlResponse", transport) as {
+        url: string;
+        expires: string | number;
+      };
+      const expires = typeof body.expires === "number"
+        ? new Date(body.expires * 1000)
+        : new Date(body.expires);
+      return { ...body, expires: expires.toISOString() };
+    }
+  }
+
+  /** Polls the trace export until it is `ready` (its URL) or `failed`. */
+  async #trace(
+    transport: Transport,
+    op: Extract<Operation, { kind: "trace" }>,
+    call: CallSettings,
+  ): Promise<string> {
+    for (;;) {
+      const res = await sendRequest(transport, op.http, call);
+      const poll = parseJson(res, "TraceExport", transport) as {
+        status: string;
+        url?: string | null;
+        error?: string | null;
+      };
+      if (poll.status === "ready") {
+        if (typeof poll.url === "string") return poll.url;
+        throw validationError(res, 'Response field "url" must be a string when status is "ready"');
+      }
+      if (poll.status === "failed") {
+        throw new TinkerError(
+          `Trace export failed for session ${op.sessionId}: ${poll.error ?? "no reason given"}`,
+        );
+      }
+      await sleep(this.config.tracePollIntervalMs, call.signal);
+    }
+  }
+}
+
+/** Parses and validates a JSON body; failures are ApiResponseValidationError. */
+export function parseJson(
+  res: RawResponse,
+  schema: SchemaName,
+  transport: Pick<Transport, "secrets">,
+): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(res.text);
+  } catch {
+    const type = res.headers.get("content-type") ?? "none";
+    throw validationError(
+      res,
+      `Expected a JSON response body, got content-type ${type} and ${
+        res.text.length === 0 ? "an empty body" : "a body that is not JSON"
+      }`,
+      redact(transport, res.text.slice(0, 2000)),
+    );
+  }
+  try {
+    validate(schema, value);
+  } catch (error) {
+    if (error instanceof SchemaIssue) throw validationError(res, `${error.message} (${schema})`);
+    throw error;
+  }
+  return value;
+}
+
+function validationError(res: RawResponse, message: string, body?: unknown): ApiError {
+  return new ApiResponseValidationError({
+    status: res.status,
+    headers: res.headers,
+    body: body ?? bodyOf(res),
+    message,
+  });
+}
+
+function bodyOf(res: RawResponse): unknown {
+  try {
+    return JSON.parse(res.text);
+  } catch {
+    return res.text;
+  }
+}
+
+function isJwt(credential: string): boolean {
+  return credential.startsWith("eyJ");
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\./.test(hostname);
+}

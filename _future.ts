@@ -1,0 +1,205 @@
+// Futures: Promises that also answer synchronously through `.result()`, and
+// page futures that iterate every item across pages.
+
+import { TinkerError } from "./errors.ts";
+import type { Operation } from "./_engine.ts";
+import type { CallSettings } from "./_request.ts";
+
+/**
+ * The value of a client call: a real `Promise` (await it) that can also
+ * block until the value is there with `.result()`.
+ *
+ * @typeParam T The resolved value.
+ */
+export interface TinkerFuture<T> extends Promise<T> {
+  /**
+   * Blocks the calling thread until the value is there and returns it
+   * (Python's `future.result(timeout)`, with the timeout in milliseconds).
+   * The request runs in a worker while the caller waits with `Atomics.wait`.
+   *
+   * @param timeoutMs Give up after this many milliseconds (`ApiTimeoutError`).
+   * @returns The value.
+   */
+  result(timeoutMs?: number): T;
+}
+
+/**
+ * A future of one page that is also an `AsyncIterable` over every item from
+ * the page's offset to the end, fetching pages as it goes.
+ *
+ * @typeParam Page The page type (e.g. `TrainingRunsResponse`).
+ * @typeParam Item The item type (e.g. `TrainingRun`).
+ */
+export interface PageFuture<Page, Item> extends TinkerFuture<Page>, AsyncIterable<Item> {
+  /** Every page from this one to the end. */
+  pages(): AsyncIterable<Page>;
+  /** Every item, synchronously (each page through `.result()`). */
+  iterSync(): Iterable<Item>;
+}
+
+/** How a future runs its operation: on this thread, or blocking through the worker. */
+export interface Runner {
+  execute(op: Operation, call: CallSettings): Promise<unknown>;
+  /** Throws before sending anything when blocking is impossible here. */
+  executeSync(op: Operation, call: CallSettings, timeoutMs: number | undefined): unknown;
+}
+
+/** Thrown by `executeSync` when nothing was sent: the future stays usable with `await`. */
+export class SyncUnavailableError extends TinkerError {}
+
+type State = "idle" | "refused" | "async" | "sync" | "settled";
+
+/** The one future implementation. */
+export class Future<T> extends Promise<T> implements TinkerFuture<T> {
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+
+  /** The plain-data description of the call (what the worker runs). */
+  readonly operation: Operation;
+  #runner: Runner;
+  #call: CallSettings;
+  #state: State = "idle";
+  #outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+  #resolve!: (value: T) => void;
+  #reject!: (error: unknown) => void;
+
+  constructor(operation: Operation, runner: Runner, call: CallSettings) {
+    let resolve!: (value: T) => void;
+    let reject!: (error: unknown) => void;
+    super((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.operation = operation;
+    this.#runner = runner;
+    this.#call = call;
+    // Like any Promise, the call starts by itself; `.result()` called before
+    // this microtask runs takes it over instead.
+    queueMicrotask(() => {
+      if (this.#state === "idle") this.#start();
+    });
+  }
+
+  override then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    if (this.#state === "idle" || this.#state === "refused") this.#start();
+    return super.then(onFulfilled, onRejected);
+  }
+
+  result(timeoutMs?: number): T {
+    if (this.#outcome) return unwrap(this.#outcome);
+    if (this.#state === "async") {
+      throw new TinkerError(
+        "Cannot block on this call with .result(): its request is already running asynchronously on this thread (blocking would deadlock); await it instead",
+      );
+    }
+    if (this.#state === "sync") {
+      throw new TinkerError("This call's .result() is already in progress");
+    }
+    if (timeoutMs !== undefined && !(timeoutMs >= 0)) {
+      throw new TinkerError(`Invalid timeoutMs: must be a number of at least 0, got ${timeoutMs}`);
+    }
+    this.#state = "sync";
+    try {
+      const value = this.#runner.executeSync(this.operation, this.#call, timeoutMs) as T;
+      this.#settle({ ok: true, value });
+      return value;
+    } catch (error) {
+      if (error instanceof SyncUnavailableError) {
+        this.#state = "refused";
+        throw error;
+      }
+      this.#settle({ ok: false, error });
+      throw error;
+    }
+  }
+
+  #start(): void {
+    this.#state = "async";
+    this.#runner.execute(this.operation, this.#call).then(
+      (value) => this.#settle({ ok: true, value: value as T }),
+      (error) => this.#settle({ ok: false, error }),
+    );
+  }
+
+  #settle(outcome: { ok: true; value: T } | { ok: false; error: unknown }): void {
+    const sync = this.#state === "sync";
+    this.#outcome = outcome;
+    this.#state = "settled";
+    if (outcome.ok) this.#resolve(outcome.value);
+    else {
+      // The sync caller already received the error; do not report it twice.
+      if (sync) super.then(undefined, () => {});
+      this.#reject(outcome.error);
+    }
+  }
+}
+
+function unwrap<T>(outcome: { ok: true; value: T } | { ok: false; error: unknown }): T {
+  if (outcome.ok) return outcome.value;
+  throw outcome.error;
+}
+
+/** How a page future finds its items and the next page. */
+export interface Pager<Page, Item> {
+  items(page: Page): Item[];
+  /** The total count from the page's cursor, when the server sends one. */
+  total(page: Page): number | undefined;
+  /** A future of the page at `offset`. */
+  fetch(offset: number): Future<Page>;
+  offset: number;
+  limit: number;
+}
+
+/** A future of one page that also iterates every item across pages. */
+export class PagedFuture<Page, Item> extends Future<Page> implements PageFuture<Page, Item> {
+  #pager: Pager<Page, Item>;
+
+  constructor(operation: Operation, runner: Runner, call: CallSettings, pager: Pager<Page, Item>) {
+    super(operation, runner, call);
+    this.#pager = pager;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Item> {
+    for await (const page of this.pages()) yield* this.#pager.items(page);
+  }
+
+  async *pages(): AsyncIterable<Page> {
+    let page: Page = await this;
+    let offset = this.#pager.offset;
+    for (;;) {
+      yield page;
+      const next = this.#next(page, offset);
+      if (next === undefined) return;
+      offset = next;
+      page = await this.#pager.fetch(offset);
+    }
+  }
+
+  *iterSync(): Iterable<Item> {
+    let page: Page = this.result();
+    let offset = this.#pager.offset;
+    for (;;) {
+      yield* this.#pager.items(page);
+      const next = this.#next(page, offset);
+      if (next === undefined) return;
+      offset = next;
+      page = this.#pager.fetch(offset).result();
+    }
+  }
+
+  /** The offset of the page after `page`, or undefined at the end. */
+  #next(page: Page, offset: number): number | undefined {
+    const count = this.#pager.items(page).length;
+    const total = this.#pager.total(page);
+    const next = offset + count;
+    if (count === 0) return undefined;
+    if (total !== undefined) return next < total ? next : undefined;
+    return count < this.#pager.limit ? undefined : next;
+  }
+}

@@ -1,0 +1,246 @@
+// Response validation: checks a parsed JSON body against its documented type
+// and names the first field that does not match. Unknown fields are kept.
+
+/** A failed check: the dotted path of the field and what was wrong. */
+export class SchemaIssue extends Error {
+  constructor(readonly field: string, readonly problem: string) {
+    super(`Response field "${field || "(body)"}" ${problem}`);
+  }
+}
+
+type Check = (value: unknown, field: string) => void;
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") {
+    return `the string ${JSON.stringify(value.slice(0, 40))}`;
+  }
+  return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
+}
+
+function fail(field: string, expected: string, value: unknown): never {
+  throw new SchemaIssue(field, `must be ${expected}, got ${describe(value)}`);
+}
+
+const str: Check = (v, f) => {
+  if (typeof v !== "string") fail(f, "a string", v);
+};
+const bool: Check = (v, f) => {
+  if (typeof v !== "boolean") fail(f, "a boolean", v);
+};
+const int: Check = (v, f) => {
+  if (typeof v !== "number" || !Number.isInteger(v)) fail(f, "an integer", v);
+};
+const num: Check = (v, f) => {
+  if (typeof v !== "number" || !Number.isFinite(v)) fail(f, "a number", v);
+};
+const datetime: Check = (v, f) => {
+  if (typeof v !== "string" || Number.isNaN(Date.parse(v))) {
+    fail(f, "an ISO-8601 date-time string", v);
+  }
+};
+const oneOf = (...values: string[]): Check => (v, f) => {
+  if (typeof v !== "string" || !values.includes(v)) {
+    fail(f, `one of ${values.map((x) => JSON.stringify(x)).join(", ")}`, v);
+  }
+};
+const nullable = (check: Check): Check => (v, f) => {
+  if (v !== null) check(v, f);
+};
+const list = (check: Check): Check => (v, f) => {
+  if (!Array.isArray(v)) fail(f, "an array", v);
+  v.forEach((item, i) => check(item, `${f}[${i}]`));
+};
+const dict = (check: Check): Check => (v, f) => {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) fail(f, "an object", v);
+  for (const [k, item] of Object.entries(v)) check(item, `${f}.${k}`);
+};
+
+/** A field spec: `[check, required]`; optional fields may be absent. */
+type Fields = Record<string, [Check, boolean]>;
+const req = (check: Check): [Check, boolean] => [check, true];
+const opt = (check: Check): [Check, boolean] => [check, false];
+
+const obj = (fields: Fields): Check => (v, f) => {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) fail(f, "an object", v);
+  const record = v as Record<string, unknown>;
+  for (const [name, [check, required]] of Object.entries(fields)) {
+    const field = f ? `${f}.${name}` : name;
+    if (!(name in record)) {
+      if (required) throw new SchemaIssue(field, "is missing");
+      continue;
+    }
+    check(record[name], field);
+  }
+};
+
+const cursor = obj({
+  offset: req(int),
+  limit: req(int),
+  total_count: req(int),
+});
+
+const checkpoint = obj({
+  checkpoint_id: req(str),
+  checkpoint_type: req(oneOf("training", "sampler", "external")),
+  time: req(datetime),
+  tinker_path: req(str),
+  size_bytes: opt(nullable(int)),
+  public: opt(bool),
+  user_metadata: opt(nullable(dict(str))),
+  expires_at: opt(nullable(datetime)),
+});
+
+const trainingRun = obj({
+  training_run_id: req(str),
+  base_model: req(str),
+  model_owner: req(str),
+  is_lora: req(bool),
+  corrupted: opt(bool),
+  lora_rank: opt(nullable(int)),
+  last_request_time: req(datetime),
+  last_checkpoint: opt(nullable(checkpoint)),
+  last_sampler_checkpoint: opt(nullable(checkpoint)),
+  user_metadata: opt(nullable(dict(str))),
+});
+
+const eventInfo: Check = (v, f) => {
+  const type = (v as { type?: unknown } | null)?.type;
+  const payloads: Record<string, Fields> = {
+    training: { token_count: req(int) },
+    sampling_prefill: { cached: req(bool), token_count: req(int) },
+    sampling_sample: { token_count: req(int) },
+    checkpoint: { count: req(int) },
+    storage: { free: opt(bool), gigabyte_hours: req(num) },
+  };
+  obj({ type: req(str) })(v, f);
+  // An event type this client does not know yet is kept as sent.
+  const fields = payloads[type as string];
+  if (fields) obj(fields)(v, f);
+};
+
+/** Every response type the client validates, by name. */
+export const SCHEMAS = {
+  TrainingRun: trainingRun,
+  TrainingRunsResponse: obj({
+    training_runs: req(list(trainingRun)),
+    cursor: req(cursor),
+  }),
+  CheckpointsListResponse: obj({
+    checkpoints: req(list(checkpoint)),
+    cursor: opt(nullable(cursor)),
+  }),
+  WeightsInfoResponse: obj({
+    base_model: req(str),
+    is_lora: req(bool),
+    lora_rank: opt(nullable(int)),
+    train_unembed: opt(nullable(bool)),
+    train_mlp: opt(nullable(bool)),
+    train_attn: opt(nullable(bool)),
+    optimizer_config: opt(obj({ type: req(str) })),
+  }),
+  CheckpointArchiveUrlResponse: obj({
+    url: req(str),
+    expires: req((v, f) => {
+      if (typeof v !== "number") datetime(v, f);
+    }),
+  }),
+  GetSessionResponse: obj({
+    training_run_ids: req(list(str)),
+    sampler_ids: req(list(str)),
+    user_metadata: opt(nullable(dict(str))),
+    display_name: opt(nullable(str)),
+  }),
+  ListSessionsResponse: obj({ sessions: req(list(str)) }),
+  GetSamplerResponse: obj({
+    sampler_id: req(str),
+    base_model: req(str),
+    model_path: opt(nullable(str)),
+  }),
+  AuditLogResponse: obj({
+    entries: req(list(obj({
+      timestamp: req(datetime),
+      event: req(str),
+      model_id: opt(nullable(str)),
+      tinker_path: opt(nullable(str)),
+      purpose: opt(nullable(str)),
+      event_details: opt(dict((_v, _f) => {})),
+    }))),
+  }),
+  BillingUsageResponse: obj({
+    data: req(list(obj({
+      bucket_start: req(datetime),
+      bucket_end: req(datetime),
+      base_model: opt(nullable(str)),
+      user_id: opt(nullable(str)),
+      user_name: opt(nullable(str)),
+      session_id: opt(nullable(str)),
+      project_id: opt(nullable(str)),
+      estimated_cost_usd: opt(nullable(num)),
+      effective_rate_usd_per_million_tokens: opt(nullable(num)),
+      effective_rate_usd_per_gigabyte_month: opt(nullable(num)),
+      event_info: req(eventInfo),
+    }))),
+    sessions: opt(dict(obj({ user_metadata: opt(nullable(dict(str))) }))),
+    cost_data_through: opt(nullable(datetime)),
+  }),
+  ExternalWeightsUrlsResponse: obj({
+    urls: req(dict(str)),
+    expires: req(datetime),
+  }),
+  GetServerCapabilitiesResponse: obj({
+    supported_models: req(list(obj({
+      model_name: opt(nullable(str)),
+      max_context_length: opt(nullable(int)),
+      trainable: opt(nullable(bool)),
+      sampleable: opt(nullable(bool)),
+    }))),
+  }),
+  CopyWeightsResponse: obj({ tinker_path: req(str) }),
+  CurrentCheckpointStorageUsageResponse: obj({
+    effective_rate_usd_per_gigabyte_month: opt(nullable(num)),
+    data: req(list(obj({
+      project_id: opt(nullable(str)),
+      org_user_urn: opt(nullable(str)),
+      user_email: opt(nullable(str)),
+      user_name: opt(nullable(str)),
+      checkpoint_count: req(int),
+      size_bytes: req(int),
+      size_gigabytes: req(num),
+      estimated_monthly_cost_usd: opt(nullable(num)),
+    }))),
+  }),
+  SessionSearchResponse: obj({
+    sessions: req(list(obj({
+      session_id: req(str),
+      created_at: req(datetime),
+      owner: req(str),
+      project_id: req(str),
+      status: opt(nullable(obj({ type: req(str) }))),
+      checkpoints_count: req(int),
+      display_name: opt(nullable(str)),
+      user_metadata: opt(nullable(dict(str))),
+      checkpoint_storage_bytes: opt(nullable(int)),
+    }))),
+    next_cursor: opt(nullable(obj({ last_created_at: req(datetime), last_session_id: req(str) }))),
+  }),
+  ClientConfig: obj({
+    pjwt_auth_enabled: opt(bool),
+    credential_default_source: opt(str),
+  }),
+  AuthToken: obj({ jwt: req(str) }),
+  TraceExport: obj({
+    status: req(oneOf("pending", "ready", "failed")),
+    url: opt(nullable(str)),
+    error: opt(nullable(str)),
+  }),
+} satisfies Record<string, Check>;
+
+/** The name of a response type in {@linkcode SCHEMAS}. */
+export type SchemaName = keyof typeof SCHEMAS;
+
+/** Throws a {@linkcode SchemaIssue} when `value` does not match `name`. */
+export function validate(name: SchemaName, value: unknown): void {
+  SCHEMAS[name](value, "");
+}

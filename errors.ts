@@ -1,0 +1,361 @@
+/**
+ * The error classes of `@tinker-ts/tinker`.
+ *
+ * `TinkerError` is the root of every error this package throws. HTTP failures
+ * are `ApiError` subclasses, one per status, carrying `status`, `headers`,
+ * `body` and the server's `detail` message.
+ *
+ * @example Telling a missing training run from other failures
+ * ```ts
+ * import { NotFoundError, TinkerError } from "@tinker-ts/tinker";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new NotFoundError({ status: 404, body: { detail: "Training run not found" } });
+ * assert.ok(error instanceof TinkerError);
+ * assert.equal(error.detail, "Training run not found");
+ * ```
+ *
+ * @module
+ */
+
+/**
+ * The root of every error thrown by this package.
+ *
+ * @example Catching anything the client throws
+ * ```ts
+ * import { TinkerError } from "@tinker-ts/tinker";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new TinkerError("Something went wrong");
+ * assert.equal(error.name, "TinkerError");
+ * ```
+ */
+export class TinkerError extends Error {
+  /**
+   * Creates a `TinkerError`.
+   *
+   * @param message What went wrong, in sentence case.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The fields an {@linkcode ApiError} is built from.
+ *
+ * @example An init for a 404
+ * ```ts
+ * import type { ApiErrorInit } from "@tinker-ts/tinker";
+ * const init: ApiErrorInit = { status: 404, body: { detail: "Training run not found" } };
+ * ```
+ */
+export interface ApiErrorInit {
+  /** The HTTP status, if a response arrived. */
+  status?: number | undefined;
+  /** The response headers, if a response arrived. */
+  headers?: Headers | undefined;
+  /** The response body: parsed JSON, else the text. */
+  body?: unknown;
+  /** The message; built from the status and detail when absent. */
+  message?: string | undefined;
+  /** `"GET /api/v1/..."`, to say which request failed. */
+  request?: string | undefined;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
+/**
+ * An HTTP request to the Tinker API failed: a status error, a connection
+ * failure, a timeout, or a response that does not match its type.
+ *
+ * @example Reading what the server said
+ * ```ts
+ * import { ApiError } from "@tinker-ts/tinker";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ApiError({ status: 418, body: "I'm a teapot" });
+ * assert.equal(error.status, 418);
+ * assert.equal(error.detail, "I'm a teapot");
+ * ```
+ */
+export class ApiError extends TinkerError {
+  /** The HTTP status, or `undefined` when no response arrived. */
+  readonly status: number | undefined;
+  /** The response headers, or `undefined` when no response arrived. */
+  readonly headers: Headers | undefined;
+  /** The response body: parsed JSON where it was JSON, else the text. */
+  readonly body: unknown;
+  /** The server's `detail` message (FastAPI's list `detail` joined into text). */
+  readonly detail: string | undefined;
+
+  /**
+   * Creates an `ApiError`.
+   *
+   * @param init The status, headers, body and message.
+   */
+  constructor(init: ApiErrorInit = {}) {
+    const detail = detailOf(init.body);
+    super(
+      init.message ?? statusMessage(init.status, detail, init.request),
+      init.cause === undefined ? undefined : { cause: init.cause },
+    );
+    this.status = init.status;
+    this.headers = init.headers;
+    this.body = init.body;
+    this.detail = detail;
+  }
+}
+
+/**
+ * HTTP 400: the request was invalid.
+ *
+ * @example
+ * ```ts
+ * import { BadRequestError } from "@tinker-ts/tinker";
+ * const error = new BadRequestError({ status: 400, body: { detail: "ttl_seconds must be positive" } });
+ * ```
+ */
+export class BadRequestError extends ApiError {}
+
+/**
+ * HTTP 401: the API key or JWT was missing, wrong or expired.
+ *
+ * @example
+ * ```ts
+ * import { AuthenticationError } from "@tinker-ts/tinker";
+ * const error = new AuthenticationError({ status: 401, body: { detail: "Unable to validate credential" } });
+ * ```
+ */
+export class AuthenticationError extends ApiError {}
+
+/**
+ * HTTP 402: a billing problem with the organization (not retried; the
+ * official SDK pauses up to an hour instead).
+ *
+ * @example
+ * ```ts
+ * import { BillingError } from "@tinker-ts/tinker";
+ * const error = new BillingError({ status: 402, body: { detail: "billing not set up" } });
+ * ```
+ */
+export class BillingError extends ApiError {}
+
+/**
+ * HTTP 403: the credential may not do this.
+ *
+ * @example
+ * ```ts
+ * import { PermissionDeniedError } from "@tinker-ts/tinker";
+ * const error = new PermissionDeniedError({ status: 403 });
+ * ```
+ */
+export class PermissionDeniedError extends ApiError {}
+
+/**
+ * HTTP 404: no such resource, or not one the caller owns.
+ *
+ * @example
+ * ```ts
+ * import { NotFoundError } from "@tinker-ts/tinker";
+ * const error = new NotFoundError({ status: 404, body: { detail: "Training run not found" } });
+ * ```
+ */
+export class NotFoundError extends ApiError {}
+
+/**
+ * HTTP 409: e.g. publishing a checkpoint that is already public. Never retried.
+ *
+ * @example
+ * ```ts
+ * import { ConflictError } from "@tinker-ts/tinker";
+ * const error = new ConflictError({ status: 409, body: { detail: "Checkpoint is already public" } });
+ * ```
+ */
+export class ConflictError extends ApiError {}
+
+/**
+ * HTTP 422: the server could not validate the request (FastAPI).
+ *
+ * @example
+ * ```ts
+ * import { UnprocessableEntityError } from "@tinker-ts/tinker";
+ * const error = new UnprocessableEntityError({
+ *   status: 422,
+ *   body: { detail: [{ loc: ["query", "day"], msg: "Input should be a valid date" }] },
+ * });
+ * ```
+ */
+export class UnprocessableEntityError extends ApiError {}
+
+/**
+ * HTTP 429: too many requests; retried with backoff before it is thrown.
+ *
+ * @example
+ * ```ts
+ * import { RateLimitError } from "@tinker-ts/tinker";
+ * const error = new RateLimitError({ status: 429 });
+ * ```
+ */
+export class RateLimitError extends ApiError {}
+
+/**
+ * HTTP 500 and above; retried with backoff before it is thrown.
+ *
+ * @example
+ * ```ts
+ * import { InternalServerError } from "@tinker-ts/tinker";
+ * const error = new InternalServerError({ status: 503 });
+ * ```
+ */
+export class InternalServerError extends ApiError {}
+
+/**
+ * No response arrived: the connection failed or broke. `status` is undefined.
+ *
+ * @example
+ * ```ts
+ * import { ApiConnectionError } from "@tinker-ts/tinker";
+ * const error = new ApiConnectionError({ message: "Connection failed" });
+ * ```
+ */
+export class ApiConnectionError extends ApiError {}
+
+/**
+ * A request attempt, or a `.result(timeoutMs)` wait, ran out of time.
+ *
+ * @example
+ * ```ts
+ * import { ApiTimeoutError } from "@tinker-ts/tinker";
+ * const error = new ApiTimeoutError({ message: "Request timed out after 60000 ms" });
+ * ```
+ */
+export class ApiTimeoutError extends ApiError {}
+
+/**
+ * The caller's `AbortSignal` fired. Never retried.
+ *
+ * @example
+ * ```ts
+ * import { ApiUserAbortError } from "@tinker-ts/tinker";
+ * const error = new ApiUserAbortError({ message: "Request was aborted" });
+ * ```
+ */
+export class ApiUserAbortError extends ApiError {}
+
+/**
+ * A successful response whose body does not match the documented type
+ * (a required field missing, `null` where a boolean is required, not JSON).
+ * The message names the field.
+ *
+ * @example
+ * ```ts
+ * import { ApiResponseValidationError } from "@tinker-ts/tinker";
+ * const error = new ApiResponseValidationError({
+ *   status: 200,
+ *   message: 'Response field "training_runs[0].is_lora" must be a boolean, got null',
+ * });
+ * ```
+ */
+export class ApiResponseValidationError extends ApiError {}
+
+/**
+ * An argument of a client method is invalid (an empty id, a negative limit, a
+ * TTL that is not a whole number). Thrown before any request is sent; the
+ * message names the argument and what is wrong.
+ *
+ * @example
+ * ```ts
+ * import { InvalidArgumentError, TinkerError } from "@tinker-ts/tinker";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new InvalidArgumentError("limit", "must be a whole number of at least 1, got -5");
+ * assert.ok(error instanceof TinkerError);
+ * assert.equal(error.argument, "limit");
+ * ```
+ */
+export class InvalidArgumentError extends TinkerError {
+  /** The name of the rejected argument. */
+  readonly argument: string;
+
+  /**
+   * Creates an `InvalidArgumentError`.
+   *
+   * @param argument The argument's name.
+   * @param problem What is wrong with it.
+   */
+  constructor(argument: string, problem: string) {
+    super(`Invalid ${argument}: ${problem}`);
+    this.argument = argument;
+  }
+}
+
+/**
+ * Builds the `ApiError` subclass for an HTTP status.
+ *
+ * @param init The error's fields; `init.status` picks the class.
+ * @returns The error, not thrown.
+ *
+ * @example
+ * ```ts
+ * import { errorForStatus, NotFoundError } from "@tinker-ts/tinker";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(errorForStatus({ status: 404 }) instanceof NotFoundError);
+ * ```
+ */
+export function errorForStatus(init: ApiErrorInit): ApiError {
+  const status = init.status ?? 0;
+  const ErrorClass = STATUS_CLASSES[status] ??
+    (status >= 500 ? InternalServerError : ApiError);
+  return new ErrorClass(init);
+}
+
+const STATUS_CLASSES: Record<number, typeof ApiError> = {
+  400: BadRequestError,
+  401: AuthenticationError,
+  402: BillingError,
+  403: PermissionDeniedError,
+  404: NotFoundError,
+  409: ConflictError,
+  422: UnprocessableEntityError,
+  429: RateLimitError,
+};
+
+/** Extracts FastAPI's `detail` (string or list) or a plain-text body. */
+function detailOf(body: unknown): string | undefined {
+  if (typeof body === "string") return body.trim() === "" ? undefined : body.trim();
+  if (body === null || typeof body !== "object") return undefined;
+  const record = body as Record<string, unknown>;
+  const detail = record.detail ?? record.message ?? record.error;
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) return detail.map(describeIssue).join("; ");
+  if (detail !== undefined) return JSON.stringify(detail);
+  return undefined;
+}
+
+/** One FastAPI validation issue `{loc, msg}` as `"query.day: Input should be a valid date"`. */
+function describeIssue(issue: unknown): string {
+  if (issue === null || typeof issue !== "object") return String(issue);
+  const { loc, msg } = issue as { loc?: unknown; msg?: unknown };
+  const where = Array.isArray(loc) ? loc.join(".") : undefined;
+  const what = typeof msg === "string" ? msg : JSON.stringify(issue);
+  return where ? `${where}: ${what}` : what;
+}
+
+function statusMessage(
+  status: number | undefined,
+  detail: string | undefined,
+  request: string | undefined,
+): string {
+  const head = status === undefined ? "Request failed" : `Request failed with status ${status}`;
+  const where = request ? ` (${request})` : "";
+  const tail = detail === undefined ? "" : `: ${truncate(detail, 500)}`;
+  return `${head}${where}${tail}`;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}

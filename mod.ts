@@ -1,0 +1,34 @@
+/**
+ * `@tinker-ts/tinker`: a zero-dependency TypeScript client for the REST side
+ * of Tinker, Thinking Machines' fine-tuning service — training runs,
+ * checkpoints, sessions, samplers, the audit log and billing usage. It runs
+ * unchanged in Deno, Bun, Node and edge functions.
+ *
+ * Every call returns a {@linkcode TinkerFuture}: a real `Promise` to await,
+ * which can also block with `.result()` for scripts ported from Python. The
+ * paged lists are also async iterables over every item.
+ *
+ * @example List training runs and a run's checkpoints
+ * ```ts
+ * import { RestClient } from "@tinker-ts/tinker";
+ * import { startFakeTinker } from "@tinker-ts/tinker/testing";
+ * import assert from "node:assert/strict";
+ *
+ * await using fake = await startFakeTinker(); // a local Tinker for the example
+ * const rest = new RestClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+ *
+ * for await (const run of rest.listTrainingRuns({ limit: 50 })) {
+ *   const { checkpoints } = await rest.listCheckpoints(run.training_run_id);
+ *   assert.ok(Array.isArray(checkpoints));
+ * }
+ * ```
+ *
+ * @module
+ */
+
+export * from "./errors.ts";
+export * from "./types.ts";
+export * from "./tinker_path.ts";
+export { AdminClient, DEFAULT_BASE_URL, RestClient, ServiceClient } from "./rest_client.ts";
+export type { PageFuture, TinkerFuture } from "./rest_client.ts";
+export { SDK_COMPAT_VERSION, VERSION } from "./_version.ts";

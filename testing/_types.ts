@@ -1,0 +1,121 @@
+/**
+ * Public types of the fake Tinker server.
+ *
+ * @module
+ */
+import type { FakeSeedOptions, FakeState } from "./_state.ts";
+
+/** How the archive endpoint answers. */
+export type ArchiveMode = "redirect" | "redirect-no-expires" | "json" | "not-ready";
+
+/** Behaviour flags; all of them can be changed at runtime with `setOptions`. */
+export interface FakeBehaviour {
+  /** The valid API key (default `"tml-fake-key-0123456789abcdef"`). */
+  apiKey: string;
+  /** Whether `/api/v1/client/config` enables JWT exchange and `/api/v1/auth/token` issues JWTs (default false). */
+  jwtAuth: boolean;
+  /** Lifetime of issued JWTs (default 3600). */
+  jwtTtlSeconds: number;
+  /** How the archive endpoint answers (default `"redirect"`). */
+  archiveMode: ArchiveMode;
+  /** In `"not-ready"` mode, how many 503s each checkpoint gets before its redirect (default 2). */
+  archiveNotReadyCount: number;
+  /** Whether archives are gzipped tars (default false: plain tar). */
+  archiveGzip: boolean;
+  /** Size of `adapter_model.safetensors` in archives (default 64 KiB; streamed, so gigabytes are fine). */
+  archiveBytes: number;
+  /** How many times a session's trace export answers `pending` before `ready` (default 2). */
+  tracePendingCount: number;
+  /** Whether `/api/v1/audit` answers 302 to the storage origin, which serves the JSON (default false). */
+  auditRedirect: boolean;
+  /** Milliseconds added to every API response (default 0). */
+  latencyMs: number;
+}
+
+/** Options of `startFakeTinker`. */
+export interface FakeTinkerOptions extends Partial<FakeBehaviour> {
+  /** API port (default 0: any free port). The storage origin always gets its own free port. */
+  port?: number;
+  /** Loopback address to bind (default `"127.0.0.1"`). */
+  hostname?: string;
+  /** How much data to seed; `false` starts empty (default: the standard seed, see `FAKE_IDS`). */
+  seed?: FakeSeedOptions | false;
+}
+
+/** One request as the fake received it. */
+export interface RecordedRequest {
+  /** HTTP method. */
+  method: string;
+  /** The request target exactly as received, query included. */
+  rawPath: string;
+  /** `rawPath` before `?`, still percent-encoded. */
+  path: string;
+  /** Decoded query pairs in the order sent. */
+  query: [string, string][];
+  /** Lower-cased header names; repeated headers joined with `", "`. */
+  headers: Record<string, string>;
+  /** Raw body text (`""` if none). */
+  body: string;
+  /** The body parsed as JSON, or undefined. */
+  json: unknown;
+  /** Status the fake answered, 0 if the connection was dropped. */
+  status: number;
+  /** `Date.now()` at arrival. */
+  time: number;
+}
+
+/** A queued misbehaviour. Faults match in order; each applies `times` times (default 1). */
+export interface Fault {
+  /** Only requests with this method. */
+  method?: string;
+  /** Only requests whose raw path (no query) equals this string or matches this RegExp. */
+  path?: string | RegExp;
+  /** Which origin (default `"api"`; admin requests never match). */
+  target?: "api" | "storage";
+  /** Answer with this status instead of the route (body default `{"detail":"Injected fault"}`). */
+  status?: number;
+  /** Headers of the injected answer, or extra headers on the route's answer when `status` is unset. */
+  headers?: Record<string, string>;
+  /** Body of the injected answer: a string as is, anything else as JSON. */
+  body?: string | object;
+  /** Wait this long before answering. */
+  delayMs?: number;
+  /**
+   * Destroy the connection before writing anything, or after the headers and half the body.
+   * Note: Deno's and Bun's `fetch` silently resend a GET that was dropped before headers on a
+   * reused keep-alive connection, so one call may consume two `before-headers` faults.
+   */
+  drop?: "before-headers" | "mid-body";
+  /** Send only this many body bytes (with the full `Content-Length`), then destroy the connection. */
+  truncate?: number;
+  /** How many requests this fault applies to (default 1). */
+  times?: number;
+}
+
+/** A running fake Tinker service (in-process or spawned). `await using` closes it. */
+export interface FakeTinker extends AsyncDisposable {
+  /** API base URL without trailing slash, e.g. `"http://127.0.0.1:41234"`. */
+  readonly url: string;
+  /** The valid API key. */
+  readonly apiKey: string;
+  /** Origin of the signed-storage server (a different port, so a different origin). */
+  readonly storageUrl: string;
+  /** API requests so far (live in-process; a spawned handle refreshes it in `requests()`). */
+  readonly log: RecordedRequest[];
+  /** Requests that reached the storage origin (same liveness as `log`). */
+  readonly storageLog: RecordedRequest[];
+  /** Direct access to the data (undefined when spawned). */
+  readonly state: FakeState | undefined;
+  /** The API requests so far; works in-process and spawned. */
+  requests(): Promise<RecordedRequest[]>;
+  /** Forgets the recorded API and storage requests. */
+  clearLog(): Promise<void>;
+  /** Queues a fault. */
+  inject(fault: Fault): Promise<void>;
+  /** Changes behaviour flags. */
+  setOptions(patch: Partial<FakeBehaviour>): Promise<void>;
+  /** Reseeds the data, forgets faults, poll counters and logs. */
+  reset(): Promise<void>;
+  /** Stops the servers, dropping open connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,130 @@
+/**
+ * Runs the fake Tinker server in a child process, for tests that block the
+ * calling thread (a blocking `.result()` would freeze an in-process server).
+ *
+ * @module
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import type { FaultJson } from "./_server.ts";
+import type {
+  FakeBehaviour,
+  FakeTinker,
+  FakeTinkerOptions,
+  Fault,
+  RecordedRequest,
+} from "./_types.ts";
+
+/**
+ * Starts `serve.ts` in a child process with the current runtime (Deno, Bun or
+ * Node) and returns a handle that drives it over the `/_fake/` admin endpoints.
+ * `state` is undefined; `log` and `storageLog` are refreshed by `requests()`.
+ * The child also exits when this process goes away (its stdin closes).
+ *
+ * @example Block on a request while the server runs elsewhere
+ * ```ts
+ * import { spawnFakeTinker } from "./mod.ts";
+ *
+ * await using fake = await spawnFakeTinker({ tracePendingCount: 0 });
+ * await fake.inject({ path: "/api/v1/healthz", status: 503 });
+ * const res = await fetch(`${fake.url}/api/v1/healthz`);
+ * console.log(res.status, (await fake.requests()).length); // 503 1
+ * ```
+ */
+export async function spawnFakeTinker(options: FakeTinkerOptions = {}): Promise<FakeTinker> {
+  const serve = new URL("./serve.ts", import.meta.url);
+  const script = serve.protocol === "file:" ? fileURLToPath(serve) : serve.href;
+  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
+  const [command, args] = deno
+    ? [deno.execPath(), ["run", "-A", script]]
+    : [process.execPath, "Bun" in globalThis ? ["run", script] : [script]];
+  const child = spawn(command, [...args, JSON.stringify(options), "--exit-on-stdin-close"], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  let info: { url: string; apiKey: string; storageUrl: string };
+  try {
+    info = JSON.parse(await firstLine(child));
+  } catch (e) {
+    child.kill();
+    await exited;
+    throw e;
+  }
+  const log: RecordedRequest[] = [];
+  const storageLog: RecordedRequest[] = [];
+  let apiKey = info.apiKey;
+  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(`${info.url}/_fake/${path}`, {
+      method,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`fake admin ${method} ${path}: ${res.status} ${text}`);
+    return text === "" ? undefined : JSON.parse(text);
+  };
+  const refresh = async () => {
+    const [api, storage] = await Promise.all([call("GET", "log"), call("GET", "storage_log")]);
+    log.splice(0, log.length, ...api as RecordedRequest[]);
+    storageLog.splice(0, storageLog.length, ...storage as RecordedRequest[]);
+    return [...log];
+  };
+  const close = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.stdin?.end();
+      child.kill("SIGTERM");
+    }
+    await exited;
+  };
+  return {
+    url: info.url,
+    get apiKey() {
+      return apiKey;
+    },
+    storageUrl: info.storageUrl,
+    log,
+    storageLog,
+    state: undefined,
+    requests: refresh,
+    clearLog: async () => {
+      await call("DELETE", "log");
+      log.length = storageLog.length = 0;
+    },
+    inject: async (fault: Fault) => {
+      const { path, ...rest } = fault;
+      const body: FaultJson = path instanceof RegExp
+        ? { ...rest, pathRegex: path.source }
+        : fault as FaultJson;
+      await call("POST", "faults", body);
+    },
+    setOptions: async (patch: Partial<FakeBehaviour>) => {
+      await call("POST", "options", patch);
+      apiKey = patch.apiKey ?? apiKey;
+    },
+    reset: async () => {
+      await call("POST", "reset");
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** Reads the child's stdout up to the first newline. */
+function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const onData = (chunk: Uint8Array | string) => {
+      text += typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk);
+      const nl = text.indexOf("\n");
+      if (nl < 0) return;
+      child.stdout?.off("data", onData);
+      child.off("close", onClose);
+      child.stdout?.resume();
+      resolve(text.slice(0, nl));
+    };
+    const onClose = (code: number | null) =>
+      reject(new Error(`fake Tinker server exited early (code ${code})`));
+    child.stdout?.on("data", onData);
+    child.once("close", onClose);
+  });
+}

@@ -19,7 +19,8 @@ function rawEnv(name: string): string | undefined {
   const deno = (globalThis as { Deno?: DenoLike }).Deno;
   try {
     if (deno?.env) {
-      const state = deno.permissions?.querySync?.({ name: "env", variable: name }).state;
+      const query = deno.permissions?.querySync;
+      const state = query ? query({ name: "env", variable: name }).state : "granted";
       return state === "granted" ? deno.env.get(name) : undefined;
     }
     const process = (globalThis as { process?: { env?: Record<string, string | undefined> } })

@@ -7,14 +7,21 @@ import type { Engine, Operation } from "./_engine.ts";
 import { ApiTimeoutError, TinkerError } from "./errors.ts";
 import { SyncUnavailableError } from "./_future.ts";
 import type { CallSettings } from "./_request.ts";
-import { BEAT_MS, Ctrl, CTRL_WORDS, fromWire, type Reply, type ToWorker } from "./_sync_protocol.ts";
+import {
+  BEAT_MS,
+  Ctrl,
+  CTRL_WORDS,
+  fromWire,
+  type Reply,
+  type ToWorker,
+} from "./_sync_protocol.ts";
 import { WORKER_SOURCE } from "./_worker_source.ts";
 
 const READY_TIMEOUT_MS = 5_000;
 /** Without a heartbeat for this long while waiting, the worker is taken for dead. */
 const SILENT_LIMIT_MS = 15_000;
 /** Where workers cannot be unref'd (Deno), idle workers stop after this. */
-const IDLE_STOP_MS = 250;
+const IDLE_STOP_MS = 500;
 const FIRST_BYTES = 64 * 1024;
 const PART_BYTES = 16 * 1024 * 1024;
 const USE_AWAIT = "; use await instead";
@@ -68,7 +75,12 @@ export class SyncExecutor {
     this.#worker = undefined;
   }
 
-  #call(op: Operation, call: CallSettings, timeoutMs: number | undefined, deadline: number): unknown {
+  #call(
+    op: Operation,
+    call: CallSettings,
+    timeoutMs: number | undefined,
+    deadline: number,
+  ): unknown {
     const ctrl = this.#ctrl;
     const id = this.#nextId;
     this.#nextId = id >= 0x7fffffff ? 1 : id + 1;
@@ -122,7 +134,7 @@ export class SyncExecutor {
     Atomics.store(ctrl, Ctrl.WANT, 0);
     const reply = JSON.parse(decode(parts)) as Reply;
     if (reply.auth) this.engine.adoptAuth(reply.auth);
-    if (reply.logs) for (const line of reply.logs) this.engine.logger?.(line);
+    if (reply.logs) { for (const line of reply.logs) this.engine.logger?.(line); }
     if (!reply.ok) throw fromWire(reply.error!);
     return reply.value;
   }
@@ -151,7 +163,12 @@ export class SyncExecutor {
         { cause: error },
       );
     }
-    worker.postMessage({ type: "init", ctrl: ctrl.buffer as SharedArrayBuffer, data, partBytes: this.#partBytes });
+    worker.postMessage({
+      type: "init",
+      ctrl: ctrl.buffer as SharedArrayBuffer,
+      data,
+      partBytes: this.#partBytes,
+    });
     const ready = waitFor(ctrl, Ctrl.READY, READY_TIMEOUT_MS);
     URL.revokeObjectURL(url);
     if (!ready) {

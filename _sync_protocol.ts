@@ -138,7 +138,7 @@ export function fromWire(wire: WireError): Error {
   const cause = wire.cause && fromWire(wire.cause);
   const Class = ERROR_CLASSES[wire.cls];
   let error: Error;
-  if (Class && ApiError.prototype.isPrototypeOf(Class.prototype)) {
+  if (Class && Class.prototype instanceof ApiError) {
     const ApiClass = Class as unknown as typeof ApiError;
     error = new ApiClass({
       status: wire.status,

@@ -79,7 +79,9 @@ function publish(id: number, bytes: Uint8Array): void {
   for (let part = 0, offset = 0;; part++) {
     if (Atomics.load(ctrl, Ctrl.WANT) !== id) return; // The caller gave up.
     const length = Math.min(bytes.length - offset, partBytes);
-    if (data.byteLength < length) data.grow(Math.min(Math.max(length, data.byteLength * 2), partBytes));
+    if (data.byteLength < length) {
+      data.grow(Math.min(Math.max(length, data.byteLength * 2), partBytes));
+    }
     new Uint8Array(data, 0, length).set(bytes.subarray(offset, offset + length));
     offset += length;
     const more = offset < bytes.length;

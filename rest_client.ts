@@ -336,7 +336,7 @@ export class RestClient implements Disposable {
    *
    * await using fake = await startFakeTinker();
    * const rest = new RestClient({ baseUrl: fake.url, apiKey: fake.apiKey });
-   * const { url } = await rest.getCheckpointArchiveUrl(FAKE_IDS.run, FAKE_IDS.checkpointId);
+   * const { url } = await rest.getCheckpointArchiveUrl(FAKE_IDS.run, "weights/000010");
    * assert.ok(url.startsWith(fake.storageUrl));
    * ```
    */
@@ -391,7 +391,7 @@ export class RestClient implements Disposable {
    *
    * await using fake = await startFakeTinker();
    * const rest = new RestClient({ baseUrl: fake.url, apiKey: fake.apiKey });
-   * await rest.deleteCheckpoint(FAKE_IDS.run, FAKE_IDS.checkpointId);
+   * await rest.deleteCheckpoint(FAKE_IDS.run, "weights/000010");
    * ```
    */
   deleteCheckpoint(
@@ -441,7 +441,7 @@ export class RestClient implements Disposable {
    *
    * await using fake = await startFakeTinker();
    * const rest = new RestClient({ baseUrl: fake.url, apiKey: fake.apiKey });
-   * await rest.publishCheckpointFromTinkerPath(FAKE_IDS.privateCheckpointPath);
+   * await rest.publishCheckpointFromTinkerPath(FAKE_IDS.checkpointPath);
    * ```
    */
   publishCheckpointFromTinkerPath(

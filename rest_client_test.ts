@@ -412,7 +412,10 @@ Deno.test("configuration: options win over TINKER_* variables, which win over de
   }
 });
 
-Deno.test("configuration: without --allow-env the client neither crashes nor prompts", async () => {
+Deno.test({
+  name: "configuration: without --allow-env the client neither crashes nor prompts",
+  ignore: Deno.permissions === undefined, // Deno only (not under the Bun runner)
+}, async () => {
   const dir = await Deno.makeTempDir();
   const script = `${dir}/no_env.ts`;
   await Deno.writeTextFile(
@@ -1123,4 +1126,171 @@ Deno.test("ServiceClient.createRestClient() returns one client that works", asyn
 Deno.test("the version constant matches deno.json", async () => {
   const config = JSON.parse(await Deno.readTextFile(new URL("./deno.json", import.meta.url)));
   assert.equal(config.version, VERSION);
+});
+
+/** An unsigned JWT with `claims`, as the SDK's tests build them. */
+function jwt(claims: Record<string, unknown>): string {
+  const part = (value: unknown) =>
+    btoa(JSON.stringify(value)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return `${part({ alg: "none" })}.${part(claims)}.signature`;
+}
+
+Deno.test("copyWeights sends one bare-uuid idempotency key across retries and keeps the token secret", async () => {
+  await using env = await setup();
+  await env.fake.inject({ path: "/api/v1/copy_weights", status: 503 });
+  const token = "weights-token-very-secret";
+  const copy = await env.rest.copyWeights(ckptPath, {
+    destinationProjectId: "proj-beta",
+    ttlSeconds: 3600,
+    weightsAccessToken: token,
+  });
+  assert.match(copy, /^tinker:\/\//);
+  const sent = calls(env.fake);
+  assert.equal(sent.length, 2);
+  assert.equal(
+    sent[0]!.body,
+    JSON.stringify({
+      destination_project_id: "proj-beta",
+      source_path: ckptPath,
+      ttl_seconds: 3600,
+    }),
+  );
+  assert.match(sent[0]!.headers["x-idempotency-key"] ?? "", /^[0-9a-f-]{36}$/);
+  assert.equal(sent[0]!.headers["x-idempotency-key"], sent[1]!.headers["x-idempotency-key"]);
+  assert.equal(sent[0]!.headers["x-tinker-weights-access-token"], token);
+
+  await env.fake.inject({
+    path: "/api/v1/copy_weights",
+    status: 400,
+    body: { detail: `bad ${token}` },
+  });
+  const error = await rejection(
+    env.rest.copyWeights(ckptPath, { destinationProjectId: "p", weightsAccessToken: token }),
+  );
+  assert.ok(error instanceof BadRequestError);
+  assert.ok(!error.message.includes(token));
+  assert.ok(!JSON.stringify(error.body).includes(token));
+});
+
+Deno.test("copyWeights needs a destination project from the options or TINKER_PROJECT_ID", async () => {
+  await using env = await setup();
+  const saved = Deno.env.get("TINKER_PROJECT_ID");
+  try {
+    Deno.env.delete("TINKER_PROJECT_ID");
+    const error = caught(() => env.rest.copyWeights(ckptPath));
+    assert.ok(error instanceof InvalidArgumentError);
+    assert.match(error.message, /destinationProjectId: is required/);
+    Deno.env.set("TINKER_PROJECT_ID", "proj-alpha");
+    await env.rest.copyWeights(ckptPath);
+    assert.equal(
+      (calls(env.fake)[0]!.json as { destination_project_id: string }).destination_project_id,
+      "proj-alpha",
+    );
+  } finally {
+    if (saved === undefined) Deno.env.delete("TINKER_PROJECT_ID");
+    else Deno.env.set("TINKER_PROJECT_ID", saved);
+  }
+});
+
+Deno.test("searchSessions sends the SDK's defaults in its field order", async () => {
+  await using env = await setup();
+  const page = await env.rest.searchSessions({
+    display_name: "nightly",
+    owner: { type: "accessible" },
+  });
+  assert.ok(Array.isArray(page.sessions));
+  assert.equal(
+    calls(env.fake)[0]!.body,
+    '{"user_metadata":{},"display_name":"nightly","owner":{"type":"accessible"},"limit":50}',
+  );
+  const all = await env.rest.searchSessions({ limit: 2 });
+  assert.ok(all.sessions.length <= 2);
+  assert.throws(() => env.rest.searchSessions({ limit: 201 }), InvalidArgumentError);
+});
+
+Deno.test("AdminClient calls the same endpoints as RestClient", async () => {
+  await using env = await setup();
+  const { AdminClient } = await import("./mod.ts");
+  using admin = new AdminClient({ baseUrl: env.fake.url, apiKey: env.fake.apiKey });
+  const usage = await admin.getBillingUsage("2026-07-13T00:00:00Z", "2026-07-14T00:00:00Z");
+  assert.ok(usage.data.length > 0);
+  assert.ok(Array.isArray((await admin.getCurrentCheckpointStorageUsage()).data));
+  assert.ok(Array.isArray((await admin.getAuditLog({ eventType: "projects" })).entries));
+  assert.deepEqual(calls(env.fake).map((r) => r.path), [
+    "/api/v1/billing/usage/events",
+    "/api/v1/billing/usage/checkpoints/current",
+    "/api/v1/audit",
+  ]);
+});
+
+Deno.test("getServerCapabilities lists the models", async () => {
+  await using env = await setup();
+  const { supported_models } = await env.rest.getServerCapabilities();
+  assert.ok(supported_models.some((m) => typeof m.model_name === "string"));
+});
+
+Deno.test("whoami() decodes a passport JWT used as the API key, with no request but the bootstrap", async () => {
+  await using env = await setup();
+  const key = jwt({
+    sub: "tml:organization_user:abc",
+    email: "",
+    org_id: "org-9",
+    iss: "passport-test",
+    exp: Math.floor(Date.now() / 1000) + 3600,
+  });
+  // The fake accepts only JWTs it issued; stand in for a server that accepts this one.
+  await env.fake.inject({ path: "/api/v1/client/config", status: 200, body: {}, times: 2 });
+  const rest = new RestClient({ baseUrl: env.fake.url, apiKey: key });
+  assert.deepEqual(await rest.whoami(), {
+    user_urn: "tml:organization_user:abc",
+    org_urn: "tml:organization:org-9",
+    email: null,
+  });
+  assert.deepEqual(env.fake.log.map((r) => r.path), ["/api/v1/client/config"]);
+  const other = new RestClient({
+    baseUrl: env.fake.url,
+    apiKey: jwt({ sub: "x", iss: "elsewhere" }),
+  });
+  assert.match((await rejection(other.whoami()) as Error).message, /needs JWT auth/);
+});
+
+Deno.test("an expired JWT given as the API key fails before any request", async () => {
+  await using env = await setup();
+  const rest = new RestClient({ baseUrl: env.fake.url, apiKey: jwt({ sub: "x", exp: 1000 }) });
+  const error = await rejection(rest.getTrainingRun(run));
+  assert.ok(error instanceof TinkerError);
+  assert.match(error.message, /expired at 1970-01-01T00:16:40\.000Z/);
+  assert.equal(env.fake.log.length, 0);
+});
+
+Deno.test("a server that requires command credentials is explained, not retried", async () => {
+  await using env = await setup();
+  await env.fake.inject({
+    path: "/api/v1/client/config",
+    status: 200,
+    body: { pjwt_auth_enabled: true, credential_default_source: "credential_cmd" },
+  });
+  const error = await rejection(env.rest.getTrainingRun(run));
+  assert.ok(error instanceof TinkerError);
+  assert.match(error.message, /TINKER_CREDENTIAL_CMD/);
+});
+
+Deno.test("a plain http:// base URL to a non-loopback host warns once", async () => {
+  const warnings: unknown[] = [];
+  const original = console.warn;
+  console.warn = (...args: unknown[]) => void warnings.push(args.join(" "));
+  try {
+    const rest = new RestClient({
+      baseUrl: "http://tinker.invalid",
+      apiKey: "tml-x",
+      maxRetries: 0,
+      fetch: () => Promise.reject(new TypeError("offline")),
+    });
+    await rejection(rest.getTrainingRun(run));
+    await rejection(rest.getTrainingRun(run));
+  } finally {
+    console.warn = original;
+  }
+  assert.equal(warnings.length, 1);
+  assert.match(String(warnings[0]), /plain http:\/\/ to a non-loopback host/);
 });

@@ -21,7 +21,16 @@ import type {
   RecordedRequest,
 } from "./_types.ts";
 
-/** Default behaviour flags. */
+/**
+ * Default behaviour flags.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_BEHAVIOUR } from "./mod.ts";
+ *
+ * console.log(DEFAULT_BEHAVIOUR.apiKey, DEFAULT_BEHAVIOUR.archiveBytes); // tml-fake-key-0123456789abcdef 65536
+ * ```
+ */
 export const DEFAULT_BEHAVIOUR: Readonly<FakeBehaviour> = Object.freeze({
   apiKey: "tml-fake-key-0123456789abcdef",
   jwtAuth: false,
@@ -35,7 +44,17 @@ export const DEFAULT_BEHAVIOUR: Readonly<FakeBehaviour> = Object.freeze({
   latencyMs: 0,
 });
 
-/** A `Fault` as JSON: `pathRegex` stands for a RegExp `path`. */
+/**
+ * A `Fault` as JSON: `pathRegex` stands for a RegExp `path`.
+ *
+ * @example
+ * ```ts
+ * import type { FaultJson } from "./mod.ts";
+ *
+ * const fault: FaultJson = { pathRegex: "^/api/v1/sessions", status: 503 };
+ * console.log(JSON.stringify(fault)); // the body of POST /_fake/faults
+ * ```
+ */
 export type FaultJson = Omit<Fault, "path"> & { path?: string; pathRegex?: string };
 
 type Target = "api" | "storage";
@@ -191,8 +210,12 @@ export async function startFakeTinker(options: FakeTinkerOptions = {}): Promise<
     });
     return server;
   };
-  const api = track(createServer((req, res) => void serve("api", req, res)));
-  const storage = track(createServer((req, res) => void serve("storage", req, res)));
+  const api = track(
+    createServer((req, res) => void serve("api", req, res).catch(() => res.destroy())),
+  );
+  const storage = track(
+    createServer((req, res) => void serve("storage", req, res).catch(() => res.destroy())),
+  );
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   const listen = (server: Server, p: number) =>
     new Promise<string>((resolve, reject) => {

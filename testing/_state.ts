@@ -9,7 +9,18 @@
  * @module
  */
 
-/** A checkpoint exactly as the API serializes it. */
+/**
+ * A checkpoint exactly as the API serializes it.
+ *
+ * @example
+ * ```ts
+ * import { FAKE_IDS, startFakeTinker } from "./mod.ts";
+ *
+ * await using fake = await startFakeTinker();
+ * const checkpoint = fake.state!.checkpoint(FAKE_IDS.run, "weights/000010")!;
+ * console.log(checkpoint.tinker_path === FAKE_IDS.checkpointPath); // true
+ * ```
+ */
 export interface FakeCheckpoint {
   /** Kind-prefixed id, e.g. `"weights/000010"` or `"sampler_weights/000010"`. */
   checkpoint_id: string;
@@ -27,7 +38,18 @@ export interface FakeCheckpoint {
   expires_at: string | null;
 }
 
-/** A training run: the wire fields of `TrainingRun` plus the fake's bookkeeping. */
+/**
+ * A training run: the wire fields of `TrainingRun` plus the fake's bookkeeping.
+ *
+ * @example
+ * ```ts
+ * import { FAKE_IDS, startFakeTinker } from "./mod.ts";
+ *
+ * await using fake = await startFakeTinker();
+ * const run = fake.state!.runs.get(FAKE_IDS.bigRun)!;
+ * console.log(run.checkpoints.length); // 250
+ * ```
+ */
 export interface FakeRun {
   /** `<session-uuid>:train:<n>`. */
   training_run_id: string;
@@ -51,7 +73,18 @@ export interface FakeRun {
   checkpoints: FakeCheckpoint[];
 }
 
-/** A session and what it created. */
+/**
+ * A session and what it created.
+ *
+ * @example
+ * ```ts
+ * import { FAKE_IDS, startFakeTinker } from "./mod.ts";
+ *
+ * await using fake = await startFakeTinker();
+ * const session = fake.state!.sessions.get(FAKE_IDS.sessionId)!;
+ * console.log(session.sampler_ids.includes(FAKE_IDS.samplerId)); // true
+ * ```
+ */
 export interface FakeSession {
   /** A UUID. */
   session_id: string;
@@ -71,7 +104,17 @@ export interface FakeSession {
   user_metadata: Record<string, string> | null;
 }
 
-/** A sampler exactly as `GET /api/v1/samplers/{id}` returns it. */
+/**
+ * A sampler exactly as `GET /api/v1/samplers/{id}` returns it.
+ *
+ * @example
+ * ```ts
+ * import { FAKE_IDS, startFakeTinker } from "./mod.ts";
+ *
+ * await using fake = await startFakeTinker();
+ * console.log(fake.state!.samplers.get(FAKE_IDS.samplerId)!.model_path);
+ * ```
+ */
 export interface FakeSampler {
   /** `<session-uuid>:sample:<n>`. */
   sampler_id: string;
@@ -81,7 +124,17 @@ export interface FakeSampler {
   model_path: string | null;
 }
 
-/** An audit log entry exactly as the API serializes it. */
+/**
+ * An audit log entry exactly as the API serializes it.
+ *
+ * @example
+ * ```ts
+ * import { FAKE_IDS, startFakeTinker } from "./mod.ts";
+ *
+ * await using fake = await startFakeTinker();
+ * console.log(fake.state!.audit.map((e) => e.event));
+ * ```
+ */
 export interface FakeAuditEntry {
   /** ISO 8601 UTC. */
   timestamp: string;
@@ -97,7 +150,17 @@ export interface FakeAuditEntry {
   purpose: string | null;
 }
 
-/** A billing usage event exactly as the API serializes it. */
+/**
+ * A billing usage event exactly as the API serializes it.
+ *
+ * @example
+ * ```ts
+ * import { FAKE_IDS, startFakeTinker } from "./mod.ts";
+ *
+ * await using fake = await startFakeTinker();
+ * console.log(fake.state!.billing.map((e) => e.event_info.type));
+ * ```
+ */
 export interface FakeBillingEvent {
   /** Inclusive hour start, ISO 8601 UTC. */
   bucket_start: string;
@@ -119,7 +182,17 @@ export interface FakeBillingEvent {
   event_info: Record<string, unknown>;
 }
 
-/** How much data a seed creates. Ids of the entities it contains never depend on these numbers. */
+/**
+ * How much data a seed creates. Ids of the entities it contains never depend on these numbers.
+ *
+ * @example
+ * ```ts
+ * import { startFakeTinker } from "./mod.ts";
+ *
+ * await using fake = await startFakeTinker({ seed: { userCheckpoints: 10_000 } });
+ * console.log(fake.state!.userCheckpoints().length); // 10000
+ * ```
+ */
 export interface FakeSeedOptions {
   /** Training runs owned by the caller (default 24). Run 0 is the big run, run 2 is corrupted. */
   runs?: number;
@@ -131,7 +204,18 @@ export interface FakeSeedOptions {
   userCheckpoints?: number;
 }
 
-/** The data a fake server holds. Mutating it changes what the API answers. */
+/**
+ * The data a fake server holds. Mutating it changes what the API answers.
+ *
+ * @example
+ * ```ts
+ * import { FAKE_IDS, startFakeTinker } from "./mod.ts";
+ *
+ * await using fake = await startFakeTinker();
+ * fake.state!.sessions.get(FAKE_IDS.sessionId)!.trace_fails = true;
+ * console.log(fake.state!.listRuns(false).length); // 24
+ * ```
+ */
 export interface FakeState {
   /** The caller's user URN (the JWT `sub`). */
   readonly user: string;
@@ -504,7 +588,11 @@ class State implements FakeState {
   #sessionLists: [FakeSession[], FakeSession[]] | undefined;
   #userCheckpoints: FakeCheckpoint[] | undefined;
 
-  constructor(readonly user: string) {}
+  readonly user: string;
+
+  constructor(user: string) {
+    this.user = user;
+  }
 
   checkpoint(runId: string, checkpointId: string): FakeCheckpoint | undefined {
     return this.runs.get(runId)?.checkpoints.find((c) => c.checkpoint_id === checkpointId);
@@ -571,7 +659,17 @@ function lists<T>(items: T[], owned: (item: T) => boolean, key: (item: T) => str
   return [all.filter(owned), all];
 }
 
-/** Well-known ids of the default seed (and of every seed that contains the entity). */
+/**
+ * Well-known ids of the default seed (and of every seed that contains the entity).
+ *
+ * @example
+ * ```ts
+ * import { FAKE_IDS, type FakeIds } from "./mod.ts";
+ *
+ * const ids: FakeIds = FAKE_IDS;
+ * console.log(ids.checkpointPath.startsWith(`tinker://${ids.run}/`)); // true
+ * ```
+ */
 export interface FakeIds {
   /** The caller's user URN. */
   user: string;

@@ -5,10 +5,30 @@
  */
 import type { FakeSeedOptions, FakeState } from "./_state.ts";
 
-/** How the archive endpoint answers. */
+/**
+ * How the archive endpoint answers.
+ *
+ * @example
+ * ```ts
+ * import { type ArchiveMode, startFakeTinker } from "./mod.ts";
+ *
+ * const archiveMode: ArchiveMode = "not-ready";
+ * await using fake = await startFakeTinker({ archiveMode, archiveNotReadyCount: 1 });
+ * ```
+ */
 export type ArchiveMode = "redirect" | "redirect-no-expires" | "json" | "not-ready";
 
-/** Behaviour flags; all of them can be changed at runtime with `setOptions`. */
+/**
+ * Behaviour flags; all of them can be changed at runtime with `setOptions`.
+ *
+ * @example
+ * ```ts
+ * import { startFakeTinker } from "./mod.ts";
+ *
+ * await using fake = await startFakeTinker();
+ * await fake.setOptions({ jwtAuth: true, latencyMs: 20 });
+ * ```
+ */
 export interface FakeBehaviour {
   /** The valid API key (default `"tml-fake-key-0123456789abcdef"`). */
   apiKey: string;
@@ -32,7 +52,17 @@ export interface FakeBehaviour {
   latencyMs: number;
 }
 
-/** Options of `startFakeTinker`. */
+/**
+ * Options of `startFakeTinker`.
+ *
+ * @example
+ * ```ts
+ * import { startFakeTinker } from "./mod.ts";
+ *
+ * await using fake = await startFakeTinker({ seed: { runs: 3 }, archiveMode: "json", archiveGzip: true });
+ * console.log(fake.state!.runs.size); // 6: three owned, three foreign
+ * ```
+ */
 export interface FakeTinkerOptions extends Partial<FakeBehaviour> {
   /** API port (default 0: any free port). The storage origin always gets its own free port. */
   port?: number;
@@ -42,7 +72,19 @@ export interface FakeTinkerOptions extends Partial<FakeBehaviour> {
   seed?: FakeSeedOptions | false;
 }
 
-/** One request as the fake received it. */
+/**
+ * One request as the fake received it.
+ *
+ * @example
+ * ```ts
+ * import { startFakeTinker } from "./mod.ts";
+ *
+ * await using fake = await startFakeTinker();
+ * await (await fetch(`${fake.url}/api/v1/checkpoints?limit=5`, { headers: { "X-API-Key": fake.apiKey } })).body?.cancel();
+ * const [req] = await fake.requests();
+ * console.log(req!.path, req!.query, req!.headers["x-api-key"], req!.status);
+ * ```
+ */
 export interface RecordedRequest {
   /** HTTP method. */
   method: string;
@@ -64,7 +106,19 @@ export interface RecordedRequest {
   time: number;
 }
 
-/** A queued misbehaviour. Faults match in order; each applies `times` times (default 1). */
+/**
+ * A queued misbehaviour. Faults match in order; each applies `times` times (default 1).
+ *
+ * @example
+ * ```ts
+ * import { startFakeTinker } from "./mod.ts";
+ *
+ * await using fake = await startFakeTinker();
+ * await fake.inject({ path: /\/archive$/, status: 503, headers: { "retry-after": "1" }, times: 3 });
+ * await fake.inject({ target: "storage", truncate: 1000 });
+ * await fake.inject({ method: "GET", path: "/api/v1/checkpoints", drop: "mid-body" });
+ * ```
+ */
 export interface Fault {
   /** Only requests with this method. */
   method?: string;
@@ -92,7 +146,21 @@ export interface Fault {
   times?: number;
 }
 
-/** A running fake Tinker service (in-process or spawned). `await using` closes it. */
+/**
+ * A running fake Tinker service (in-process or spawned). `await using` closes it.
+ *
+ * @example
+ * ```ts
+ * import { type FakeTinker, startFakeTinker } from "./mod.ts";
+ *
+ * const fake: FakeTinker = await startFakeTinker();
+ * try {
+ *   console.log(fake.url, fake.storageUrl, fake.apiKey);
+ * } finally {
+ *   await fake.close();
+ * }
+ * ```
+ */
 export interface FakeTinker extends AsyncDisposable {
   /** API base URL without trailing slash, e.g. `"http://127.0.0.1:41234"`. */
   readonly url: string;

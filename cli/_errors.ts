@@ -1,0 +1,186 @@
+// CLI errors and exit codes. Every failure becomes one `Error: …` line on
+// stderr (plus an optional details block, as the official CLI prints) and a
+// distinct exit code. The official CLI exits 1 for every error; set
+// TINKER_CLI_EXIT_CODES=official to get exactly that.
+
+import { pyRepr } from "./_format.ts";
+
+/**
+ * Exit codes of the `tinker` CLI.
+ *
+ * | code | meaning |
+ * |---|---|
+ * | 0 | success |
+ * | 1 | API or server error (5xx, 409, 429, 402, unexpected) — the official CLI's code for every error |
+ * | 2 | usage error (unknown command or option, missing argument, bad option value) |
+ * | 3 | authentication or configuration (no API key, bad key, 401, 403, bad base URL) |
+ * | 4 | not found (404, checkpoint not in its run) |
+ * | 5 | network (connection refused, DNS, timeout, download cut short) |
+ * | 6 | invalid input (bad tinker path, date, type, 400/422 from the server, target exists) |
+ * | 7 | local or archive failure (corrupt or unsafe archive, disk write error) |
+ * | 130 | interrupted (Ctrl-C) |
+ */
+export const EXIT = {
+  ok: 0,
+  error: 1,
+  usage: 2,
+  auth: 3,
+  notFound: 4,
+  network: 5,
+  input: 6,
+  local: 7,
+  interrupted: 130,
+} as const;
+
+/** An exit code of the CLI. */
+export type ExitCode = typeof EXIT[keyof typeof EXIT];
+
+/** A failure to report as `Error: message` (+ details) with an exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly details: string | undefined = undefined,
+    readonly code: ExitCode = EXIT.error,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "CliError";
+  }
+}
+
+/** A usage error: printed with the command's usage line, exit 2. */
+export class UsageError extends Error {
+  constructor(message: string, readonly usage: string, readonly helpCommand: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Ctrl-C: exit 130. */
+export class Interrupted extends Error {
+  constructor(message = "Interrupted") {
+    super(message);
+    this.name = "Interrupted";
+  }
+}
+
+/**
+ * The text of an API error as the official SDK words it (`str(e)`):
+ * `Error code: 404 - {'detail': 'Training run not found'}`. Connection
+ * errors and the like keep this client's message.
+ */
+export function pyErrorText(error: unknown): string {
+  const e = error as { status?: unknown; body?: unknown; message?: unknown };
+  if (typeof e?.status === "number") {
+    const body = e.body;
+    if (body !== null && typeof body === "object") return `Error code: ${e.status} - ${pyRepr(body)}`;
+    if (typeof body === "string" && body.trim() !== "") return body.trim();
+    return `Error code: ${e.status}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Maps anything thrown by a command to a {@linkcode CliError}, with the
+ * official CLI's messages (`handle_api_errors`) and our exit codes.
+ */
+export function toCliError(error: unknown): CliError | Interrupted | UsageError {
+  if (error instanceof CliError || error instanceof Interrupted || error instanceof UsageError) {
+    return error;
+  }
+  const name = (error as { name?: string })?.name ?? "";
+  const status = (error as { status?: unknown })?.status;
+  const details = (lead?: string) => {
+    const line = `Details: ${pyErrorText(error)}`;
+    return lead ? `${lead}\n${line}` : line;
+  };
+  const wrap = (message: string, detail: string | undefined, code: ExitCode) =>
+    new CliError(message, detail, code, { cause: error });
+  switch (name) {
+    case "ApiUserAbortError":
+    case "AbortError":
+      return new Interrupted();
+    case "NotFoundError":
+      return wrap("Resource not found", details(), EXIT.notFound);
+    case "AuthenticationError":
+      return wrap(
+        "Authentication failed",
+        details("Please check your API key or authentication credentials."),
+        EXIT.auth,
+      );
+    case "BillingError":
+      return wrap(
+        "Billing issue",
+        details(
+          "There is a billing issue with your account. Please check that billing is set up.",
+        ),
+        EXIT.error,
+      );
+    case "PermissionDeniedError":
+      return wrap(
+        "Permission denied",
+        details("You don't have permission to access this resource."),
+        EXIT.auth,
+      );
+    case "BadRequestError":
+      return wrap("Invalid request", details(), EXIT.input);
+    case "UnprocessableEntityError":
+      return wrap("Invalid data provided", details(), EXIT.input);
+    case "RateLimitError":
+      return wrap("Rate limit exceeded", details("Please wait a moment before trying again."), 1);
+    case "InternalServerError":
+      return wrap(
+        "Internal server error",
+        details("The Tinker API encountered an internal error. Please try again later."),
+        EXIT.error,
+      );
+    case "ApiTimeoutError":
+      return wrap(
+        "Request timeout",
+        details("The request to Tinker API timed out. Please try again."),
+        EXIT.network,
+      );
+    case "ApiConnectionError":
+      return wrap(
+        "Connection failed",
+        details("Could not connect to the Tinker API. Please check your network connection."),
+        EXIT.network,
+      );
+    case "ApiResponseValidationError":
+      return wrap("API error occurred", details(), EXIT.error);
+    case "TinkerPathError":
+      return wrap(`Invalid checkpoint path: ${messageOf(error)}`, undefined, EXIT.input);
+    case "InvalidArgumentError":
+      return wrap(messageOf(error), undefined, EXIT.input);
+  }
+  if (typeof status === "number") return wrap(`API error (status ${status})`, details(), 1);
+  if (name === "TinkerError") {
+    // Raised by the client before any request: key or base URL problems.
+    const message = messageOf(error);
+    if (/api key|base url|credential|JWT/i.test(message)) {
+      return wrap(
+        `Configuration error: ${message}`,
+        "Please check your Tinker API credentials.",
+        EXIT.auth,
+      );
+    }
+    return wrap(message, undefined, EXIT.error);
+  }
+  return wrap(`Unexpected error occurred: ${messageOf(error)}`, undefined, EXIT.error);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The chain of causes of an error, for `--verbose`. */
+export function causeChain(error: unknown): string[] {
+  const lines: string[] = [];
+  let e = (error as { cause?: unknown })?.cause;
+  for (let depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
+    const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    lines.push(`Caused by: ${text}`);
+    e = (e as { cause?: unknown }).cause;
+  }
+  return lines;
+}

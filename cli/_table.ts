@@ -1,0 +1,334 @@
+// Tables drawn like the official CLI's rich `Table` (box `HEAVY_HEAD`, cell
+// padding 1, bold header, italic centred title, first column bright cyan and
+// never wrapped). The column-width algorithm is rich's: measure each column
+// (longest word .. longest line), and when the table is wider than the
+// terminal, shrink the widest wrappable columns first, then all columns
+// evenly, then wrap words (cropping words that do not fit with `…`).
+// Plain text unless `color` is set (the caller decides: TTY and no NO_COLOR).
+
+/** What a table shows. */
+export interface TableSpec {
+  /** A centred line above the table (wrapped when wider than the table). */
+  title?: string | undefined;
+  /** Column headers. */
+  columns: string[];
+  /** Cell text, one array per row. */
+  rows: string[][];
+}
+
+/** How to draw it. */
+export interface TableStyle {
+  /** The terminal width in cells. */
+  width: number;
+  /** Whether to emit ANSI styles. */
+  color: boolean;
+}
+
+const BOLD = "\x1b[1m";
+const ITALIC = "\x1b[3m";
+const CYAN = "\x1b[96m";
+const RESET = "\x1b[0m";
+const PADDING = 2;
+
+/** Renders a table to text (every line ends with `\n`). */
+export function renderTable(spec: TableSpec, style: TableStyle): string {
+  const n = spec.columns.length;
+  if (n === 0) return "\n";
+  const extra = n + 1;
+  const cells = spec.columns.map((header, c) => [header, ...spec.rows.map((r) => r[c] ?? "")]);
+  const widths = columnWidths(cells, style.width - extra);
+  const tableWidth = widths.reduce((a, b) => a + b, 0) + extra;
+  const out: string[] = [];
+  const paint = (text: string, code: string) => style.color ? `${code}${text}${RESET}` : text;
+  if (spec.title) {
+    for (const line of wrapText(spec.title, tableWidth, true)) {
+      out.push(paint(center(line, tableWidth), ITALIC));
+    }
+  }
+  const rule = (l: string, fill: string, mid: string, r: string) =>
+    l + widths.map((w) => fill.repeat(w)).join(mid) + r;
+  out.push(rule("┏", "━", "┳", "┓"));
+  const renderRow = (row: string[], header: boolean, edge: string) => {
+    const lines = row.map((text, c) => cellLines(text, widths[c]!, c === 0));
+    const height = Math.max(1, ...lines.map((l) => l.length));
+    for (let i = 0; i < height; i++) {
+      const parts = lines.map((cell, c) => {
+        const w = widths[c]!;
+        // Header cells align to the bottom, body cells to the top.
+        const at = header ? i - (height - cell.length) : i;
+        const text = at >= 0 && at < cell.length ? cell[at]! : " ".repeat(w);
+        if (!style.color || w === 0) return text;
+        return header ? paint(text, BOLD) : c === 0 ? paint(text, CYAN) : text;
+      });
+      out.push(edge + parts.join(edge) + edge);
+    }
+  };
+  renderRow(spec.columns, true, "┃");
+  out.push(rule("┡", "━", "╇", "┩"));
+  for (const row of spec.rows) renderRow(row, false, "│");
+  out.push(rule("└", "─", "┴", "┘"));
+  return out.map((l) => `${l}\n`).join("");
+}
+
+/** The lines of one cell, each exactly `width` cells wide, padding included. */
+function cellLines(text: string, width: number, noWrap: boolean): string[] {
+  const inner = width - PADDING;
+  if (inner < 1) return [];
+  const lines: string[] = [];
+  for (const line of splitLines(text)) {
+    const pieces = noWrap ? [line] : wrapText(line, inner, false);
+    for (const piece of pieces) lines.push(` ${truncate(piece, inner, true)} `);
+  }
+  return lines;
+}
+
+/** rich's `Text.split("\n", allow_blank=True)`. */
+function splitLines(text: string): string[] {
+  const parts = text.split("\n");
+  if (parts.length > 1 && parts.at(-1) === "") parts.pop();
+  return parts;
+}
+
+// ---- widths (rich `Table._calculate_column_widths`) ------------------------
+
+type Measure = [number, number];
+
+function columnWidths(cells: string[][], maxWidth: number): number[] {
+  const wrapable = cells.map((_, c) => c !== 0);
+  let widths = cells.map((column) => measureColumn(column, maxWidth)[1] || 1);
+  let total = sum(widths);
+  if (total > maxWidth) {
+    widths = collapseWidths(widths, wrapable, maxWidth);
+    total = sum(widths);
+    if (total > maxWidth) {
+      widths = ratioReduce(total - maxWidth, widths.map(() => 1), widths, widths);
+    }
+    widths = cells.map((column, c) => measureColumn(column, widths[c]!)[1] || 0);
+  }
+  return widths;
+}
+
+function measureColumn(column: string[], maxWidth: number): Measure {
+  if (maxWidth < 1) return [0, 0];
+  let min = 0;
+  let max = 0;
+  for (const text of column) {
+    const [lo, hi] = measurePadded(text, maxWidth);
+    min = Math.max(min, lo);
+    max = Math.max(max, hi);
+  }
+  return [Math.min(min, maxWidth), Math.min(max, maxWidth)];
+}
+
+/** `Measurement.get` of `Padding(Text(text), (0, 1))` at `maxWidth`. */
+function measurePadded(text: string, maxWidth: number): Measure {
+  if (maxWidth - PADDING < 1) return [maxWidth, maxWidth];
+  let [lo, hi] = normalize(measureText(text));
+  lo = Math.min(lo, maxWidth);
+  hi = Math.min(hi, maxWidth);
+  if (hi < 1) [lo, hi] = [0, 0];
+  else [lo, hi] = normalize([lo, hi]);
+  return [Math.min(lo + PADDING, maxWidth), Math.min(hi + PADDING, maxWidth)];
+}
+
+function measureText(text: string): Measure {
+  const lines = text.split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/).filter((l, i, all) =>
+    !(i === all.length - 1 && l === "")
+  );
+  const maxLine = lines.length ? Math.max(...lines.map(cellLen)) : 0;
+  const words = text.split(/\s+/).filter((w) => w !== "");
+  const minWord = words.length ? Math.max(...words.map(cellLen)) : maxLine;
+  return [minWord, maxLine];
+}
+
+function normalize([min, max]: Measure): Measure {
+  const lo = Math.min(Math.max(0, min), max);
+  return [Math.max(0, lo), Math.max(0, Math.max(lo, max))];
+}
+
+function collapseWidths(input: number[], wrapable: boolean[], maxWidth: number): number[] {
+  let widths = input;
+  let total = sum(widths);
+  let excess = total - maxWidth;
+  if (!wrapable.some(Boolean)) return widths;
+  while (total && excess > 0) {
+    const maxColumn = Math.max(...widths.filter((_, i) => wrapable[i]));
+    const second = Math.max(...widths.map((w, i) => (wrapable[i] && w !== maxColumn ? w : 0)));
+    const difference = maxColumn - second;
+    const ratios = widths.map((w, i) => (w === maxColumn && wrapable[i] ? 1 : 0));
+    if (!ratios.some(Boolean) || !difference) break;
+    const maxReduce = widths.map(() => Math.min(excess, difference));
+    widths = ratioReduce(excess, ratios, maxReduce, widths);
+    total = sum(widths);
+    excess = total - maxWidth;
+  }
+  return widths;
+}
+
+function ratioReduce(total: number, ratiosIn: number[], maximums: number[], values: number[]) {
+  const ratios = ratiosIn.map((r, i) => (maximums[i] ? r : 0));
+  let totalRatio = sum(ratios);
+  if (!totalRatio) return [...values];
+  let remaining = total;
+  return values.map((value, i) => {
+    const ratio = ratios[i]!;
+    if (ratio && totalRatio > 0) {
+      const distributed = Math.min(maximums[i]!, pyRound((ratio * remaining) / totalRatio));
+      remaining -= distributed;
+      totalRatio -= ratio;
+      return value - distributed;
+    }
+    return value;
+  });
+}
+
+/** Python's `round()`: half to even. */
+function pyRound(x: number): number {
+  const floor = Math.floor(x);
+  const diff = x - floor;
+  if (diff > 0.5) return floor + 1;
+  if (diff < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+// ---- text (rich `Text.wrap`, `divide_line`, `truncate`) --------------------
+
+/**
+ * Word-wraps one line to `width` cells like rich: words keep their trailing
+ * spaces; a word longer than the width is folded (`fold`) or left whole for
+ * the caller to crop with `…`.
+ */
+export function wrapText(line: string, width: number, fold: boolean): string[] {
+  const breaks: number[] = [];
+  let offset = 0;
+  const wordRe = /\s*\S+\s*/gy;
+  for (let m = wordRe.exec(line); m; m = wordRe.exec(line)) {
+    let start = m.index;
+    const word = m[0];
+    const wordLength = cellLen(word.trimEnd());
+    if (width - offset >= wordLength) {
+      offset += cellLen(word);
+    } else if (wordLength > width) {
+      if (fold) {
+        const chunks = chopCells(word, width);
+        chunks.forEach((chunk, i) => {
+          if (start) breaks.push(start);
+          if (i === chunks.length - 1) offset = cellLen(chunk);
+          else start += chunk.length;
+        });
+      } else {
+        if (start) breaks.push(start);
+        offset = cellLen(word);
+      }
+    } else if (offset && start) {
+      breaks.push(start);
+      offset = cellLen(word);
+    }
+  }
+  const pieces: string[] = [];
+  let from = 0;
+  for (const at of [...breaks, line.length]) {
+    pieces.push(rstripEnd(line.slice(from, at), width));
+    from = at;
+  }
+  return pieces;
+}
+
+/** Removes trailing whitespace beyond `size` characters. */
+function rstripEnd(text: string, size: number): string {
+  if (text.length <= size) return text;
+  const ws = /\s+$/.exec(text);
+  if (!ws) return text;
+  return text.slice(0, text.length - Math.min(ws[0].length, text.length - size));
+}
+
+function chopCells(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let current = "";
+  let used = 0;
+  for (const ch of text) {
+    const w = charWidth(ch.codePointAt(0)!);
+    if (used + w > width && current !== "") {
+      lines.push(current);
+      current = "";
+      used = 0;
+    }
+    current += ch;
+    used += w;
+  }
+  if (current !== "" || lines.length === 0) lines.push(current);
+  return lines;
+}
+
+/** rich `Text.truncate(width, overflow="ellipsis" | "fold", pad)`. */
+function truncate(text: string, width: number, pad: boolean): string {
+  const length = cellLen(text);
+  let out = text;
+  if (length > width) out = setCellSize(text, width - 1) + "…";
+  if (pad && length < width) out = text + " ".repeat(width - length);
+  return out;
+}
+
+function center(line: string, width: number): string {
+  let text = line.trimEnd();
+  if (cellLen(text) > width) text = setCellSize(text, width);
+  const left = Math.floor((width - cellLen(text)) / 2);
+  text = " ".repeat(left) + text;
+  return text + " ".repeat(Math.max(0, width - cellLen(text)));
+}
+
+/** Crops or pads `text` to exactly `total` cells. */
+function setCellSize(text: string, total: number): string {
+  if (total <= 0) return "";
+  let out = "";
+  let used = 0;
+  for (const ch of text) {
+    const w = charWidth(ch.codePointAt(0)!);
+    if (used + w > total) break;
+    out += ch;
+    used += w;
+  }
+  return out + " ".repeat(total - used);
+}
+
+/** Terminal cells `text` occupies (wide East Asian characters count 2). */
+export function cellLen(text: string): number {
+  let n = 0;
+  for (const ch of text) n += charWidth(ch.codePointAt(0)!);
+  return n;
+}
+
+const WIDE: [number, number][] = [
+  [0x1100, 0x115f],
+  [0x2e80, 0x303e],
+  [0x3041, 0x33ff],
+  [0x3400, 0x4dbf],
+  [0x4e00, 0x9fff],
+  [0xa000, 0xa4cf],
+  [0xac00, 0xd7a3],
+  [0xf900, 0xfaff],
+  [0xfe30, 0xfe4f],
+  [0xff00, 0xff60],
+  [0xffe0, 0xffe6],
+  [0x1f300, 0x1f64f],
+  [0x1f900, 0x1f9ff],
+  [0x20000, 0x3fffd],
+];
+
+function charWidth(code: number): number {
+  if (code < 0x300) return code < 0x20 || (code >= 0x7f && code < 0xa0) ? 0 : 1;
+  if ((code >= 0x300 && code <= 0x36f) || code === 0x200b || code === 0x200d) return 0;
+  for (const [lo, hi] of WIDE) if (code >= lo && code <= hi) return 2;
+  return 1;
+}
+
+/**
+ * A two-column `Property | Value` table, the shape of every `info` command.
+ *
+ * @param rows `[property, value]` pairs.
+ */
+export function propertyTable(title: string | undefined, rows: string[][]): TableSpec {
+  return { title, columns: ["Property", "Value"], rows };
+}

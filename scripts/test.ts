@@ -1,0 +1,144 @@
+// The whole test suite, as `deno task test` runs it (and CI after its checks):
+// every stage runs even when an earlier one fails, its pass/fail counts are
+// read from the runner's own summary line, and the last line is the total.
+//
+//   deno task test            all stages
+//   deno task test deno bun   only the named stages
+
+const DENO = ["npx", "-y", "deno@2.9.6"];
+const BUN = ["npx", "-y", "bun@1.4.5"];
+const PYTHON = ".venv/bin/python";
+const SDK = "tinker==0.38.0";
+const COVERAGE_MIN = 90;
+
+interface Stage {
+  name: string;
+  about: string;
+  run(): Promise<Counts>;
+}
+
+interface Counts {
+  passed: number;
+  failed: number;
+}
+
+const root = new URL("../", import.meta.url).pathname;
+
+/** Runs a command in the repo root, echoing its output; returns the output and exit code. */
+async function sh(
+  cmd: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; text: string }> {
+  console.log(`\n$ ${cmd.join(" ")}`);
+  const child = new Deno.Command(cmd[0]!, {
+    args: cmd.slice(1),
+    cwd: root,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  let text = "";
+  const pump = async (stream: ReadableStream<Uint8Array>, out: typeof Deno.stdout) => {
+    for await (const chunk of stream) {
+      text += new TextDecoder().decode(chunk);
+      await out.write(chunk);
+    }
+  };
+  await Promise.all([pump(child.stdout, Deno.stdout), pump(child.stderr, Deno.stderr)]);
+  const { code } = await child.status;
+  return { code, text };
+}
+
+/** Counts from Deno's summary line `ok | 48 passed (68 steps) | 0 failed`. */
+function denoCounts(text: string, code: number): Counts {
+  // deno-lint-ignore no-control-regex
+  const plain = text.replace(/\x1b\[[0-9;]*m/g, "");
+  const lines = [...plain.matchAll(/^(?:ok|FAILED) \| (\d+) passed.*?\| (\d+) failed/gm)];
+  if (lines.length === 0) return { passed: 0, failed: 1 };
+  const counts = lines.reduce(
+    (sum, m) => ({ passed: sum.passed + Number(m[1]), failed: sum.failed + Number(m[2]) }),
+    { passed: 0, failed: 0 },
+  );
+  // A crash after the summary (e.g. a leaked resource) still fails the stage.
+  if (code !== 0 && counts.failed === 0) counts.failed = 1;
+  return counts;
+}
+
+async function ensureVenv(): Promise<boolean> {
+  try {
+    await Deno.stat(`${root}${PYTHON}`);
+    const { code } = await sh([PYTHON, "-c", "import tinker"]);
+    if (code === 0) return true;
+  } catch {
+    // Not there yet.
+  }
+  const made = await sh(["python3", "-m", "venv", ".venv"]);
+  if (made.code !== 0) return false;
+  const installed = await sh([PYTHON, "-m", "pip", "install", "-q", SDK]);
+  return installed.code === 0;
+}
+
+const STAGES: Stage[] = [
+  {
+    name: "deno",
+    about: "unit, end-to-end and doc tests under Deno, with coverage",
+    async run() {
+      await Deno.remove(`${root}coverage`, { recursive: true }).catch(() => {});
+      const { code, text } = await sh([
+        ...DENO,
+        "test",
+        "-A",
+        "--doc",
+        "--parallel",
+        "--coverage=coverage",
+      ]);
+      const counts = denoCounts(text, code);
+      const report = await sh([
+        ...DENO,
+        "coverage",
+        "coverage",
+        "--exclude=/testing/|/cli\\.ts$|/cli/|_test\\.ts$|/tests/|/scripts/|/bench/|_worker_source\\.ts$",
+      ]);
+      // deno-lint-ignore no-control-regex
+      const plain = report.text.replace(/\x1b\[[0-9;]*m/g, "");
+      const all = /^\|\s*All files\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)/m.exec(plain);
+      const lines = all ? Number(all[2]) : 0;
+      console.log(`\nLibrary line coverage: ${lines}% (minimum ${COVERAGE_MIN}%)`);
+      if (lines < COVERAGE_MIN) counts.failed++;
+      return counts;
+    },
+  },
+  {
+    name: "bun",
+    about: "the library's end-to-end tests under Bun",
+    async run() {
+      const files = ["tinker_path_test.ts", "rest_client_test.ts"];
+      const { code, text } = await sh([...BUN, "run", "tests/bun_runner.ts", ...files]);
+      return denoCounts(text, code);
+    },
+  },
+];
+
+const only = Deno.args;
+const totals: Counts = { passed: 0, failed: 0 };
+const summary: string[] = [];
+for (const stage of STAGES) {
+  if (only.length > 0 && !only.includes(stage.name)) continue;
+  console.log(`\n=== ${stage.name}: ${stage.about} ===`);
+  let counts: Counts;
+  try {
+    counts = await stage.run();
+  } catch (error) {
+    console.error(`Stage ${stage.name} crashed: ${error}`);
+    counts = { passed: 0, failed: 1 };
+  }
+  totals.passed += counts.passed;
+  totals.failed += counts.failed;
+  summary.push(`${stage.name.padEnd(12)} ${counts.passed} passed, ${counts.failed} failed`);
+}
+console.log(`\n=== summary ===\n${summary.join("\n")}`);
+console.log(`${totals.passed} passed, ${totals.failed} failed`);
+Deno.exit(totals.failed === 0 ? 0 : 1);
+
+export { BUN, ensureVenv };

@@ -1,0 +1,164 @@
+// `.result()` under Bun: the core semantics, then a `bun build --compile`
+// binary of tests/fixtures/sync_script.ts run against a spawned fake.
+// Run: `npx -y bun@1.4.5 run tests/sync_bun.ts` (exits non-zero on failure).
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { ApiError, ApiTimeoutError, NotFoundError, RestClient, TinkerError } from "../mod.ts";
+import { FAKE_IDS, spawnFakeTinker } from "../testing/mod.ts";
+
+assert.ok("Bun" in globalThis, "run this with Bun");
+const RUN_PATH = `/api/v1/training_runs/${FAKE_IDS.run}`;
+const results: [string, string | undefined][] = [];
+
+async function check(name: string, fn: () => unknown): Promise<void> {
+  try {
+    await fn();
+    results.push([name, undefined]);
+    console.log(`ok   ${name}`);
+  } catch (error) {
+    results.push([name, String((error as Error)?.stack ?? error)]);
+    console.log(`FAIL ${name}\n${(error as Error)?.stack ?? error}`);
+  }
+}
+
+const fake = await spawnFakeTinker();
+const rest = new RestClient({ baseUrl: fake.url, apiKey: fake.apiKey, initialRetryDelayMs: 1 });
+
+await check("json: .result() equals await, one bootstrap", async () => {
+  const sync = rest.getTrainingRun(FAKE_IDS.run).result();
+  assert.deepEqual(sync, await rest.getTrainingRun(FAKE_IDS.run));
+  const log = await fake.requests();
+  assert.equal(log.filter((r) => r.path === "/api/v1/client/config").length, 1);
+});
+
+await check("one request per future", async () => {
+  await fake.clearLog();
+  const future = rest.getTrainingRun(FAKE_IDS.run);
+  const a = future.result();
+  assert.equal(future.result(), a);
+  assert.equal(await future, a);
+  assert.equal((await fake.requests()).length, 1);
+});
+
+await check("404: NotFoundError with status, headers, body, detail", async () => {
+  let sync: unknown;
+  try {
+    rest.getTrainingRun("no-such-run").result();
+  } catch (error) {
+    sync = error;
+  }
+  const viaAwait = await rest.getTrainingRun("no-such-run").then(() => undefined, (e) => e);
+  assert.ok(sync instanceof NotFoundError && sync instanceof ApiError);
+  assert.ok(sync instanceof TinkerError);
+  assert.ok(viaAwait instanceof NotFoundError);
+  assert.equal(sync.name, "NotFoundError");
+  assert.equal(sync.message, viaAwait.message);
+  assert.equal(sync.status, 404);
+  assert.equal(sync.detail, viaAwait.detail);
+  assert.deepEqual(sync.body, viaAwait.body);
+  assert.ok(sync.headers instanceof Headers);
+  assert.equal(sync.headers.get("content-type"), viaAwait.headers?.get("content-type"));
+});
+
+await check("retries in the worker", async () => {
+  await fake.clearLog();
+  await fake.inject({ path: RUN_PATH, status: 503, times: 2 });
+  rest.getTrainingRun(FAKE_IDS.run).result();
+  assert.equal((await fake.requests()).filter((r) => r.path === RUN_PATH).length, 3);
+});
+
+await check("timeout in time; the next call gets its own reply", async () => {
+  await fake.inject({ path: RUN_PATH, delayMs: 600 });
+  const started = performance.now();
+  assert.throws(() => rest.getTrainingRun(FAKE_IDS.run).result(150), (e: unknown) => {
+    assert.ok(e instanceof ApiTimeoutError);
+    assert.match(e.message, /timed out after 150 ms/);
+    return true;
+  });
+  const took = performance.now() - started;
+  assert.ok(took >= 140 && took < 600, `took ${took} ms`);
+  const session = rest.getSession(FAKE_IDS.sessionId).result();
+  assert.ok(!("training_run_id" in session));
+  await new Promise((r) => setTimeout(r, 700));
+  assert.equal(
+    rest.getTrainingRun(FAKE_IDS.bigRun).result().training_run_id,
+    FAKE_IDS.bigRun,
+  );
+});
+
+await check("iterSync() over all pages equals async iteration", async () => {
+  const viaSync = [...rest.listUserCheckpoints({ limit: 40 }).iterSync()];
+  const viaAsync = [];
+  for await (const c of rest.listUserCheckpoints({ limit: 40 })) viaAsync.push(c);
+  assert.ok(viaSync.length > 100);
+  assert.deepEqual(viaSync, viaAsync);
+});
+
+await check("a 10 MB response arrives intact", async () => {
+  const real = await rest.getTrainingRun(FAKE_IDS.run);
+  const big = { ...real, padding: "x€😀".repeat(1_500_000) };
+  await fake.inject({ path: RUN_PATH, status: 200, body: big });
+  assert.deepEqual(rest.getTrainingRun(FAKE_IDS.run).result(), big);
+});
+
+await check("close() then .result() again", () => {
+  rest.close();
+  assert.equal(rest.getTrainingRun(FAKE_IDS.run).result().training_run_id, FAKE_IDS.run);
+});
+
+await check("a script using .result() exits on its own", () => {
+  const script = fileURLToPath(new URL("./fixtures/sync_script.ts", import.meta.url));
+  const started = performance.now();
+  const out = spawnSync(process.execPath, ["run", script, fake.url, fake.apiKey, FAKE_IDS.run], {
+    encoding: "utf8",
+    timeout: 10_000,
+  });
+  assert.equal(out.status, 0, out.stderr);
+  assert.match(out.stdout, /done\n/);
+  assert.ok(performance.now() - started < 3000);
+});
+
+await check("bun build --compile: the binary blocks with .result() and exits", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tinker-sync-"));
+  try {
+    const binary = join(dir, "sync_script");
+    const script = fileURLToPath(new URL("./fixtures/sync_script.ts", import.meta.url));
+    const build = spawnSync(
+      process.execPath,
+      ["build", "--compile", script, "--outfile", binary],
+      { encoding: "utf8" },
+    );
+    assert.equal(build.status, 0, build.stderr);
+    const started = performance.now();
+    const out = spawnSync(binary, [fake.url, fake.apiKey, FAKE_IDS.run], {
+      encoding: "utf8",
+      timeout: 10_000,
+    });
+    assert.equal(out.status, 0, out.stderr);
+    assert.equal(
+      out.stdout,
+      `run ${FAKE_IDS.run}\nerror NotFoundError 404\nruns ${countRuns()}\ndone\n`,
+    );
+    assert.ok(performance.now() - started < 3000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function countRuns(): number {
+  return [...rest.listTrainingRuns({ limit: 50 }).iterSync()].length;
+}
+
+rest.close();
+await fake.close();
+const failed = results.filter(([, error]) => error !== undefined);
+// The summary line in Deno's format, for scripts/test.ts.
+const passed = results.length - failed.length;
+console.log(`${failed.length ? "FAILED" : "ok"} | ${passed} passed | ${failed.length} failed`);
+process.exit(failed.length ? 1 : 0);

@@ -5,7 +5,7 @@
 
 import {
   ApiConnectionError,
-  type ApiError,
+  ApiError,
   ApiTimeoutError,
   ApiUserAbortError,
   errorForStatus,
@@ -133,6 +133,14 @@ export async function sendRequest(
       await sleep(retryDelay(config, headers, attempt), call.signal);
       continue;
     }
+    if (spec.followRedirects && status >= 300 && status < 400) {
+      throw new ApiError({
+        status,
+        headers,
+        body: response.text,
+        message: `Too many redirects (more than ${MAX_REDIRECTS}) for ${what}`,
+      });
+    }
     throw statusError(secret, response, what);
   }
 }
@@ -177,18 +185,14 @@ async function attemptOnce(
       const res = await transport.fetch(url, init);
       const location = res.headers.get("location");
       const isRedirect = res.status >= 300 && res.status < 400 && location !== null;
-      if (!isRedirect || !spec.followRedirects || spec.passStatuses?.includes(res.status)) {
+      const follow = isRedirect && spec.followRedirects && hops < MAX_REDIRECTS &&
+        !spec.passStatuses?.includes(res.status);
+      if (!follow) {
         const text = await res.text();
         log(transport, `${spec.method} ${url} -> ${res.status} (${Date.now() - started} ms)`);
         return { status: res.status, headers: res.headers, text, url };
       }
       await res.body?.cancel();
-      if (hops >= MAX_REDIRECTS) {
-        throw new ApiConnectionError({
-          message:
-            `Too many redirects (more than ${MAX_REDIRECTS}) for ${spec.method} ${spec.path}`,
-        });
-      }
       log(transport, `${spec.method} ${url} -> ${res.status} redirect`);
       url = new URL(location, url).href;
       // Credentials and custom headers stay with the base URL's origin.
@@ -199,7 +203,6 @@ async function attemptOnce(
       };
     }
   } catch (error) {
-    if (error instanceof ApiConnectionError) throw error;
     const reason = controller.signal.aborted ? controller.signal.reason : undefined;
     log(transport, `${spec.method} ${url} -> failed (${Date.now() - started} ms)`);
     if (reason === "user") {

@@ -1,0 +1,226 @@
+// What a command runs with: the output format, the terminal, the streams,
+// the environment, an abort signal for Ctrl-C, and a lazily created client.
+
+import type { RestClient } from "../mod.ts";
+import type { GlobalOptions } from "./_args.ts";
+import { CliError, EXIT, Interrupted } from "./_errors.ts";
+import { plain, pyJson, type Value } from "./_format.ts";
+import { renderTable, type TableSpec } from "./_table.ts";
+
+/**
+ * The streams and environment of one CLI run. Every field is optional; the
+ * defaults are the real process's.
+ */
+export interface CliIo {
+  /** Answers to prompts: a string (all input) or a byte stream. */
+  stdin?: string | ReadableStream<Uint8Array> | undefined;
+  /** Receives standard output. */
+  stdout?: ((text: string) => void) | undefined;
+  /** Receives standard error. */
+  stderr?: ((text: string) => void) | undefined;
+  /** Environment variables (default: the process's). */
+  env?: Record<string, string | undefined> | undefined;
+  /** Whether stdout is a terminal (colours, live progress). */
+  isTTY?: boolean | undefined;
+  /** Whether stderr is a terminal (download progress bar); default `isTTY`. */
+  stderrIsTTY?: boolean | undefined;
+  /** Terminal width for tables (default: `COLUMNS`, the terminal, else 80). */
+  columns?: number | undefined;
+  /** Working directory for relative paths (default: the process's). */
+  cwd?: string | undefined;
+  /** Aborting it acts as Ctrl-C. */
+  signal?: AbortSignal | undefined;
+  /** The clock, in milliseconds (relative dates). */
+  now?: (() => number) | undefined;
+}
+
+/** One line of input at a time. */
+export interface LineReader {
+  /** The next line without its newline, or null at end of input. */
+  readLine(): Promise<string | null>;
+  /** Releases the input. */
+  close(): void;
+}
+
+/** The context handed to every command. */
+export class Context {
+  readonly format: GlobalOptions["format"];
+  readonly verbose: boolean;
+  readonly maxRetries: number | undefined;
+  readonly env: Record<string, string | undefined>;
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+  readonly color: boolean;
+  readonly width: number;
+  readonly cwd: string;
+  readonly signal: AbortSignal;
+  readonly now: () => number;
+  readonly #out: (text: string) => void;
+  readonly #err: (text: string) => void;
+  readonly #stdin: () => LineReader;
+  #lines: LineReader | undefined;
+  #client: RestClient | undefined;
+
+  constructor(
+    global: GlobalOptions,
+    io: Required<Pick<CliIo, "stdout" | "stderr" | "env" | "cwd" | "signal" | "now">> & {
+      isTTY: boolean;
+      stderrIsTTY: boolean;
+      columns: number;
+      stdin: () => LineReader;
+    },
+  ) {
+    this.format = global.format;
+    this.verbose = global.verbose;
+    this.maxRetries = global.maxRetries;
+    this.env = io.env;
+    this.stdoutIsTTY = io.isTTY;
+    this.stderrIsTTY = io.stderrIsTTY;
+    const noColor = (io.env.NO_COLOR ?? "") !== "";
+    const force = (io.env.FORCE_COLOR ?? "") !== "" && io.env.FORCE_COLOR !== "0";
+    this.color = !noColor && (io.isTTY || force) && io.env.TERM !== "dumb";
+    this.width = io.columns;
+    this.cwd = io.cwd;
+    this.signal = io.signal;
+    this.now = io.now;
+    this.#out = io.stdout;
+    this.#err = io.stderr;
+    this.#stdin = io.stdin;
+  }
+
+  /** Whether the output is JSON or JSON Lines. */
+  get json(): boolean {
+    return this.format !== "table";
+  }
+
+  /** Writes to stdout. */
+  out(text: string): void {
+    this.#out(text);
+  }
+
+  /** Writes to stderr. */
+  err(text: string): void {
+    this.#err(text);
+  }
+
+  /** Prints a table at the terminal width. */
+  table(spec: TableSpec): void {
+    this.out(renderTable(spec, { width: this.width, color: this.color }));
+  }
+
+  /**
+   * Prints a command's result in the chosen format: `json` as the official
+   * CLI (`indent=2`), `jsonl` one compact object per item (`items`, else the
+   * whole value), `table` via `table()`.
+   */
+  emit(result: { json: Value; items?: Value[]; table: () => TableSpec }): void {
+    if (this.format === "json") this.out(`${pyJson(result.json, 2)}\n`);
+    else if (this.format === "jsonl") {
+      for (const item of result.items ?? [result.json]) this.out(`${JSON.stringify(plain(item))}\n`);
+    } else this.table(result.table());
+  }
+
+  /** Reads one line of stdin (null at end of input). */
+  readLine(): Promise<string | null> {
+    this.#lines ??= this.#stdin();
+    return this.#lines.readLine();
+  }
+
+  /** Releases stdin if it was used. */
+  dispose(): void {
+    this.#lines?.close();
+    this.#client?.close();
+  }
+
+  /** Throws {@linkcode Interrupted} if Ctrl-C was pressed. */
+  checkInterrupted(): void {
+    if (this.signal.aborted) throw new Interrupted();
+  }
+
+  /** The REST client, created on first use from `TINKER_API_KEY` / `TINKER_BASE_URL`. */
+  async client(): Promise<RestClient> {
+    if (this.#client) return this.#client;
+    const apiKey = this.env.TINKER_API_KEY?.trim() || await storedApiKey(this.env);
+    if (!apiKey) {
+      throw new CliError(
+        "Missing API key: set the TINKER_API_KEY environment variable",
+        "Create a key at https://tinker.thinkingmachines.ai/keys (or store one with the official `tinker auth login`).",
+        EXIT.auth,
+      );
+    }
+    const { RestClient } = await import("../mod.ts");
+    const verbose = this.verbose;
+    this.#client = new RestClient({
+      apiKey,
+      baseUrl: this.env.TINKER_BASE_URL?.trim() || undefined,
+      maxRetries: this.maxRetries,
+      logger: verbose ? (line: string) => this.err(`[http] ${line}\n`) : undefined,
+    });
+    return this.#client;
+  }
+}
+
+/**
+ * The default key stored by the official `tinker auth login`
+ * (`~/.tinker/credentials.json`), as the official SDK falls back to it.
+ */
+async function storedApiKey(env: Record<string, string | undefined>): Promise<string | undefined> {
+  const home = env.HOME ?? env.USERPROFILE;
+  if (!home) return undefined;
+  try {
+    const { readFile } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    const data = JSON.parse(await readFile(join(home, ".tinker", "credentials.json"), "utf8")) as {
+      default?: string | null;
+      keys?: Record<string, { key?: string }>;
+    };
+    const key = data.default ? data.keys?.[data.default]?.key : undefined;
+    return typeof key === "string" && key.trim() !== "" ? key.trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A line reader over a string or a byte stream. */
+export function lineReader(input: string | ReadableStream<Uint8Array>): LineReader {
+  if (typeof input === "string") {
+    const lines = input.split("\n");
+    let at = 0;
+    const hasFinal = !input.endsWith("\n");
+    return {
+      readLine: () => {
+        if (at >= lines.length - (hasFinal ? 0 : 1)) return Promise.resolve(null);
+        return Promise.resolve(lines[at++]!.replace(/\r$/, ""));
+      },
+      close: () => {},
+    };
+  }
+  const reader = input.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let done = false;
+  return {
+    async readLine() {
+      for (;;) {
+        const nl = buffer.indexOf("\n");
+        if (nl >= 0) {
+          const line = buffer.slice(0, nl).replace(/\r$/, "");
+          buffer = buffer.slice(nl + 1);
+          return line;
+        }
+        if (done) {
+          if (buffer === "") return null;
+          const line = buffer;
+          buffer = "";
+          return line;
+        }
+        const chunk = await reader.read();
+        if (chunk.done) done = true;
+        else buffer += decoder.decode(chunk.value, { stream: true });
+      }
+    },
+    close() {
+      reader.cancel().catch(() => {});
+    },
+  };
+}

@@ -2,6 +2,8 @@
 // into WORKER_SOURCE) while the calling thread blocks in `Atomics.wait` on
 // shared memory. Replies arrive as JSON in a growable SharedArrayBuffer, in
 // acknowledged parts when larger than one part, so there is no size limit.
+// Exit: Bun's worker is unref'd; Deno's Web Worker keeps the process alive,
+// so there it is terminated after IDLE_STOP_MS without calls (an unref'd timer).
 
 import type { Engine, Operation } from "./_engine.ts";
 import { ApiTimeoutError, TinkerError } from "./errors.ts";
@@ -37,6 +39,8 @@ interface SyncOptions {
   partBytes?: number;
   /** How long a worker may stay idle where it cannot be unref'd. */
   idleStopMs?: number;
+  /** How long without a heartbeat before the worker is taken for dead. */
+  silentLimitMs?: number;
 }
 
 /** The worker of one client and the blocking calls through it. */
@@ -44,6 +48,7 @@ export class SyncExecutor {
   readonly engine: Engine;
   #partBytes: number;
   #idleStopMs: number;
+  #silentLimitMs: number;
   #worker: WorkerLike | undefined;
   #ctrl!: Int32Array;
   #data!: SharedArrayBuffer;
@@ -54,6 +59,7 @@ export class SyncExecutor {
     this.engine = engine;
     this.#partBytes = options.partBytes ?? PART_BYTES;
     this.#idleStopMs = options.idleStopMs ?? IDLE_STOP_MS;
+    this.#silentLimitMs = options.silentLimitMs ?? SILENT_LIMIT_MS;
   }
 
   /** Runs `op` in the worker and blocks until its value (or error) is back. */
@@ -116,18 +122,18 @@ export class SyncExecutor {
           message: `.result() timed out after ${timeoutMs} ms (${describe(op)})`,
         });
       }
-      const slice = Math.min(remaining, BEAT_MS * 4);
+      const slice = Math.min(remaining, BEAT_MS * 4, this.#silentLimitMs);
       const started = Date.now();
       Atomics.wait(ctrl, Ctrl.NOTE, note, slice);
       const now = Atomics.load(ctrl, Ctrl.BEAT);
       if (now !== beat) {
         beat = now;
         silentMs = 0;
-      } else if ((silentMs += Math.min(Date.now() - started, slice)) > SILENT_LIMIT_MS) {
+      } else if ((silentMs += Math.min(Date.now() - started, slice)) > this.#silentLimitMs) {
         this.#abandon(id);
         this.close();
         throw new TinkerError(
-          `The .result() worker stopped responding for ${SILENT_LIMIT_MS} ms (${describe(op)})`,
+          `The .result() worker stopped responding for ${silentMs} ms (${describe(op)})`,
         );
       }
     }

@@ -528,6 +528,68 @@ Deno.test("sync: transfer, pagination, lifecycle", async (t) => {
   });
 });
 
+Deno.test("sync: worker liveness", async (t) => {
+  await using fake = await spawnFakeTinker();
+  const config: EngineConfig = {
+    transport: {
+      baseUrl: fake.url,
+      maxRetries: 0,
+      timeoutMs: 10_000,
+      initialRetryDelayMs: 1,
+      maxRetryDelayMs: 1,
+      defaultHeaders: {},
+      userAgent: "sync-test",
+    },
+    apiKey: fake.apiKey,
+    archivePollIntervalMs: 1,
+    tracePollIntervalMs: 1,
+  };
+  const op = {
+    kind: "json",
+    http: { method: "GET", path: RUN_PATH, retry: "safe" },
+    schema: "TrainingRun",
+  } as const;
+
+  await t.step("a slow request keeps the heartbeat going: no false alarm", async () => {
+    await fake.inject({ path: RUN_PATH, delayMs: 1200 });
+    const sync = new SyncExecutor(new Engine(config), { silentLimitMs: 600 });
+    try {
+      const run = sync.run(op, {}, undefined) as TrainingRun;
+      assert.equal(run.training_run_id, FAKE_IDS.run);
+    } finally {
+      sync.close();
+    }
+  });
+
+  await t.step("a worker that goes silent is given up on, then replaced", () => {
+    const saved = globalThis.Worker;
+    let started = 0;
+    // Answers the READY handshake, then never replies nor beats.
+    globalThis.Worker = class {
+      constructor() {
+        started++;
+      }
+      postMessage(msg: { type: string; ctrl?: SharedArrayBuffer }) {
+        if (msg.type === "init") Atomics.store(new Int32Array(msg.ctrl!), 0, 1);
+      }
+      terminate() {}
+    } as unknown as typeof Worker;
+    const sync = new SyncExecutor(new Engine(config), { silentLimitMs: 300 });
+    try {
+      let error: unknown;
+      const took = timed(() => (error = caught(() => sync.run(op, {}, undefined))));
+      assert.ok(error instanceof TinkerError && !(error instanceof SyncUnavailableError));
+      assert.match((error as Error).message, /stopped responding/);
+      assert.ok(took >= 290 && took < 2000, `took ${took} ms`);
+      caught(() => sync.run(op, {}, 50));
+      assert.equal(started, 2, "a new worker is started after a dead one");
+    } finally {
+      sync.close();
+      globalThis.Worker = saved;
+    }
+  });
+});
+
 /** Runs the fixture script with `cmd` and checks it prints the run and exits soon after. */
 async function checkScriptExits(cmd: string[], fake: FakeTinker): Promise<void> {
   const child = new Deno.Command(cmd[0]!, {

@@ -111,11 +111,14 @@ const STAGES: Stage[] = [
   },
   {
     name: "bun",
-    about: "the library's end-to-end tests under Bun",
+    about: "the library's end-to-end and .result() tests under Bun (and a compiled binary)",
     async run() {
       const files = ["tinker_path_test.ts", "rest_client_test.ts"];
-      const { code, text } = await sh([...BUN, "run", "tests/bun_runner.ts", ...files]);
-      return denoCounts(text, code);
+      const e2e = await sh([...BUN, "run", "tests/bun_runner.ts", ...files]);
+      const sync = await sh([...BUN, "run", "tests/sync_bun.ts"]);
+      const a = denoCounts(e2e.text, e2e.code);
+      const b = denoCounts(sync.text, sync.code);
+      return { passed: a.passed + b.passed, failed: a.failed + b.failed };
     },
   },
 ];

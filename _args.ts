@@ -103,8 +103,7 @@ export function checkText(name: string, value: unknown): string {
   if (typeof value !== "string") {
     throw new InvalidArgumentError(name, `expected a string, got ${typeName(value)}`);
   }
-  // deno-lint-ignore no-control-regex
-  if (value.trim() === "" || /[\u0000-\u001f\u007f]/u.test(value)) {
+  if (value.trim() === "" || /\p{Cc}/u.test(value)) {
     throw new InvalidArgumentError(
       name,
       `${quote(value)} must be non-empty text without control characters`,
@@ -147,6 +146,10 @@ export function checkInstant(name: string, value: unknown): string {
     )
   ) {
     date = new Date(value.trim());
+    // The JS parser rolls 2026-02-30 over to March and accepts hour 24: refuse both.
+    const [y, mo, d, h] = value.trim().split(/[-Tt :]/, 4).map(Number);
+    const day = new Date(Date.UTC(y!, mo! - 1, d!)).toISOString().slice(0, 10);
+    if (day !== value.trim().slice(0, 10) || h! > 23) date = undefined;
   }
   if (date === undefined || Number.isNaN(date.getTime())) {
     throw new InvalidArgumentError(

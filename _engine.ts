@@ -6,6 +6,7 @@
 
 import {
   ApiError,
+  type ApiErrorInit,
   ApiResponseValidationError,
   InternalServerError,
   TinkerError,
@@ -94,6 +95,17 @@ export class Engine {
 
   /** Runs `op`; resolves with its result (already validated). */
   async execute(op: Operation, call: CallSettings = {}): Promise<unknown> {
+    try {
+      return await this.#execute(op, call);
+    } catch (error) {
+      // Server data in an error (body, headers, a field quoted by validation,
+      // a trace failure's reason) may echo the key or the JWT: scrub it here,
+      // where every error of a call passes.
+      throw scrub(error, { secrets: () => [this.config.apiKey ?? "", this.#jwt ?? ""] });
+    }
+  }
+
+  async #execute(op: Operation, call: CallSettings): Promise<unknown> {
     const apiKey = this.#checkConfig();
     if (op.kind === "whoami") return this.#whoami(apiKey);
     const transport = this.#transport(() => this.#credential(apiKey), apiKey);
@@ -388,6 +400,32 @@ function validationError(res: RawResponse, message: string, body?: unknown): Api
     headers: res.headers,
     body: body ?? bodyOf(res),
     message,
+  });
+}
+
+/** `error` with every secret replaced by `[redacted]` (a new error when anything changed). */
+function scrub(error: unknown, transport: Pick<Transport, "secrets">): unknown {
+  if (!(error instanceof TinkerError)) return error;
+  const clean = (text: string) => redact(transport, text);
+  if (!(error instanceof ApiError)) {
+    const dirty = clean(error.message) !== error.message;
+    return dirty && error.constructor === TinkerError
+      ? new TinkerError(clean(error.message))
+      : error;
+  }
+  const body = typeof error.body === "string" ? error.body : JSON.stringify(error.body) ?? "";
+  const headers = error.headers ? [...error.headers] : [];
+  const dirty = [error.message, body, ...headers.map(([, v]) => v)].some((t) => clean(t) !== t);
+  if (!dirty) return error;
+  const Class = error.constructor as new (init: ApiErrorInit) => ApiError;
+  return new Class({
+    status: error.status,
+    headers: error.headers && new Headers(headers.map(([k, v]) => [k, clean(v)])),
+    body: typeof error.body === "string" || error.body === undefined
+      ? error.body === undefined ? undefined : clean(error.body)
+      : JSON.parse(clean(body)),
+    message: clean(error.message),
+    cause: error.cause,
   });
 }
 

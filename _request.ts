@@ -195,8 +195,9 @@ async function attemptOnce(
       await res.body?.cancel();
       log(transport, `${spec.method} ${url} -> ${res.status} redirect`);
       url = new URL(location, url).href;
-      // Credentials and custom headers stay with the base URL's origin.
-      const sameOrigin = new URL(url).origin === origin;
+      // Credentials and custom headers stay with the base URL's origin; once a
+      // hop has left it they are gone for good (a redirect back gets none).
+      const sameOrigin = new URL(url).origin === origin && init.headers === headers;
       init = {
         ...init,
         headers: sameOrigin ? headers : new Headers({ Accept: "application/json" }),

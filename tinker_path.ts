@@ -27,6 +27,8 @@ import { TinkerError } from "./errors.ts";
 import type { CheckpointType, ParsedTinkerPath } from "./types.ts";
 
 const PREFIX = "tinker://";
+/** Longest run id, checkpoint name or id segment accepted (GCS object names stop at 1024 bytes). */
+const MAX_SEGMENT = 1024;
 const KINDS: Record<string, CheckpointType> = {
   weights: "training",
   sampler_weights: "sampler",
@@ -152,11 +154,11 @@ export function formatTinkerPath(
  */
 export function segmentProblem(segment: string): string | undefined {
   if (segment === "") return "is empty";
+  if (segment.length > MAX_SEGMENT) return `is longer than ${MAX_SEGMENT} characters`;
   if (segment === "." || segment === "..") {
     return `must not be ${quote(segment)} (it would change the request path)`;
   }
-  // deno-lint-ignore no-control-regex
-  const bad = /[/?#%\s\u0000-\u001f\u007f]/u.exec(segment);
+  const bad = /[/?#%\s\p{Cc}]/u.exec(segment);
   if (bad) return `must not contain ${describeChar(bad[0])}`;
   if (!segment.isWellFormed()) return "contains a lone surrogate (not valid Unicode)";
   return undefined;
@@ -177,5 +179,11 @@ function describeChar(char: string): string {
 /** Quotes user input for a message, escaping control characters, cut at 120 characters. */
 export function quote(input: string): string {
   const shown = input.length > 120 ? `${input.slice(0, 120)}…` : input;
-  return JSON.stringify(shown);
+  // JSON escapes C0 controls; DEL, C1 (e.g. U+009B CSI) and invisible
+  // formatting characters (bidi overrides) are escaped too, so a message is
+  // always inert on a terminal.
+  return JSON.stringify(shown).replace(
+    /[\p{Cc}\p{Cf}\u2028\u2029]/gu,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }

@@ -121,6 +121,14 @@ const STAGES: Stage[] = [
       return { passed: a.passed + b.passed, failed: a.failed + b.failed };
     },
   },
+  {
+    name: "soak",
+    about: "the short soak: mixed calls with injected faults at 50 concurrent callers",
+    async run() {
+      const { code } = await sh([...DENO, "task", "soak", "--short"]);
+      return code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
+    },
+  },
 ];
 
 const only = Deno.args;

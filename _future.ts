@@ -45,7 +45,9 @@ export interface Runner {
 }
 
 /** Thrown by `executeSync` when nothing was sent: the future stays usable with `await`. */
-export class SyncUnavailableError extends TinkerError {}
+export class SyncUnavailableError extends TinkerError {
+  override name: string = "SyncUnavailableError";
+}
 
 type State = "idle" | "refused" | "async" | "sync" | "settled";
 

@@ -31,6 +31,8 @@
  * ```
  */
 export class TinkerError extends Error {
+  // Spelled out: minifiers rename classes, and `error.name` must survive bundling.
+  override name: string = "TinkerError";
   /**
    * Creates a `TinkerError`.
    *
@@ -39,7 +41,6 @@ export class TinkerError extends Error {
    */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = new.target.name;
   }
 }
 
@@ -82,6 +83,7 @@ export interface ApiErrorInit {
  * ```
  */
 export class ApiError extends TinkerError {
+  override name: string = "ApiError";
   /** The HTTP status, or `undefined` when no response arrived. */
   readonly status: number | undefined;
   /** The response headers, or `undefined` when no response arrived. */
@@ -118,7 +120,9 @@ export class ApiError extends TinkerError {
  * const error = new BadRequestError({ status: 400, body: { detail: "ttl_seconds must be positive" } });
  * ```
  */
-export class BadRequestError extends ApiError {}
+export class BadRequestError extends ApiError {
+  override name: string = "BadRequestError";
+}
 
 /**
  * HTTP 401: the API key or JWT was missing, wrong or expired.
@@ -129,7 +133,9 @@ export class BadRequestError extends ApiError {}
  * const error = new AuthenticationError({ status: 401, body: { detail: "Unable to validate credential" } });
  * ```
  */
-export class AuthenticationError extends ApiError {}
+export class AuthenticationError extends ApiError {
+  override name: string = "AuthenticationError";
+}
 
 /**
  * HTTP 402: a billing problem with the organization (not retried; the
@@ -141,7 +147,9 @@ export class AuthenticationError extends ApiError {}
  * const error = new BillingError({ status: 402, body: { detail: "billing not set up" } });
  * ```
  */
-export class BillingError extends ApiError {}
+export class BillingError extends ApiError {
+  override name: string = "BillingError";
+}
 
 /**
  * HTTP 403: the credential may not do this.
@@ -152,7 +160,9 @@ export class BillingError extends ApiError {}
  * const error = new PermissionDeniedError({ status: 403 });
  * ```
  */
-export class PermissionDeniedError extends ApiError {}
+export class PermissionDeniedError extends ApiError {
+  override name: string = "PermissionDeniedError";
+}
 
 /**
  * HTTP 404: no such resource, or not one the caller owns.
@@ -163,7 +173,9 @@ export class PermissionDeniedError extends ApiError {}
  * const error = new NotFoundError({ status: 404, body: { detail: "Training run not found" } });
  * ```
  */
-export class NotFoundError extends ApiError {}
+export class NotFoundError extends ApiError {
+  override name: string = "NotFoundError";
+}
 
 /**
  * HTTP 409: e.g. publishing a checkpoint that is already public. Never retried.
@@ -174,7 +186,9 @@ export class NotFoundError extends ApiError {}
  * const error = new ConflictError({ status: 409, body: { detail: "Checkpoint is already public" } });
  * ```
  */
-export class ConflictError extends ApiError {}
+export class ConflictError extends ApiError {
+  override name: string = "ConflictError";
+}
 
 /**
  * HTTP 422: the server could not validate the request (FastAPI).
@@ -188,7 +202,9 @@ export class ConflictError extends ApiError {}
  * });
  * ```
  */
-export class UnprocessableEntityError extends ApiError {}
+export class UnprocessableEntityError extends ApiError {
+  override name: string = "UnprocessableEntityError";
+}
 
 /**
  * HTTP 429: too many requests; retried with backoff before it is thrown.
@@ -199,7 +215,9 @@ export class UnprocessableEntityError extends ApiError {}
  * const error = new RateLimitError({ status: 429 });
  * ```
  */
-export class RateLimitError extends ApiError {}
+export class RateLimitError extends ApiError {
+  override name: string = "RateLimitError";
+}
 
 /**
  * HTTP 500 and above; retried with backoff before it is thrown.
@@ -210,7 +228,9 @@ export class RateLimitError extends ApiError {}
  * const error = new InternalServerError({ status: 503 });
  * ```
  */
-export class InternalServerError extends ApiError {}
+export class InternalServerError extends ApiError {
+  override name: string = "InternalServerError";
+}
 
 /**
  * No response arrived: the connection failed or broke. `status` is undefined.
@@ -221,7 +241,9 @@ export class InternalServerError extends ApiError {}
  * const error = new ApiConnectionError({ message: "Connection failed" });
  * ```
  */
-export class ApiConnectionError extends ApiError {}
+export class ApiConnectionError extends ApiError {
+  override name: string = "ApiConnectionError";
+}
 
 /**
  * A request attempt, or a `.result(timeoutMs)` wait, ran out of time.
@@ -232,7 +254,9 @@ export class ApiConnectionError extends ApiError {}
  * const error = new ApiTimeoutError({ message: "Request timed out after 60000 ms" });
  * ```
  */
-export class ApiTimeoutError extends ApiError {}
+export class ApiTimeoutError extends ApiError {
+  override name: string = "ApiTimeoutError";
+}
 
 /**
  * The caller's `AbortSignal` fired. Never retried.
@@ -243,7 +267,9 @@ export class ApiTimeoutError extends ApiError {}
  * const error = new ApiUserAbortError({ message: "Request was aborted" });
  * ```
  */
-export class ApiUserAbortError extends ApiError {}
+export class ApiUserAbortError extends ApiError {
+  override name: string = "ApiUserAbortError";
+}
 
 /**
  * A successful response whose body does not match the documented type
@@ -259,7 +285,9 @@ export class ApiUserAbortError extends ApiError {}
  * });
  * ```
  */
-export class ApiResponseValidationError extends ApiError {}
+export class ApiResponseValidationError extends ApiError {
+  override name: string = "ApiResponseValidationError";
+}
 
 /**
  * An argument of a client method is invalid (an empty id, a negative limit, a
@@ -277,6 +305,7 @@ export class ApiResponseValidationError extends ApiError {}
  * ```
  */
 export class InvalidArgumentError extends TinkerError {
+  override name: string = "InvalidArgumentError";
   /** The name of the rejected argument. */
   readonly argument: string;
 

@@ -32,7 +32,12 @@ export type Invocation =
     parsed: Parsed;
   };
 
-const HELP: OptionSpec = { name: "help", short: "h", type: "flag", help: "Show this message and exit." };
+const HELP: OptionSpec = {
+  name: "help",
+  short: "h",
+  type: "flag",
+  help: "Show this message and exit.",
+};
 
 /** Parses `argv` (without the program name). Throws {@linkcode UsageError}. */
 export function parseCommandLine(argv: string[], width = 80): Invocation {
@@ -51,7 +56,9 @@ export function parseCommandLine(argv: string[], width = 80): Invocation {
       return { kind: "help", text: rootHelp(width), exitCode: 0 };
     }
     const consumed = takeGlobal(argv, i, global, rootUsage, "tinker");
-    if (consumed === 0) throw new UsageError(`No such option '${arg.split("=")[0]}'.`, rootUsage, "tinker");
+    if (consumed === 0) {
+      throw new UsageError(`No such option '${arg.split("=")[0]}'.`, rootUsage, "tinker");
+    }
     i += consumed - 1;
   }
   const name = argv[i];
@@ -91,7 +98,10 @@ export function parseCommandLine(argv: string[], width = 80): Invocation {
     args: rest,
     options: Object.fromEntries(specs.map((s) => [
       s.name,
-      { type: s.type === "flag" ? "boolean" as const : "string" as const, ...(s.short && { short: s.short }) },
+      {
+        type: s.type === "flag" ? "boolean" as const : "string" as const,
+        ...(s.short && { short: s.short }),
+      },
     ])),
     strict: false,
     allowPositionals: true,
@@ -206,7 +216,11 @@ function takeGlobal(
   }
   if (spec.type === "int") {
     if (!/^\s*[+-]?\d+\s*$/.test(value)) {
-      throw new UsageError(`Invalid value for ${shown}: '${value}' is not a valid integer.`, usage, prog);
+      throw new UsageError(
+        `Invalid value for ${shown}: '${value}' is not a valid integer.`,
+        usage,
+        prog,
+      );
     }
     applyGlobal(global, spec.name, Number.parseInt(value, 10));
   } else applyGlobal(global, spec.name, value);
@@ -303,7 +317,9 @@ function definitions(rows: [string, string][], width: number): string {
       continue;
     }
     wrapped.forEach((l, k) => {
-      lines.push(k === 0 ? `  ${term.padEnd(termWidth)}  ${l}` : `${" ".repeat(termWidth + 4)}${l}`);
+      lines.push(
+        k === 0 ? `  ${term.padEnd(termWidth)}  ${l}` : `${" ".repeat(termWidth + 4)}${l}`,
+      );
     });
     if (wrapped.length === 0) lines.push(`  ${term}`);
   }

@@ -10,6 +10,15 @@ import { renderTable, type TableSpec } from "./_table.ts";
 /**
  * The streams and environment of one CLI run. Every field is optional; the
  * defaults are the real process's.
+ *
+ * @example Capture the output of a run with a fixed terminal width
+ * ```ts
+ * import { type CliIo, main } from "@tinker-ts/tinker/cli";
+ *
+ * let out = "";
+ * const io: CliIo = { stdout: (text) => (out += text), isTTY: false, columns: 100, env: {} };
+ * await main(["--help"], io);
+ * ```
  */
 export interface CliIo {
   /** Answers to prompts: a string (all input) or a byte stream. */
@@ -116,7 +125,14 @@ export class Context {
   emit(result: { json: Value; items?: Value[]; table: () => TableSpec }): void {
     if (this.format === "json") this.out(`${pyJson(result.json, 2)}\n`);
     else if (this.format === "jsonl") {
-      for (const item of result.items ?? [result.json]) this.out(`${JSON.stringify(plain(item))}\n`);
+      for (const item of result.items ?? [result.json]) {
+        // JSON escapes C0 controls; C1 and bidi controls are escaped too, so a line is inert.
+        const line = JSON.stringify(plain(item)).replace(
+          /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
+          (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+        );
+        this.out(`${line}\n`);
+      }
     } else this.table(result.table());
   }
 
@@ -185,13 +201,9 @@ async function storedApiKey(env: Record<string, string | undefined>): Promise<st
 export function lineReader(input: string | ReadableStream<Uint8Array>): LineReader {
   if (typeof input === "string") {
     const lines = input.split("\n");
-    let at = 0;
-    const hasFinal = !input.endsWith("\n");
+    if (lines.at(-1) === "") lines.pop();
     return {
-      readLine: () => {
-        if (at >= lines.length - (hasFinal ? 0 : 1)) return Promise.resolve(null);
-        return Promise.resolve(lines[at++]!.replace(/\r$/, ""));
-      },
+      readLine: () => Promise.resolve(lines.length ? lines.shift()!.replace(/\r$/, "") : null),
       close: () => {},
     };
   }

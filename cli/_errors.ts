@@ -73,7 +73,9 @@ export function pyErrorText(error: unknown): string {
   const e = error as { status?: unknown; body?: unknown; message?: unknown };
   if (typeof e?.status === "number") {
     const body = e.body;
-    if (body !== null && typeof body === "object") return `Error code: ${e.status} - ${pyRepr(body)}`;
+    if (body !== null && typeof body === "object") {
+      return `Error code: ${e.status} - ${pyRepr(body)}`;
+    }
     if (typeof body === "string" && body.trim() !== "") return body.trim();
     return `Error code: ${e.status}`;
   }
@@ -84,12 +86,19 @@ export function pyErrorText(error: unknown): string {
  * Maps anything thrown by a command to a {@linkcode CliError}, with the
  * official CLI's messages (`handle_api_errors`) and our exit codes.
  */
-export function toCliError(error: unknown): CliError | Interrupted | UsageError {
+export async function toCliError(error: unknown): Promise<CliError | Interrupted | UsageError> {
   if (error instanceof CliError || error instanceof Interrupted || error instanceof UsageError) {
     return error;
   }
-  const name = (error as { name?: string })?.name ?? "";
   const status = (error as { status?: unknown })?.status;
+  // By class (`instanceof`: minifiers rename classes, so `error.name` is not
+  // reliable in a bundled binary), then by status, then by name.
+  const name = (await libraryClassName(error)) ??
+    (typeof status === "number" && STATUS_NAMES[status]
+      ? STATUS_NAMES[status]
+      : typeof status === "number" && status >= 500
+      ? "InternalServerError"
+      : (error as { name?: string })?.name ?? "");
   const details = (lead?: string) => {
     const line = `Details: ${pyErrorText(error)}`;
     return lead ? `${lead}\n${line}` : line;
@@ -150,8 +159,16 @@ export function toCliError(error: unknown): CliError | Interrupted | UsageError 
       return wrap("API error occurred", details(), EXIT.error);
     case "TinkerPathError":
       return wrap(`Invalid checkpoint path: ${messageOf(error)}`, undefined, EXIT.input);
-    case "InvalidArgumentError":
-      return wrap(messageOf(error), undefined, EXIT.input);
+    case "InvalidArgumentError": {
+      const argument = (error as { argument?: string }).argument ?? "";
+      const shown = ARGUMENT_NAMES[argument];
+      const message = messageOf(error);
+      return wrap(
+        shown ? message.replace(`Invalid ${argument}:`, `Invalid ${shown}:`) : message,
+        undefined,
+        EXIT.input,
+      );
+    }
   }
   if (typeof status === "number") return wrap(`API error (status ${status})`, details(), 1);
   if (name === "TinkerError") {
@@ -168,6 +185,47 @@ export function toCliError(error: unknown): CliError | Interrupted | UsageError 
   }
   return wrap(`Unexpected error occurred: ${messageOf(error)}`, undefined, EXIT.error);
 }
+
+/** The library error class of `error`, most specific first (the library is already loaded when it threw). */
+async function libraryClassName(error: unknown): Promise<string | undefined> {
+  if (!(error instanceof Error)) return undefined;
+  const lib = await import("../mod.ts");
+  const classes: [new (...args: never[]) => Error, string][] = [
+    [lib.ApiUserAbortError, "ApiUserAbortError"],
+    [lib.ApiTimeoutError, "ApiTimeoutError"],
+    [lib.ApiConnectionError, "ApiConnectionError"],
+    [lib.ApiResponseValidationError, "ApiResponseValidationError"],
+    [lib.TinkerPathError, "TinkerPathError"],
+    [lib.InvalidArgumentError, "InvalidArgumentError"],
+  ];
+  for (const [cls, name] of classes) if (error instanceof cls) return name;
+  if (error instanceof lib.ApiError) return undefined; // by status
+  if (error instanceof lib.TinkerError) return "TinkerError";
+  return undefined;
+}
+
+const STATUS_NAMES: Record<number, string> = {
+  400: "BadRequestError",
+  401: "AuthenticationError",
+  402: "BillingError",
+  403: "PermissionDeniedError",
+  404: "NotFoundError",
+  409: "ConflictError",
+  422: "UnprocessableEntityError",
+  429: "RateLimitError",
+};
+
+/** Client argument names as the CLI user knows them. */
+const ARGUMENT_NAMES: Record<string, string> = {
+  trainingRunId: "RUN_ID",
+  sessionId: "SESSION_ID",
+  samplerId: "SAMPLER_ID",
+  startingOn: "STARTING_ON",
+  endingBefore: "ENDING_BEFORE",
+  ttlSeconds: "--ttl",
+  limit: "--limit",
+  projectId: "--project-id",
+};
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

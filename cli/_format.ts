@@ -262,7 +262,15 @@ function pyStrRepr(text: string): string {
     else if (ch === "\t") out += "\\t";
     else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, "0")}`;
     else if (code >= 0x80 && code < 0xa0) out += `\\x${code.toString(16)}`;
-    else out += ch;
+    else if (/[\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}]|(?! )\p{Zs}/u.test(ch)) {
+      // Python's repr escapes every non-printable character (bidi overrides included).
+      const hex = code.toString(16);
+      out += code < 0x100
+        ? `\\x${hex.padStart(2, "0")}`
+        : code < 0x10000
+        ? `\\u${hex.padStart(4, "0")}`
+        : `\\U${hex.padStart(8, "0")}`;
+    } else out += ch;
   }
   return out + quote;
 }

@@ -68,8 +68,7 @@ const LIMIT = (what: string, fallback = 20): OptionSpec => ({
   type: "int",
   metavar: "INTEGER",
   default: fallback,
-  help:
-    `Maximum number of ${what} to fetch (default: ${fallback}, use --limit=0 to fetch all)`,
+  help: `Maximum number of ${what} to fetch (default: ${fallback}, use --limit=0 to fetch all)`,
 });
 const ALL = (what: string): OptionSpec => ({
   name: "all",
@@ -158,7 +157,12 @@ export const TREE: (GroupSpec | CommandSpec)[] = [
           "With no arguments, returns checkpoint storage usage for the entire authenticated organization, grouped by project and session owner. Use --project-id to limit results to one project.",
         args: [],
         options: [
-          { name: "project-id", type: "text", metavar: "TEXT", help: "Only show storage in this project" },
+          {
+            name: "project-id",
+            type: "text",
+            metavar: "TEXT",
+            help: "Only show storage in this project",
+          },
           {
             name: "csv",
             type: "text",
@@ -189,7 +193,12 @@ export const TREE: (GroupSpec | CommandSpec)[] = [
         ].join("\n\n"),
         args: [{ name: "CHECKPOINT_PATHS", required: false, variadic: true }],
         options: [
-          { name: "run-id", type: "text", metavar: "TEXT", help: "Delete all checkpoints for a training run" },
+          {
+            name: "run-id",
+            type: "text",
+            metavar: "TEXT",
+            help: "Delete all checkpoints for a training run",
+          },
           {
             name: "type",
             type: "text",
@@ -273,7 +282,12 @@ export const TREE: (GroupSpec | CommandSpec)[] = [
           "CHECKPOINT_PATH must be a tinker path (e.g., tinker://run-id/weights/0001). Use --ttl to set an expiration (in seconds from now), or --remove to clear it.",
         args: [PATH_ARG],
         options: [
-          { name: "ttl", type: "int", metavar: "INTEGER", help: "TTL in seconds (1 hour to 10 years)" },
+          {
+            name: "ttl",
+            type: "int",
+            metavar: "INTEGER",
+            help: "TTL in seconds (1 hour to 10 years)",
+          },
           { name: "remove", type: "flag", help: "Remove the expiration from the checkpoint" },
         ],
         load: () => import("./_checkpoint.ts").then((m) => m.setTtl),

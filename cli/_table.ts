@@ -30,8 +30,26 @@ const CYAN = "\x1b[96m";
 const RESET = "\x1b[0m";
 const PADDING = 2;
 
+/**
+ * Server text made inert for a terminal: control characters (but newline and
+ * tab) and bidi overrides are shown as `\uXXXX` instead of being obeyed
+ * (`ESC[2J`, OSC 8 links, a `\r` that overwrites the line).
+ */
+export function inert(text: string): string {
+  return text.replace(
+    // deno-lint-ignore no-control-regex
+    /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 /** Renders a table to text (every line ends with `\n`). */
-export function renderTable(spec: TableSpec, style: TableStyle): string {
+export function renderTable(input: TableSpec, style: TableStyle): string {
+  const spec: TableSpec = {
+    title: input.title === undefined ? undefined : inert(input.title),
+    columns: input.columns.map(inert),
+    rows: input.rows.map((row) => row.map(inert)),
+  };
   const n = spec.columns.length;
   if (n === 0) return "\n";
   const extra = n + 1;
@@ -132,6 +150,8 @@ function measurePadded(text: string, maxWidth: number): Measure {
 }
 
 function measureText(text: string): Measure {
+  // Python's str.splitlines() boundaries.
+  // deno-lint-ignore no-control-regex
   const lines = text.split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/).filter((l, i, all) =>
     !(i === all.length - 1 && l === "")
   );

@@ -84,6 +84,8 @@ const STAGES: Stage[] = [
     name: "deno",
     about: "unit, end-to-end and doc tests under Deno, with coverage",
     async run() {
+      // The differential CLI test compares against the official CLI in .venv.
+      if (!(await ensureVenv())) console.error("Could not install the official Python SDK");
       await Deno.remove(`${root}coverage`, { recursive: true }).catch(() => {});
       const { code, text } = await sh([
         ...DENO,
@@ -122,6 +124,18 @@ const STAGES: Stage[] = [
     },
   },
   {
+    name: "binary",
+    about: "the CLI suite against the `bun build --compile` binary",
+    async run() {
+      const built = await sh([...DENO, "task", "compile:bun"]);
+      if (built.code !== 0) return { passed: 0, failed: 1 };
+      const { code, text } = await sh([...DENO, "test", "-A", "tests/cli_test.ts"], {
+        TINKER_CLI_BIN: `${root}tinker`,
+      });
+      return denoCounts(text, code);
+    },
+  },
+  {
     name: "soak",
     about: "the short soak: mixed calls with injected faults at 50 concurrent callers",
     async run() {
@@ -152,4 +166,3 @@ console.log(`\n=== summary ===\n${summary.join("\n")}`);
 console.log(`${totals.passed} passed, ${totals.failed} failed`);
 Deno.exit(totals.failed === 0 ? 0 : 1);
 
-export { BUN, ensureVenv };

@@ -1,0 +1,82 @@
+/**
+ * The `tinker` command-line interface: the official Python CLI's commands,
+ * flags, table and JSON output, for Deno, Bun and Node — and as one
+ * self-contained binary (`deno task compile` / `deno task compile:bun`).
+ *
+ * Commands: `version`, `whoami`, `auth status|whoami`, `run list|info`,
+ * `checkpoint list|info|publish|unpublish|set-ttl|delete|download`,
+ * `session export-trace|info|list`, `sampler info`, `model list`,
+ * `billing usage|checkpoint-storage`. Global options (before or after the
+ * command): `-f/--format table|json|jsonl`, `--verbose`, `--max-retries N`,
+ * `-h/--help`. Configuration: `TINKER_API_KEY`, `TINKER_BASE_URL`,
+ * `NO_COLOR`, `COLUMNS`.
+ *
+ * Exit codes: 0 success, 1 API/server error, 2 usage error, 3
+ * authentication or configuration, 4 not found, 5 network, 6 invalid
+ * input, 7 local or archive failure, 130 interrupted. (The official CLI
+ * exits 1 for every error; `TINKER_CLI_EXIT_CODES=official` does the same.)
+ *
+ * Command modules are imported only when their command runs, so `tinker
+ * version` or `--help` load almost nothing.
+ *
+ * @example Run a command in-process and capture its output
+ * ```ts
+ * import { main } from "@tinker-ts/tinker/cli";
+ * import assert from "node:assert/strict";
+ *
+ * let out = "";
+ * const code = await main(["version"], { stdout: (text) => (out += text) });
+ * assert.equal(code, 0);
+ * assert.match(out, /^tinker /);
+ * ```
+ *
+ * @example From a shell
+ * ```sh
+ * export TINKER_API_KEY=tml-...
+ * deno run -A jsr:@tinker-ts/tinker/cli run list --limit 5
+ * tinker -f json checkpoint list --run-id <run-id> | jq '.checkpoints[].tinker_path'
+ * ```
+ *
+ * @module
+ */
+
+import process from "node:process";
+import type { CliIo } from "./cli/_context.ts";
+
+export type { CliIo } from "./cli/_context.ts";
+
+/**
+ * Runs the CLI with `args` (without the program name) and resolves with the
+ * exit code. Never throws and never exits the process; output goes to
+ * `io.stdout` / `io.stderr` (default: the process's).
+ *
+ * @param args Command-line arguments, e.g. `["run", "list", "--limit", "5"]`.
+ * @param io Streams, environment, terminal size and an abort signal (Ctrl-C) to use instead of the process's.
+ * @returns The exit code: 0 success, 1 API error, 2 usage, 3 auth/config, 4 not found, 5 network, 6 invalid input, 7 local/archive failure, 130 interrupted.
+ *
+ * @example
+ * ```ts
+ * import { main } from "@tinker-ts/tinker/cli";
+ * import assert from "node:assert/strict";
+ *
+ * let err = "";
+ * const code = await main(["run", "info", "some-run"], {
+ *   env: {}, // no TINKER_API_KEY
+ *   stderr: (text) => (err += text),
+ * });
+ * assert.equal(code, 3);
+ * assert.match(err, /^Error: Missing API key/);
+ * ```
+ */
+export async function main(args: string[], io: CliIo = {}): Promise<number> {
+  const { run } = await import("./cli/_main.ts");
+  return await run(args, io);
+}
+
+if (import.meta.main) {
+  const deno = (globalThis as { Deno?: { args: string[] } }).Deno;
+  const code = await main(deno?.args ?? process.argv.slice(2));
+  process.exitCode = code;
+  // Exit once stdout is flushed, without waiting for idle keep-alive sockets.
+  process.stdout.write("", () => process.exit(code));
+}

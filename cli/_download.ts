@@ -1,0 +1,309 @@
+// `tinker checkpoint download`: archive (weights/, sampler_weights/) or
+// file-by-file (external_weights/) into a temporary directory next to the
+// target, renamed into place only when complete.
+
+import type { RestClient } from "../mod.ts";
+import type { Context } from "./_context.ts";
+import { CliError, EXIT, Interrupted } from "./_errors.ts";
+import {
+  countingStream,
+  type DownloadWords,
+  openDownload,
+  Progress,
+  pythonJoin,
+  saveError,
+  transferError,
+  writeAll,
+  writeStream,
+} from "./_fetch.ts";
+import { formatSize, type Value } from "./_format.ts";
+import type { Handler } from "./_spec.ts";
+import { propertyTable } from "./_table.ts";
+import { readTar, safePath, TarError, type TarSink } from "./_tar.ts";
+
+const WORDS: DownloadWords = {
+  label: "Downloading archive",
+  failure: "Failed to download checkpoint",
+  hint: "Please check your network connection and try again.",
+};
+const RESIGN_MARGIN_MS = 5 * 60_000;
+
+/** `tinker checkpoint download CHECKPOINT_PATH [-o DIR] [--force]`. */
+export const download: Handler = async (ctx, { args, options }) => {
+  const path = String(args.CHECKPOINT_PATH);
+  const { parseTinkerPath } = await import("../tinker_path.ts");
+  let kind: string;
+  try {
+    kind = parseTinkerPath(path).checkpoint_id.split("/")[0]!;
+  } catch (error) {
+    throw new CliError(
+      `Invalid checkpoint path: ${(error as Error).message}`,
+      "Checkpoint paths look like tinker://run-id/weights/name, tinker://run-id/sampler_weights/name or tinker://run-id/external_weights/name.",
+      EXIT.input,
+    );
+  }
+  const { join, resolve } = await import("node:path");
+  const { chmod, mkdir, mkdtemp, rename, rm, stat } = await import("node:fs/promises");
+  const output = options.output as string | undefined;
+  const parent = resolve(ctx.cwd, output ?? ".");
+  const name = path.replace("tinker://", "").replaceAll("/", "_");
+  const target = join(parent, name);
+  const shown = output ? pythonJoin(output, name) : join(ctx.cwd, name);
+  if (output) {
+    await mkdir(parent, { recursive: true }).catch((e) => {
+      throw saveError(e, join(parent, "x"), WORDS);
+    });
+  }
+  const exists = await stat(target).then(() => true, () => false);
+  if (exists && !options.force) {
+    throw new CliError(
+      `Target directory already exists: ${shown}`,
+      "Use --force to overwrite or choose a different output directory.",
+      EXIT.input,
+    );
+  }
+  const rest = await ctx.client();
+  let partial: string;
+  try {
+    partial = await mkdtemp(join(parent, `.${name}.partial-`));
+    await chmod(partial, 0o755);
+  } catch (error) {
+    throw saveError(error, join(parent, "x"), WORDS);
+  }
+  let bytes: number;
+  try {
+    bytes = kind === "external_weights"
+      ? await downloadExternal(ctx, rest, path, partial)
+      : await downloadArchive(ctx, rest, path, partial);
+    ctx.checkInterrupted();
+    if (exists) await rm(target, { recursive: true, force: true });
+    await rename(partial, target);
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true }).catch(() => {});
+    if (error instanceof Interrupted || ctx.signal.aborted) {
+      throw new Interrupted("Interrupted: the partial download was removed");
+    }
+    throw error;
+  }
+  const json: Record<string, Value> = { checkpoint_path: path, destination: shown };
+  if (bytes > 0) json.file_size_bytes = bytes;
+  ctx.emit({
+    json,
+    table: () =>
+      propertyTable(`Checkpoint Download: ${path}`, [
+        ["Checkpoint Path", path],
+        ...(bytes > 0 ? [["Total Size", formatSize(bytes)]] : []),
+        ["Downloaded to", shown],
+      ]),
+  });
+};
+
+/**
+ * weights/… and sampler_weights/…: the signed archive URL, then fetch →
+ * (gunzip) → tar reader → files, all streamed. Returns the archive's size.
+ */
+async function downloadArchive(
+  ctx: Context,
+  rest: RestClient,
+  path: string,
+  dir: string,
+): Promise<number> {
+  if (!ctx.json) {
+    ctx.err(`Requesting the archive of ${path} (the server may take a while to build it)...\n`);
+  }
+  const { url } = await rest.getCheckpointArchiveUrlFromTinkerPath(path, { signal: ctx.signal });
+  const { body, length } = await openDownload(ctx, url, WORDS);
+  const progress = new Progress(ctx, WORDS.label, length);
+  let received = 0;
+  try {
+    const counted = countingStream(ctx, body, length, (n) => {
+      received += n;
+      progress.update(n);
+    }, WORDS);
+    const stream = await decompressed(counted);
+    await readTar(stream, fileSink(dir, ctx), ctx.signal);
+  } catch (error) {
+    throw archiveError(ctx, error);
+  } finally {
+    progress.done();
+  }
+  return received;
+}
+
+/** Detects gzip from the magic bytes; plain tar passes through. */
+async function decompressed(
+  stream: ReadableStream<Uint8Array>,
+): Promise<ReadableStream<Uint8Array>> {
+  const reader = stream.getReader();
+  const head: Uint8Array[] = [];
+  let headBytes = 0;
+  let ended = false;
+  while (headBytes < 6) {
+    const { done, value } = await reader.read();
+    if (done) {
+      ended = true;
+      break;
+    }
+    head.push(value);
+    headBytes += value.byteLength;
+  }
+  const first = new Uint8Array(Math.min(headBytes, 6));
+  let at = 0;
+  for (const chunk of head) {
+    const take = Math.min(chunk.byteLength, first.byteLength - at);
+    first.set(chunk.subarray(0, take), at);
+    at += take;
+    if (at === first.byteLength) break;
+  }
+  const joined = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = head.shift();
+      if (next) return controller.enqueue(next);
+      if (ended) return controller.close();
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
+  if (first[0] === 0x1f && first[1] === 0x8b) {
+    return joined.pipeThrough(
+      new DecompressionStream("gzip") as TransformStream<Uint8Array, Uint8Array>,
+    );
+  }
+  const text = String.fromCharCode(...first);
+  if (text.startsWith("BZh") || text.startsWith("\xfd7zXZ")) {
+    await joined.cancel();
+    throw new TarError("The archive uses bzip2/xz compression, which this CLI cannot read");
+  }
+  return joined;
+}
+
+/** Extracts into `root` through node:fs, each chunk written before the next is read. */
+function fileSink(root: string, ctx: Context): TarSink {
+  let fs: typeof import("node:fs/promises") | undefined;
+  let pathMod: typeof import("node:path") | undefined;
+  const load = async () => {
+    fs ??= await import("node:fs/promises");
+    pathMod ??= await import("node:path");
+    return { fs, path: pathMod };
+  };
+  const inside = (p: typeof import("node:path"), rel: string) => {
+    const full = p.resolve(root, ...rel.split("/"));
+    if (!full.startsWith(root + p.sep)) {
+      throw new TarError(`Unsafe path in the archive: ${rel}`, true);
+    }
+    return full;
+  };
+  return {
+    async directory(rel) {
+      const { fs, path } = await load();
+      await fs.mkdir(inside(path, rel), { recursive: true });
+    },
+    async file(entry, data) {
+      const { fs, path } = await load();
+      const full = inside(path, entry.path);
+      await fs.mkdir(path.dirname(full), { recursive: true });
+      const handle = await fs.open(full, "w", entry.mode & 0o111 ? 0o755 : 0o644);
+      try {
+        for await (const chunk of data) {
+          ctx.checkInterrupted();
+          await writeAll(handle, chunk);
+        }
+      } finally {
+        await handle.close();
+      }
+      if (entry.mtime > 0) {
+        await fs.utimes(full, entry.mtime, entry.mtime).catch(() => {});
+      }
+    },
+  };
+}
+
+function archiveError(ctx: Context, error: unknown): Error {
+  if (error instanceof CliError || error instanceof Interrupted) return error;
+  if (ctx.signal.aborted) return new Interrupted();
+  if (error instanceof TarError) {
+    return new CliError(
+      `Failed to extract archive: ${error.message}`,
+      error.unsafe
+        ? "Archive may be corrupted or malicious."
+        : "The downloaded file may be corrupted. Try downloading again.",
+      EXIT.local,
+    );
+  }
+  const code = (error as { code?: string })?.code;
+  if (typeof code === "string" && /^E[A-Z]+$/.test(code)) {
+    return saveError(error, "the output directory/x", WORDS);
+  }
+  // DecompressionStream and body errors: a broken or cut transfer, or a corrupt gzip.
+  const message = error instanceof Error ? error.message : String(error);
+  if (/gzip|deflate|decompress|compressed|zlib|header check|invalid/i.test(message)) {
+    return new CliError(
+      `Failed to extract archive: the gzip data is corrupt or truncated (${message})`,
+      "The downloaded file may be corrupted. Try downloading again.",
+      EXIT.local,
+      { cause: error },
+    );
+  }
+  return transferError(ctx, error, WORDS);
+}
+
+/** external_weights/…: every file of the signed URL map, re-signed when close to expiry. */
+async function downloadExternal(
+  ctx: Context,
+  rest: RestClient,
+  path: string,
+  dir: string,
+): Promise<number> {
+  const sign = (p: string, o: { signal: AbortSignal }) => rest.getExternalWeightsUrls(p, o);
+  let signed = await sign(path, { signal: ctx.signal });
+  const names = Object.keys(signed.urls).sort();
+  if (names.length === 0) {
+    throw new CliError(
+      `External weights checkpoint has no files: ${path}`,
+      undefined,
+      EXIT.notFound,
+    );
+  }
+  for (const name of names) {
+    try {
+      if (safePath(name) === "") throw new TarError("empty", true);
+    } catch {
+      throw new CliError(
+        `Unsafe file path in checkpoint: ${name}`,
+        "The checkpoint may be corrupted or malicious.",
+        EXIT.local,
+      );
+    }
+  }
+  const { dirname, join } = await import("node:path");
+  const { mkdir } = await import("node:fs/promises");
+  let total = 0;
+  for (const name of names) {
+    ctx.checkInterrupted();
+    if (ctx.now() >= Date.parse(signed.expires) - RESIGN_MARGIN_MS) {
+      signed = await sign(path, { signal: ctx.signal });
+    }
+    const url = signed.urls[name];
+    if (!url) {
+      throw new CliError(`The re-signed URLs no longer include ${name}`, undefined, EXIT.error);
+    }
+    const target = join(dir, ...safePath(name).split("/"));
+    await mkdir(dirname(target), { recursive: true });
+    const words = { ...WORDS, label: name };
+    const { body, length } = await openDownload(ctx, url, words);
+    const progress = new Progress(ctx, name, length);
+    try {
+      const counted = countingStream(ctx, body, length, (n) => progress.update(n), words);
+      total += await writeStream(counted, target, words);
+    } finally {
+      progress.done();
+    }
+  }
+  return total;
+}

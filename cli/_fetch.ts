@@ -1,0 +1,287 @@
+// Plain downloads from signed storage URLs (no credentials, no custom
+// headers), streamed to disk with a progress bar on stderr.
+
+import type { Context } from "./_context.ts";
+import { CliError, EXIT, Interrupted } from "./_errors.ts";
+import { formatSize } from "./_format.ts";
+
+/** How to word a failed download. */
+export interface DownloadWords {
+  /** Progress bar label. */
+  label: string;
+  /** Message prefix, e.g. `Failed to download checkpoint`. */
+  failure: string;
+  /** Second line of the error. */
+  hint: string;
+}
+
+/** `GET url` with no headers beyond the runtime's; errors become {@linkcode CliError}s. */
+export async function openDownload(
+  ctx: Context,
+  url: string,
+  words: DownloadWords,
+): Promise<{ body: ReadableStream<Uint8Array>; length: number | undefined }> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: ctx.signal });
+  } catch (error) {
+    throw transferError(ctx, error, words);
+  }
+  if (!res.ok || !res.body) {
+    await res.body?.cancel().catch(() => {});
+    const code = res.status === 404 ? EXIT.notFound : res.status === 403 ? EXIT.auth : EXIT.network;
+    throw new CliError(
+      `${words.failure}: HTTP Error ${res.status}: ${res.statusText || "download refused"}`,
+      words.hint,
+      code,
+    );
+  }
+  const header = res.headers.get("content-length");
+  const length = header !== null && /^\d+$/.test(header) ? Number(header) : undefined;
+  return { body: res.body, length };
+}
+
+/** Wraps an error of fetching or reading a body: interrupt, or a network failure. */
+export function transferError(ctx: Context, error: unknown, words: DownloadWords): Error {
+  if (error instanceof CliError || error instanceof Interrupted) return error;
+  if (ctx.signal.aborted || (error as { name?: string })?.name === "AbortError") {
+    return new Interrupted();
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new CliError(`${words.failure}: ${reason}`, words.hint, EXIT.network, { cause: error });
+}
+
+/**
+ * A byte stream that counts what passes (`onBytes`), honours Ctrl-C,
+ * and fails when the body ends before (or runs past) its Content-Length.
+ * Pull-based with no buffering of its own, so the consumer's pace is the
+ * download's pace.
+ */
+export function countingStream(
+  ctx: Context,
+  body: ReadableStream<Uint8Array>,
+  length: number | undefined,
+  onBytes: (bytes: number) => void,
+  words: DownloadWords,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let received = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        if (ctx.signal.aborted) throw new Interrupted();
+        chunk = await reader.read();
+      } catch (error) {
+        controller.error(transferError(ctx, error, words));
+        return;
+      }
+      if (chunk.done) {
+        if (length !== undefined && received !== length) {
+          controller.error(
+            new CliError(
+              `${words.failure}: the transfer ended after ${received} of ${length} bytes`,
+              words.hint,
+              EXIT.network,
+            ),
+          );
+          return;
+        }
+        controller.close();
+        return;
+      }
+      received += chunk.value.byteLength;
+      if (length !== undefined && received > length) {
+        controller.error(
+          new CliError(
+            `${words.failure}: received more than the announced ${length} bytes`,
+            words.hint,
+            EXIT.network,
+          ),
+        );
+        await reader.cancel().catch(() => {});
+        return;
+      }
+      onBytes(chunk.value.byteLength);
+      controller.enqueue(chunk.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
+
+/**
+ * Downloads `url` to `target` via `target.part-…`, renamed into place when
+ * complete (removed on failure). Returns the bytes written.
+ */
+export async function downloadToFile(
+  ctx: Context,
+  url: string,
+  target: string,
+  words: DownloadWords,
+): Promise<number> {
+  const { mkdir, rename, rm } = await import("node:fs/promises");
+  const { dirname } = await import("node:path");
+  const { body, length } = await openDownload(ctx, url, words);
+  const progress = new Progress(ctx, words.label, length);
+  const partial = `${target}.part-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await mkdir(dirname(target), { recursive: true });
+    const written = await writeStream(
+      countingStream(ctx, body, length, (n) => progress.update(n), words),
+      partial,
+      words,
+    );
+    await rename(partial, target);
+    return written;
+  } catch (error) {
+    await rm(partial, { force: true }).catch(() => {});
+    throw error;
+  } finally {
+    progress.done();
+  }
+}
+
+/** Writes a stream to a new file, awaiting each write (backpressure). */
+export async function writeStream(
+  stream: ReadableStream<Uint8Array>,
+  path: string,
+  words: Pick<DownloadWords, "failure">,
+  mode = 0o644,
+): Promise<number> {
+  const { open } = await import("node:fs/promises");
+  let handle;
+  try {
+    handle = await open(path, "w", mode);
+  } catch (error) {
+    throw saveError(error, path, words);
+  }
+  let written = 0;
+  try {
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      try {
+        await writeAll(handle, value);
+      } catch (error) {
+        await reader.cancel().catch(() => {});
+        throw saveError(error, path, words);
+      }
+      written += value.byteLength;
+    }
+  } finally {
+    await handle.close().catch(() => {});
+  }
+  return written;
+}
+
+/** Writes every byte of `data` (a file write may be partial). */
+export async function writeAll(
+  handle: {
+    write(data: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
+  },
+  data: Uint8Array,
+): Promise<void> {
+  let offset = 0;
+  while (offset < data.byteLength) {
+    const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset);
+    if (bytesWritten <= 0) throw new Error("write returned 0 bytes");
+    offset += bytesWritten;
+  }
+}
+
+/** A local write failure (`EACCES`, `ENOSPC`, …): exit 7. */
+export function saveError(error: unknown, path: string, words: Pick<DownloadWords, "failure">) {
+  if (error instanceof CliError || error instanceof Interrupted) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  const what = words.failure.replace("download", "save");
+  return new CliError(
+    `${what}: ${reason}`,
+    `Please check that you have write permissions to ${path.replace(/\/[^/]*$/, "") || "/"}`,
+    EXIT.local,
+    { cause: error },
+  );
+}
+
+/**
+ * A progress bar on stderr: bytes, rate and ETA. Drawn only when stderr is
+ * a terminal and the format is `table`; redrawn at most 10 times a second.
+ */
+export class Progress {
+  #ctx: Context;
+  #label: string;
+  #total: number | undefined;
+  #done = 0;
+  #start = Date.now();
+  #last = 0;
+  #visible: boolean;
+  #drawn = false;
+
+  constructor(ctx: Context, label: string, total: number | undefined) {
+    this.#ctx = ctx;
+    this.#label = label;
+    this.#total = total;
+    this.#visible = ctx.stderrIsTTY && !ctx.json;
+  }
+
+  /** Adds `bytes` to the count. */
+  update(bytes: number): void {
+    this.#done += bytes;
+    if (!this.#visible) return;
+    const now = Date.now();
+    if (now - this.#last < 100 && this.#done !== this.#total) return;
+    this.#last = now;
+    this.#draw(now);
+  }
+
+  /** Ends the bar's line. */
+  done(): void {
+    if (this.#visible && this.#drawn) {
+      this.#draw(Date.now());
+      this.#ctx.err("\n");
+    }
+  }
+
+  #draw(now: number): void {
+    const seconds = Math.max((now - this.#start) / 1000, 0.001);
+    const rate = this.#done / seconds;
+    const parts = [this.#label];
+    const width = Math.max(10, Math.min(30, this.#ctx.width - 70));
+    if (this.#total) {
+      const fraction = Math.min(1, this.#done / this.#total);
+      const filled = Math.round(fraction * width);
+      parts.push(`[${"#".repeat(filled)}${"-".repeat(width - filled)}]`);
+      parts.push(`${Math.floor(fraction * 100)}%`.padStart(4));
+      parts.push(`${formatSize(this.#done)} / ${formatSize(this.#total)}`);
+    } else parts.push(formatSize(this.#done));
+    parts.push(`${formatSize(rate)}/s`);
+    if (this.#total && rate > 0) {
+      const eta = Math.max(0, Math.round((this.#total - this.#done) / rate));
+      parts.push(
+        `ETA ${Math.floor(eta / 3600)}:${pad2(Math.floor(eta / 60) % 60)}:${pad2(eta % 60)}`,
+      );
+    }
+    this.#ctx.err(`\r${parts.join("  ")}\x1b[K`);
+    this.#drawn = true;
+  }
+}
+
+const pad2 = (n: number) => String(n).padStart(2, "0");
+
+/** `str(pathlib.Path(p))`: `./models/` → `models`, `a//b/./c` → `a/b/c`, `` → `.`. */
+export function pythonPath(p: string): string {
+  const absolute = p.startsWith("/");
+  const parts = p.split("/").filter((s) => s !== "" && s !== ".");
+  const joined = parts.join("/");
+  if (absolute) return `/${joined}`;
+  return joined === "" ? "." : joined;
+}
+
+/** `str(Path(base) / name)`. */
+export function pythonJoin(base: string, name: string): string {
+  const b = pythonPath(base);
+  if (b === ".") return name;
+  return b.endsWith("/") ? `${b}${name}` : `${b}/${name}`;
+}

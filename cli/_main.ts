@@ -1,0 +1,185 @@
+// The CLI's driver: parse, build the context, run the command, turn every
+// failure into an `Error: …` message and an exit code.
+
+import process from "node:process";
+import { parseCommandLine } from "./_args.ts";
+import { type CliIo, Context, type LineReader, lineReader } from "./_context.ts";
+import { causeChain, type CliError, EXIT, Interrupted, toCliError, UsageError } from "./_errors.ts";
+
+const GRACE_AFTER_INTERRUPT_MS = 3000;
+
+/** See `main` in `cli.ts`. */
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const env = io.env ?? (process.env as Record<string, string | undefined>);
+  const stdout = io.stdout ?? ((text: string) => void process.stdout.write(text));
+  const stderr = io.stderr ?? ((text: string) => void process.stderr.write(text));
+  const isTTY = io.isTTY ?? (io.stdout ? false : process.stdout.isTTY === true);
+  const stderrIsTTY = io.stderrIsTTY ??
+    (io.isTTY ?? (io.stderr ? false : process.stderr.isTTY === true));
+  const columns = io.columns ?? terminalColumns(env);
+  const official = env.TINKER_CLI_EXIT_CODES === "official";
+  const exit = (code: number) => (official && code !== 0 && code !== 2 && code !== 130 ? 1 : code);
+
+  let invocation;
+  try {
+    invocation = parseCommandLine(argv, columns);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      stderr(
+        `Usage: ${error.usage}\nTry '${error.helpCommand} -h' for help.\n\nError: ${error.message}\n`,
+      );
+      return EXIT.usage;
+    }
+    stderr(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return exit(EXIT.error);
+  }
+  if (invocation.kind === "help") {
+    (invocation.exitCode === 0 ? stdout : stderr)(invocation.text);
+    return invocation.exitCode;
+  }
+
+  // Ctrl-C: abort the command (which cleans up), exit 130; a second Ctrl-C exits at once.
+  const controller = new AbortController();
+  const interrupt = () => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    controller.abort(new Interrupted());
+  };
+  if (io.signal) {
+    if (io.signal.aborted) controller.abort(new Interrupted());
+    io.signal.addEventListener("abort", () => controller.abort(new Interrupted()), { once: true });
+  } else process.on("SIGINT", interrupt);
+
+  let usedStdin = false;
+  const ctx = new Context(invocation.global, {
+    stdout,
+    stderr,
+    env,
+    cwd: io.cwd ?? process.cwd(),
+    signal: controller.signal,
+    now: io.now ?? Date.now,
+    isTTY,
+    stderrIsTTY,
+    columns,
+    stdin: () => {
+      usedStdin = true;
+      return io.stdin === undefined ? processStdin() : lineReader(io.stdin);
+    },
+  });
+  try {
+    const handler = await invocation.command.load();
+    const running = handler(ctx, invocation.parsed);
+    await untilSettledOrInterrupted(running, controller.signal);
+    return EXIT.ok;
+  } catch (error) {
+    const failure = error instanceof Interrupted
+      ? error
+      : controller.signal.aborted
+      ? new Interrupted()
+      : await toCliError(error);
+    if (failure instanceof Interrupted) {
+      stderr(`${failure.message}\n`);
+      return EXIT.interrupted;
+    }
+    if (failure instanceof UsageError) {
+      stderr(
+        `Usage: ${failure.usage}\nTry '${failure.helpCommand} -h' for help.\n\nError: ${failure.message}\n`,
+      );
+      return EXIT.usage;
+    }
+    const cli = failure as CliError;
+    stderr(`Error: ${cli.message}\n`);
+    if (cli.details) stderr(`${cli.details}\n`);
+    if (ctx.verbose) {
+      for (const line of causeChain(cli)) stderr(`${line}\n`);
+    }
+    return exit(cli.code);
+  } finally {
+    if (!io.signal) process.off("SIGINT", interrupt);
+    ctx.dispose();
+    if (usedStdin && io.stdin === undefined) releaseProcessStdin();
+  }
+}
+
+/** Awaits `running`; after an interrupt, waits a moment for its cleanup, then gives up. */
+async function untilSettledOrInterrupted(running: Promise<void>, signal: AbortSignal) {
+  if (signal.aborted) {
+    running.catch(() => {});
+    throw new Interrupted();
+  }
+  let onAbort: (() => void) | undefined;
+  const interrupted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      const timer = setTimeout(() => reject(new Interrupted()), GRACE_AFTER_INTERRUPT_MS);
+      running.finally(() => clearTimeout(timer)).catch(() => {});
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  interrupted.catch(() => {});
+  try {
+    await Promise.race([running, interrupted]);
+  } finally {
+    signal.removeEventListener("abort", onAbort!);
+  }
+}
+
+function terminalColumns(env: Record<string, string | undefined>): number {
+  const fromEnv = env.COLUMNS;
+  if (fromEnv && /^\d+$/.test(fromEnv)) return Number(fromEnv);
+  const size = process.stdout.columns || process.stderr.columns;
+  return typeof size === "number" && size > 0 ? size : 80;
+}
+
+let stdinReader: LineReader | undefined;
+
+/** Lines of the process's stdin (node streams: the same in Deno, Bun and Node). */
+function processStdin(): LineReader {
+  let buffer = "";
+  let ended = false;
+  const waiters: (() => void)[] = [];
+  const wake = () => waiters.splice(0).forEach((w) => w());
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (chunk: string) => {
+    buffer += chunk;
+    wake();
+  });
+  process.stdin.on("end", () => {
+    ended = true;
+    wake();
+  });
+  process.stdin.on("error", () => {
+    ended = true;
+    wake();
+  });
+  stdinReader = {
+    async readLine() {
+      for (;;) {
+        const nl = buffer.indexOf("\n");
+        if (nl >= 0) {
+          const line = buffer.slice(0, nl).replace(/\r$/, "");
+          buffer = buffer.slice(nl + 1);
+          return line;
+        }
+        if (ended) {
+          const rest = buffer;
+          buffer = "";
+          return rest === "" ? null : rest;
+        }
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    },
+    close() {},
+  };
+  return stdinReader;
+}
+
+function releaseProcessStdin(): void {
+  stdinReader = undefined;
+  try {
+    process.stdin.pause();
+    process.stdin.removeAllListeners("data");
+    process.stdin.removeAllListeners("end");
+    (process.stdin as { unref?: () => void }).unref?.();
+  } catch {
+    // Nothing to release.
+  }
+}

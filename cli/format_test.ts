@@ -1,0 +1,134 @@
+// The official CLI's formatting helpers (test_cli_output.py cases) and the
+// Python value renderings the JSON/CSV/table output depends on.
+
+import assert from "node:assert/strict";
+import {
+  formatSize,
+  formatTimestamp,
+  pydanticIso,
+  pyDatetimeStr,
+  pyFixed,
+  PyFloat,
+  pyFloatRepr,
+  pyJson,
+  pyRepr,
+} from "./_format.ts";
+import { parseDate } from "./_checkpoint.ts";
+import { renderTable } from "./_table.ts";
+import { parseCommandLine } from "./_args.ts";
+
+Deno.test("format_size", () => {
+  const cases: [number, string][] = [
+    [500, "500 B"],
+    [1536, "1.5 KB"],
+    [1572864, "1.5 MB"],
+    [1610612736, "1.5 GB"],
+    [1649267441664, "1.5 TB"],
+    [0, "0 B"],
+    [-1, "N/A"],
+    [1280, "1.2 KB"], // 1.25 rounds half to even, as Python does
+    [1234, "1.2 KB"],
+    [1024 ** 6 * 3, "3.0 EB"],
+  ];
+  for (const [bytes, text] of cases) assert.equal(formatSize(bytes), text, String(bytes));
+});
+
+Deno.test("format_timestamp", () => {
+  const now = Date.UTC(2026, 5, 15, 12, 0, 0);
+  const at = (ms: number) => new Date(now + ms).toISOString();
+  const cases: [unknown, string][] = [
+    [null, "N/A"],
+    ["", "N/A"],
+    [at(-30_000), "just now"],
+    [at(30_000), "in less than a minute"],
+    [at(-90_000), "1 minute ago"],
+    [at(90_000), "in 1 minute"],
+    [at(-5_400_000), "1 hour ago"],
+    [at(-129_600_000), "1 day ago"],
+    [at(-864_000_000), "1 week ago"],
+    [at(-45 * 86_400_000), "2026-05-01"],
+    [at(45 * 86_400_000), "2026-07-30"],
+    ["not a date", "not a date"],
+    [12345, "12345"],
+    ["2026-06-15T11:00:00", "60 minutes ago"], // naive = UTC; exactly 3600 s is not > 3600
+    ["2026-06-15T13:30:00+02:00", "30 minutes ago"],
+  ];
+  for (const [value, text] of cases) assert.equal(formatTimestamp(value, now), text, String(value));
+});
+
+Deno.test("Python renderings", () => {
+  assert.equal(pyFixed(0.25, 1), "0.2");
+  assert.equal(pyFixed(0.35, 1), "0.3"); // 0.35 is 0.34999… in binary
+  assert.equal(pyFixed(9.96, 1), "10.0");
+  assert.equal(pyFloatRepr(1), "1.0");
+  assert.equal(pyFloatRepr(1e-5), "1e-05");
+  assert.equal(pyFloatRepr(1e16), "1e+16");
+  assert.equal(pyFloatRepr(0.0021), "0.0021");
+  assert.equal(pyFloatRepr(123456.789), "123456.789");
+  assert.equal(pyDatetimeStr("2025-01-02T03:04:05.123456Z"), "2025-01-02 03:04:05.123456+00:00");
+  assert.equal(pyDatetimeStr("2025-01-02T03:04:05Z"), "2025-01-02 03:04:05+00:00");
+  assert.equal(pyDatetimeStr("2025-01-02T03:04:05.5+05:30"), "2025-01-02 03:04:05.500000+05:30");
+  assert.equal(pyDatetimeStr("2025-01-02T03:04:05"), "2025-01-02 03:04:05");
+  assert.equal(pydanticIso("2026-07-13T05:00:00+00:00"), "2026-07-13T05:00:00Z");
+  assert.equal(
+    pyRepr({ detail: "it's", n: [1, 2.5, null, true] }),
+    `{'detail': "it's", 'n': [1, 2.5, None, True]}`,
+  );
+  assert.equal(
+    pyJson({ a: "é", b: new PyFloat(2), c: [] }, 2),
+    '{\n  "a": "\\u00e9",\n  "b": 2.0,\n  "c": []\n}',
+  );
+  assert.equal(pyJson({ deleted_count: 1, failed: [] }), '{"deleted_count": 1, "failed": []}');
+});
+
+Deno.test("delete --before/--after dates", () => {
+  assert.equal(parseDate("2024-01-15"), Date.UTC(2024, 0, 15) * 1000);
+  assert.equal(parseDate("2024-06-01T12:00:00Z"), Date.UTC(2024, 5, 1, 12) * 1000);
+  assert.equal(parseDate("2024-06-01T12:00:00+00:00"), Date.UTC(2024, 5, 1, 12) * 1000);
+  assert.equal(parseDate("2024-06-01T12:00:00"), Date.UTC(2024, 5, 1, 12) * 1000);
+  assert.equal(parseDate("  2024-01-01  "), Date.UTC(2024, 0, 1) * 1000);
+  assert.throws(() => parseDate("not-a-date"), /Invalid date: not-a-date/);
+  assert.throws(() => parseDate("01/15/2024"), /Invalid date/);
+});
+
+Deno.test("tables: rich layout at a narrow width", () => {
+  const table = renderTable({
+    title: "2 things",
+    columns: ["Name", "Description"],
+    rows: [["alpha", "a fairly long description"], ["b", "short"]],
+  }, { width: 30, color: false });
+  assert.equal(
+    table,
+    [
+      "           2 things           ",
+      "┏━━━━━━━┳━━━━━━━━━━━━━━━━━━━━┓",
+      "┃ Name  ┃ Description        ┃",
+      "┡━━━━━━━╇━━━━━━━━━━━━━━━━━━━━┩",
+      "│ alpha │ a fairly long      │",
+      "│       │ description        │",
+      "│ b     │ short              │",
+      "└───────┴────────────────────┘",
+      "",
+    ].join("\n"),
+  );
+  const colored = renderTable({ columns: ["A"], rows: [["x"]] }, { width: 80, color: true });
+  assert.ok(colored.includes("\x1b[1m A \x1b[0m"), colored);
+  assert.ok(colored.includes("\x1b[96m x \x1b[0m"), colored);
+});
+
+Deno.test("arguments: global options before or after the command", () => {
+  const before = parseCommandLine(["-f", "json", "run", "list", "--limit=5"]);
+  const after = parseCommandLine(["run", "list", "--limit", "5", "--format", "json"]);
+  for (const parsed of [before, after]) {
+    assert.equal(parsed.kind, "command");
+    if (parsed.kind !== "command") continue;
+    assert.equal(parsed.global.format, "json");
+    assert.equal(parsed.parsed.options.limit, 5);
+  }
+  const help = parseCommandLine(["checkpoint", "delete", "--help"]);
+  assert.equal(help.kind, "help");
+  assert.throws(
+    () => parseCommandLine(["run", "info", "a", "b"]),
+    /unexpected extra argument \(b\)/,
+  );
+});

@@ -1,0 +1,54 @@
+/**
+ * A tour of the `tinker` CLI against a local fake Tinker server: no account,
+ * no network. Each command line is printed before its output.
+ *
+ * ```sh
+ * deno task demo
+ * ```
+ *
+ * @module
+ */
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { main } from "../cli.ts";
+import { FAKE_IDS, startFakeTinker } from "../testing/mod.ts";
+
+const fake = await startFakeTinker({ archiveBytes: 256 * 1024 * 1024, tracePendingCount: 0 });
+const dir = await mkdtemp(join(tmpdir(), "tinker-demo-"));
+const env = { ...process.env, TINKER_API_KEY: fake.apiKey, TINKER_BASE_URL: fake.url };
+const tty = process.stdout.isTTY === true;
+const bold = (text: string) => (tty && !process.env.NO_COLOR ? `\x1b[1m${text}\x1b[0m` : text);
+const quote = (arg: string) => (/^[\w\-.:/=,]+$/.test(arg) ? arg : `'${arg}'`);
+
+async function show(args: string[], stdin = ""): Promise<void> {
+  process.stdout.write(`\n${bold(`$ tinker ${args.map(quote).join(" ")}`)}\n`);
+  if (stdin) process.stdout.write(`(answering ${JSON.stringify(stdin.trim())} on stdin)\n`);
+  const code = await main(args, { env, cwd: dir, stdin });
+  if (code !== 0) process.stdout.write(`[exit ${code}]\n`);
+}
+
+try {
+  process.stdout.write(
+    `A fake Tinker server is running at ${fake.url}; TINKER_API_KEY=${fake.apiKey}\n`,
+  );
+  await show(["run", "list", "--limit", "5"]);
+  await show(["checkpoint", "list", "--run-id", FAKE_IDS.run]);
+  await show(["checkpoint", "info", FAKE_IDS.checkpointPath]);
+  await show(["-f", "json", "checkpoint", "info", FAKE_IDS.checkpointPath]);
+  await show(["checkpoint", "publish", FAKE_IDS.checkpointPath]);
+  await show(["checkpoint", "set-ttl", FAKE_IDS.checkpointPath, "--ttl", "604800"]);
+  await show(["checkpoint", "list", "--run-id", FAKE_IDS.run]);
+  await show(["checkpoint", "download", FAKE_IDS.checkpointPath, "-o", "models"]);
+  const name = FAKE_IDS.checkpointPath.replace("tinker://", "").replaceAll("/", "_");
+  process.stdout.write(
+    `models/${name}: ${(await readdir(join(dir, "models", name))).join(", ")}\n`,
+  );
+  await show(["checkpoint", "delete", FAKE_IDS.checkpointPath], "y\n");
+  await show(["run", "info", "no-such-run"]);
+  process.stdout.write(`\nDone. (Downloads went to ${dir}, now removed.)\n`);
+} finally {
+  await fake.close();
+  await rm(dir, { recursive: true, force: true });
+}

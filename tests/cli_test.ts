@@ -1,0 +1,325 @@
+// The `tinker` CLI against the fake Tinker server: every command in table
+// and JSON form (golden outputs at COLUMNS=120, no TTY), error exits, the
+// delete prompt through stdin, downloads. Set TINKER_CLI_BIN to run the same
+// suite against a compiled binary (see tests/cli_run.ts).
+
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FAKE_IDS, startFakeTinker } from "../testing/mod.ts";
+import { CLI_BIN, runCli, transcript } from "./cli_run.ts";
+
+const RUN = FAKE_IDS.run;
+const CKPT = FAKE_IDS.checkpointPath;
+const PUBLIC = FAKE_IDS.publicCheckpointPath;
+const EXTERNAL = (FAKE_IDS as unknown as { externalCheckpointPath: string }).externalCheckpointPath;
+if (CLI_BIN) console.log(`running the CLI as: ${CLI_BIN.join(" ")}`);
+
+async function fixture() {
+  const fake = await startFakeTinker({ tracePendingCount: 0 });
+  const env = { TINKER_API_KEY: fake.apiKey, TINKER_BASE_URL: fake.url };
+  const cli = (args: string[], options: Parameters<typeof runCli>[1] = {}) =>
+    runCli(args, { ...options, env: { ...env, ...options.env } });
+  return { fake, env, cli };
+}
+
+Deno.test(`cli: read commands, table and JSON`, async (t) => {
+  const { fake, cli } = await fixture();
+  try {
+    const cases: [string, string[]][] = [
+      ["run list", ["run", "list"]],
+      ["run list json", ["-f", "json", "run", "list", "--limit", "2"]],
+      ["run list columns", [
+        "run",
+        "list",
+        "-c",
+        "id,owner,checkpoint,checkpoint_time",
+        "--limit",
+        "4",
+      ]],
+      ["run list all", ["run", "list", "--all"]],
+      ["run list jsonl", ["run", "list", "--limit", "3", "-f", "jsonl"]],
+      ["run info", ["run", "info", RUN]],
+      ["run info json", ["-f", "json", "run", "info", RUN]],
+      ["run info corrupted", ["run", "info", FAKE_IDS.corruptedRun]],
+      ["checkpoint list", ["checkpoint", "list", "--limit", "6"]],
+      ["checkpoint list json", ["-f", "json", "checkpoint", "list", "--limit", "3"]],
+      ["checkpoint list run", ["checkpoint", "list", "--run-id", RUN]],
+      ["checkpoint list run json", ["-f", "json", "checkpoint", "list", "--run-id", RUN]],
+      ["checkpoint info", ["checkpoint", "info", CKPT]],
+      ["checkpoint info json", ["-f", "json", "checkpoint", "info", PUBLIC]],
+      ["model list", ["model", "list"]],
+      ["model list json filter", ["-f", "json", "model", "list", "llama"]],
+      ["sampler info", ["sampler", "info", FAKE_IDS.samplerId]],
+      ["sampler info json", ["sampler", "info", FAKE_IDS.samplerId, "-f", "json"]],
+      ["session info", ["session", "info", FAKE_IDS.sessionId]],
+      ["session list", ["session", "list", "--limit", "5"]],
+      ["session list json all", ["-f", "json", "session", "list", "--all"]],
+      ["billing usage", ["billing", "usage", "2026-07-13T05:00:00Z", "2026-07-13T07:00:00Z"]],
+      ["billing usage json", [
+        "-f",
+        "json",
+        "billing",
+        "usage",
+        "2026-07-13T05:00:00Z",
+        "2026-07-13T06:00:00Z",
+      ]],
+      ["billing usage csv", [
+        "billing",
+        "usage",
+        "2026-07-13T05:00:00Z",
+        "2026-07-13T06:00:00Z",
+        "--csv",
+        "-",
+      ]],
+      ["billing sessions csv", [
+        "billing",
+        "usage",
+        "2026-07-13T00:00:00Z",
+        "2026-07-14T00:00:00Z",
+        "--sessions-csv",
+        "-",
+      ]],
+      ["billing usage empty", ["billing", "usage", "2026-07-20T00:00:00Z", "2026-07-21T00:00:00Z"]],
+      ["billing checkpoint-storage", ["billing", "checkpoint-storage"]],
+      ["billing checkpoint-storage json", [
+        "-f",
+        "json",
+        "billing",
+        "checkpoint-storage",
+        "--project-id",
+        "proj-beta",
+      ]],
+      ["help root", ["--help"]],
+      ["help group", ["checkpoint", "-h"]],
+      ["help command", ["run", "list", "--help"]],
+    ];
+    for (const [name, args] of cases) {
+      await t.step(name, async (t) => {
+        const result = await cli(args);
+        assert.equal(result.code, 0, transcript(result));
+        await t.assertSnapshot(transcript(result));
+      });
+    }
+    await t.step("version", async () => {
+      const result = await cli(["version"]);
+      assert.equal(result.code, 0);
+      assert.match(result.stdout, /^tinker \d+\.\d+\.\d+ /);
+    });
+    await t.step("export-trace --url-only", async () => {
+      const table = await cli(["session", "export-trace", FAKE_IDS.sessionId, "--url-only"]);
+      assert.equal(table.code, 0, transcript(table));
+      assert.ok(table.stdout.startsWith(fake.storageUrl), table.stdout);
+      assert.equal(table.stdout.trim().split("\n").length, 1);
+      assert.match(table.stderr, /^Exporting trace for session /);
+      const json = await cli([
+        "-f",
+        "json",
+        "session",
+        "export-trace",
+        FAKE_IDS.sessionId,
+        "--url-only",
+      ]);
+      const parsed = JSON.parse(json.stdout);
+      assert.deepEqual(Object.keys(parsed), ["session_id", "url"]);
+      assert.equal(json.stderr, "");
+    });
+  } finally {
+    await fake.close();
+  }
+});
+
+Deno.test(`cli: publish, unpublish, set-ttl, delete`, async (t) => {
+  const { fake, cli } = await fixture();
+  const checkpoint = async (path: string) => {
+    const list = await cli(["-f", "json", "checkpoint", "list", "--run-id", RUN]);
+    return JSON.parse(list.stdout).checkpoints.find((c: { tinker_path: string }) =>
+      c.tinker_path === path
+    );
+  };
+  try {
+    await t.step("publish / unpublish print nothing", async () => {
+      const published = await cli(["checkpoint", "publish", CKPT]);
+      assert.deepEqual(published, { code: 0, stdout: "", stderr: "" });
+      assert.equal((await checkpoint(CKPT)).public, true);
+      const unpublished = await cli(["checkpoint", "unpublish", CKPT]);
+      assert.deepEqual(unpublished, { code: 0, stdout: "", stderr: "" });
+      assert.equal((await checkpoint(CKPT)).public, false);
+    });
+    await t.step("set-ttl --ttl / --remove", async () => {
+      assert.equal((await cli(["checkpoint", "set-ttl", CKPT, "--ttl", "86400"])).code, 0);
+      assert.match((await checkpoint(CKPT)).expires_at, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+      assert.equal((await cli(["checkpoint", "set-ttl", CKPT, "--remove"])).code, 0);
+      assert.equal((await checkpoint(CKPT)).expires_at, null);
+      const both = await cli(["checkpoint", "set-ttl", CKPT, "--ttl", "5", "--remove"]);
+      assert.equal(both.code, 6);
+    });
+    await t.step("delete prompt answered n", async (t) => {
+      const result = await cli(["checkpoint", "delete", CKPT, PUBLIC], { stdin: "n\n" });
+      assert.equal(result.code, 0);
+      await t.assertSnapshot(transcript(result));
+      assert.ok(await checkpoint(CKPT));
+    });
+    await t.step("delete prompt at end of input", async (t) => {
+      const result = await cli(["checkpoint", "delete", CKPT], { stdin: "" });
+      assert.equal(result.code, 1);
+      await t.assertSnapshot(transcript(result));
+      assert.ok(await checkpoint(CKPT));
+    });
+    await t.step("delete --run-id filter, prompt answered y", async (t) => {
+      const result = await cli(
+        ["checkpoint", "delete", "--run-id", RUN, "--type", "weights", "--before", "2030-01-01"],
+        { stdin: "y\n" },
+      );
+      assert.equal(result.code, 0, transcript(result));
+      await t.assertSnapshot(transcript(result));
+      assert.equal(await checkpoint(CKPT), undefined);
+      assert.ok(await checkpoint(PUBLIC));
+    });
+    await t.step("delete -y with JSON output, one failure", async (t) => {
+      const missing = `tinker://${RUN}/weights/999999`;
+      const result = await cli(["-f", "json", "checkpoint", "delete", "-y", PUBLIC, missing]);
+      assert.equal(result.code, 0);
+      await t.assertSnapshot(transcript(result));
+    });
+    await t.step("delete with no match", async () => {
+      const result = await cli(["checkpoint", "delete", "--run-id", RUN, "--after", "2031-01-01"]);
+      assert.equal(result.stdout, `No checkpoints found for run ${RUN} matching filters\n`);
+    });
+  } finally {
+    await fake.close();
+  }
+});
+
+Deno.test(`cli: errors have one message and a distinct exit code`, async (t) => {
+  const { fake, cli, env } = await fixture();
+  try {
+    const cases: [string, string[], number, Record<string, string>?][] = [
+      ["missing key", ["run", "list"], 3, { TINKER_API_KEY: "" }],
+      ["wrong key", ["run", "list"], 3, { TINKER_API_KEY: "tml-wrong" }],
+      ["not found", ["run", "info", "nope"], 4],
+      ["checkpoint not in run", ["checkpoint", "info", `tinker://${RUN}/weights/424242`], 4],
+      ["bad path prefix", ["checkpoint", "info", "run-1/weights/1"], 6],
+      ["bad path shape", ["checkpoint", "publish", "tinker://run-1/weights"], 6],
+      ["bad date", ["checkpoint", "delete", "--run-id", RUN, "--before", "01/15/2024"], 6],
+      ["bad column", ["run", "list", "-c", "id,bogus"], 6],
+      ["bad billing window", ["billing", "usage", "yesterday", "today"], 6],
+      ["unknown command", ["runs", "list"], 2],
+      ["unknown option", ["run", "list", "--bogus"], 2],
+      ["missing argument", ["run", "info"], 2],
+      ["bad integer", ["run", "list", "--limit", "x"], 2],
+      ["bad format", ["-f", "xml", "run", "list"], 2],
+      ["official exit codes", ["run", "info", "nope"], 1, { TINKER_CLI_EXIT_CODES: "official" }],
+    ];
+    for (const [name, args, code, extraEnv] of cases) {
+      await t.step(name, async (t) => {
+        const result = await cli(args, { env: extraEnv });
+        assert.equal(result.code, code, transcript(result));
+        assert.equal(result.stdout, "");
+        assert.ok(!/\n\s+at /.test(result.stderr), "no stack trace");
+        await t.assertSnapshot(transcript(result, [[fake.url, "<URL>"]]));
+      });
+    }
+    await t.step("connection refused", async () => {
+      const result = await runCli(["--max-retries", "0", "run", "list"], {
+        env: { ...env, TINKER_BASE_URL: "http://127.0.0.1:9" },
+      });
+      assert.equal(result.code, 5, transcript(result));
+      assert.match(result.stderr, /^Error: Connection failed\n/);
+      assert.ok(!result.stderr.includes(env.TINKER_API_KEY), "the key is never printed");
+    });
+    await t.step("--verbose logs requests without the key", async () => {
+      const result = await cli(["--verbose", "run", "info", "nope"]);
+      assert.equal(result.code, 4);
+      assert.match(
+        result.stderr,
+        /\[http\] GET .*\/api\/v1\/training_runs\/nope\?access_scope=owned -> 404/,
+      );
+      assert.ok(!result.stderr.includes(env.TINKER_API_KEY));
+    });
+    await t.step("server error", async () => {
+      await fake.inject({ path: `/api/v1/training_runs/${RUN}`, status: 500, times: 10 });
+      const result = await cli(["--max-retries", "0", "run", "info", RUN]);
+      assert.equal(result.code, 1, transcript(result));
+      assert.match(result.stderr, /^Error: Internal server error\n/);
+    });
+  } finally {
+    await fake.close();
+  }
+});
+
+Deno.test(`cli: checkpoint download and trace export`, async (t) => {
+  const { fake, cli } = await fixture();
+  const dir = await mkdtemp(join(tmpdir(), "tinker-cli-test-"));
+  const name = CKPT.replace("tinker://", "").replaceAll("/", "_");
+  try {
+    await t.step("archive, table output", async (t) => {
+      const result = await cli(["checkpoint", "download", CKPT, "-o", "out"], { cwd: dir });
+      assert.equal(result.code, 0, transcript(result));
+      await t.assertSnapshot(transcript(result));
+      const files = (await readdir(join(dir, "out", name))).sort();
+      assert.deepEqual(files, [
+        "adapter_config.json",
+        "adapter_model.safetensors",
+        "checkpoint_complete",
+      ]);
+      assert.deepEqual(await readdir(join(dir, "out")), [name], "no temporary directory left");
+    });
+    await t.step("existing target without --force", async () => {
+      const result = await cli(["checkpoint", "download", CKPT, "-o", "out"], { cwd: dir });
+      assert.equal(result.code, 6);
+      assert.match(result.stderr, /^Error: Target directory already exists: out\//);
+    });
+    await t.step("--force, gzip archive, JSON output", async (t) => {
+      await fake.setOptions({ archiveGzip: true });
+      const result = await cli([
+        "-f",
+        "json",
+        "checkpoint",
+        "download",
+        CKPT,
+        "-o",
+        "./out/",
+        "--force",
+      ], {
+        cwd: dir,
+      });
+      assert.equal(result.code, 0, transcript(result));
+      await t.assertSnapshot(transcript(result));
+      const config = JSON.parse(
+        await readFile(join(dir, "out", name, "adapter_config.json"), "utf8"),
+      );
+      assert.equal(config.peft_type, "LORA");
+      await fake.setOptions({ archiveGzip: false });
+    });
+    await t.step("truncated transfer leaves nothing", async () => {
+      await fake.inject({ target: "storage", truncate: 10_000 });
+      const result = await cli(["checkpoint", "download", PUBLIC, "-o", "cut"], { cwd: dir });
+      assert.equal(result.code, 5, transcript(result));
+      assert.match(result.stderr, /Error: Failed to download checkpoint: /);
+      assert.deepEqual(await readdir(join(dir, "cut")), []);
+    });
+    await t.step("external weights, file by file", async (t) => {
+      const result = await cli(["-f", "json", "checkpoint", "download", EXTERNAL, "-o", "ext"], {
+        cwd: dir,
+      });
+      assert.equal(result.code, 0, transcript(result));
+      await t.assertSnapshot(transcript(result));
+      const extName = EXTERNAL.replace("tinker://", "").replaceAll("/", "_");
+      assert.ok((await readdir(join(dir, "ext", extName))).length > 0);
+    });
+    await t.step("trace export to a file", async (t) => {
+      const result = await cli(
+        ["session", "export-trace", FAKE_IDS.sessionId, "-o", "traces/s.pftrace"],
+        { cwd: dir },
+      );
+      assert.equal(result.code, 0, transcript(result));
+      await t.assertSnapshot(transcript(result));
+      assert.ok((await stat(join(dir, "traces", "s.pftrace"))).size > 0);
+    });
+  } finally {
+    await fake.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

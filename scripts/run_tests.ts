@@ -100,7 +100,7 @@ const STAGES: Stage[] = [
         ...DENO,
         "coverage",
         "coverage",
-        "--exclude=/testing/|/cli\\.ts$|/cli/|_test\\.ts$|/tests/|/scripts/|/bench/|_worker_source\\.ts$",
+        "--exclude=/testing/|/conformance/|/cli\\.ts$|/cli/|_test\\.ts$|/tests/|/scripts/|/bench/|_worker_source\\.ts$",
       ]);
       // deno-lint-ignore no-control-regex
       const plain = report.text.replace(/\x1b\[[0-9;]*m/g, "");
@@ -121,6 +121,19 @@ const STAGES: Stage[] = [
       const a = denoCounts(e2e.text, e2e.code);
       const b = denoCounts(sync.text, sync.code);
       return { passed: a.passed + b.passed, failed: a.failed + b.failed };
+    },
+  },
+  {
+    name: "conformance",
+    about: "request-by-request comparison with the official Python SDK 0.38.0",
+    async run() {
+      if (!(await ensureVenv())) return { passed: 0, failed: 1 };
+      const { code, text } = await sh([...DENO, "run", "-A", "conformance/run.ts"]);
+      const m = /^(\d+) passed, (\d+) failed$/m.exec(text);
+      if (!m) return { passed: 0, failed: 1 };
+      const counts = { passed: Number(m[1]), failed: Number(m[2]) };
+      if (code !== 0 && counts.failed === 0) counts.failed = 1;
+      return counts;
     },
   },
   {

@@ -8,11 +8,13 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { detail, empty, invalid, json, type Reply } from "./_http.ts";
 import {
+  COST_DATA_THROUGH,
   type FakeCheckpoint,
   type FakeRun,
   type FakeSession,
   isoMicros,
   prng,
+  STORAGE_RATE,
   uuid,
 } from "./_state.ts";
 import { type Context, SIGNED_URL_TTL_SECONDS, signUrl } from "./_storage.ts";
@@ -21,9 +23,14 @@ import type { RecordedRequest } from "./_types.ts";
 type Handler = (ctx: Context, req: RecordedRequest, params: string[]) => Reply | Promise<Reply>;
 type Methods = Partial<Record<string, Handler>>;
 
-const KIND = ":kind"; // `weights` or `sampler_weights`
+const KIND = ":kind"; // `weights`, `sampler_weights` or `external_weights`
+const EXTERNAL = ":external"; // `external_weights` only
+const KINDS = ["weights", "sampler_weights", "external_weights"];
 const ANY = ":";
 const CHECKPOINT = ["api", "v1", "training_runs", ANY, "checkpoints", KIND, ANY];
+const EXTERNAL_CHECKPOINT = ["api", "v1", "training_runs", ANY, "checkpoints", EXTERNAL, ANY];
+/** Files of an external-weights checkpoint, as `external_weights_urls` lists them. */
+const EXTERNAL_FILES = ["adapter_config.json", "adapter_model.safetensors"];
 const NOT_FOUND = "Checkpoint not found";
 const EMAIL = "ada@example.com";
 const ORG_ID = uuid(prng("organization"));
@@ -64,7 +71,8 @@ function match(pattern: string[], segments: string[]): string[] | undefined {
   for (let i = 0; i < pattern.length; i++) {
     const want = pattern[i]!, got = segments[i]!;
     if (want === ANY && got !== "") params.push(got);
-    else if (want === KIND && (got === "weights" || got === "sampler_weights")) params.push(got);
+    else if (want === KIND && KINDS.includes(got)) params.push(got);
+    else if (want === EXTERNAL && got === "external_weights") params.push(got);
     else if (want !== got) return undefined;
   }
   return params;
@@ -201,13 +209,11 @@ function runJson(run: FakeRun) {
 const owned = (ctx: Context, run: FakeRun | FakeSession | undefined) =>
   run !== undefined && ("model_owner" in run ? run.model_owner : run.owner) === ctx.state.user;
 
-/** The SDK's tinker-path grammar: `tinker://<run>/<weights|sampler_weights>/<name>`. */
+/** The SDK's tinker-path grammar: `tinker://<run>/<weights|sampler_weights|external_weights>/<name>`. */
 function parseTinkerPath(path: string): { runId: string; checkpointId: string } | undefined {
   if (!path.startsWith("tinker://")) return undefined;
   const parts = path.slice(9).split("/");
-  if (parts.length !== 3 || (parts[1] !== "weights" && parts[1] !== "sampler_weights")) {
-    return undefined;
-  }
+  if (parts.length !== 3 || !KINDS.includes(parts[1]!)) return undefined;
   return { runId: parts[0]!, checkpointId: `${parts[1]}/${parts[2]}` };
 }
 
@@ -306,7 +312,7 @@ function setTtl(ctx: Context, req: RecordedRequest, params: string[]): Reply {
 }
 
 function archive(ctx: Context, _req: RecordedRequest, [runId, kind, name]: string[]): Reply {
-  const found = readable(ctx, runId!, `${kind}/${name}`);
+  const found = kind === "external_weights" ? undefined : readable(ctx, runId!, `${kind}/${name}`);
   if (!found) return detail(404, NOT_FOUND);
   const { options, state } = ctx;
   const path = found.checkpoint.tinker_path;
@@ -331,6 +337,23 @@ function archive(ctx: Context, _req: RecordedRequest, [runId, kind, name]: strin
   });
 }
 
+/** Signed URLs of an external-weights checkpoint's files (SDK 0.38), valid 15 minutes. */
+function externalWeightsUrls(
+  ctx: Context,
+  _req: RecordedRequest,
+  [runId, kind, name]: string[],
+): Reply {
+  const found = readable(ctx, runId!, `${kind}/${name}`);
+  if (!found) return detail(404, NOT_FOUND);
+  const now = Date.now();
+  const base = `/signed/${encodeURIComponent(runId!)}/${kind}/${encodeURIComponent(name!)}`;
+  const urls = Object.fromEntries(
+    EXTERNAL_FILES.map((file) => [file, signUrl(ctx, `${base}/${file}`, now)]),
+  );
+  const expires = isoMicros(now + SIGNED_URL_TTL_SECONDS * 1000);
+  return json(200, { urls, expires });
+}
+
 function weightsInfo(ctx: Context, req: RecordedRequest): Reply {
   const body = bodyObject(req);
   if (isReply(body)) return body;
@@ -344,6 +367,8 @@ function weightsInfo(ctx: Context, req: RecordedRequest): Reply {
   const { run } = found;
   return json(200, {
     base_model: run.base_model,
+    // SDK 0.38: Adam for LoRA runs; the full fine-tunes use Dimuon, to vary it.
+    optimizer_config: run.is_lora ? { type: "adamw" } : { type: "dimuon", version: 1 },
     is_lora: run.is_lora,
     lora_rank: run.lora_rank,
     train_unembed: run.is_lora ? true : null,
@@ -362,6 +387,8 @@ function getSession(ctx: Context, req: RecordedRequest, [id]: string[]): Reply {
   return json(200, {
     training_run_ids: session.training_run_ids,
     sampler_ids: session.sampler_ids,
+    user_metadata: session.user_metadata,
+    display_name: session.display_name,
   });
 }
 
@@ -491,7 +518,7 @@ function billingUsage(ctx: Context, req: RecordedRequest): Reply {
       };
     }
   }
-  return json(200, { data, sessions });
+  return json(200, { data, sessions, cost_data_through: COST_DATA_THROUGH });
 }
 
 function storageUsage(ctx: Context, req: RecordedRequest): Reply {
@@ -511,14 +538,16 @@ function storageUsage(ctx: Context, req: RecordedRequest): Reply {
       group.size_bytes += c.size_bytes ?? 0;
     }
   }
-  const rate = 0.5;
+  const rate = STORAGE_RATE;
   return json(200, {
     effective_rate_usd_per_gigabyte_month: rate,
     data: [...groups.values()].map((g) => ({
-      ...g,
+      project_id: g.project_id,
       org_user_urn: ctx.state.user,
       user_email: EMAIL,
       user_name: "Ada Lovelace",
+      checkpoint_count: g.checkpoint_count,
+      size_bytes: g.size_bytes,
       size_gigabytes: g.size_bytes / 1e9,
       estimated_monthly_cost_usd: Math.round((g.size_bytes / 1e9) * rate * 100) / 100,
     })),
@@ -600,7 +629,7 @@ function searchSessions(ctx: Context, req: RecordedRequest): Reply {
         project_id: s.project_id,
         status: { type: "client_finished", reason: { type: "success" }, detail: null },
         checkpoints_count: checkpoints.length,
-        display_name: null,
+        display_name: s.display_name,
         user_metadata: s.user_metadata,
         checkpoint_storage_bytes: checkpoints.reduce((n, c) => n + (c.size_bytes ?? 0), 0),
       };
@@ -619,6 +648,7 @@ const ROUTES: [string[], Methods][] = [
         pjwt_auth_enabled: ctx.options.jwtAuth,
         credential_default_source: "api_key",
         use_pyqwest_transport: false,
+        ...ctx.options.clientConfig,
       }),
   }],
   [["api", "v1", "auth", "token"], {
@@ -645,6 +675,7 @@ const ROUTES: [string[], Methods][] = [
   [["api", "v1", "training_runs", ANY, "checkpoints"], { GET: listRunCheckpoints }],
   [CHECKPOINT, { DELETE: deleteCheckpoint }],
   [[...CHECKPOINT, "archive"], { GET: archive }],
+  [[...EXTERNAL_CHECKPOINT, "external_weights_urls"], { GET: externalWeightsUrls }],
   [[...CHECKPOINT, "publish"], { POST: publish(true), DELETE: publish(false) }],
   [[...CHECKPOINT, "ttl"], { PUT: setTtl }],
   [["api", "v1", "checkpoints"], { GET: listUserCheckpoints }],

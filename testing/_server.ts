@@ -42,6 +42,7 @@ export const DEFAULT_BEHAVIOUR: Readonly<FakeBehaviour> = Object.freeze({
   tracePendingCount: 2,
   auditRedirect: false,
   latencyMs: 0,
+  clientConfig: {},
 });
 
 /**

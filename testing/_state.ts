@@ -22,10 +22,10 @@
  * ```
  */
 export interface FakeCheckpoint {
-  /** Kind-prefixed id, e.g. `"weights/000010"` or `"sampler_weights/000010"`. */
+  /** Kind-prefixed id, e.g. `"weights/000010"`, `"sampler_weights/000010"` or `"external_weights/000010"`. */
   checkpoint_id: string;
-  /** `"training"` for `weights/…`, `"sampler"` for `sampler_weights/…`. */
-  checkpoint_type: "training" | "sampler";
+  /** `"training"` for `weights/…`, `"sampler"` for `sampler_weights/…`, `"external"` for `external_weights/…`. */
+  checkpoint_type: "training" | "sampler" | "external";
   /** Creation time, ISO 8601 UTC with microseconds. */
   time: string;
   /** `tinker://<run>/<checkpoint_id>`. */
@@ -34,6 +34,8 @@ export interface FakeCheckpoint {
   size_bytes: number | null;
   /** Whether anyone may read it. Never null. */
   public: boolean;
+  /** End-user metadata (SDK 0.38), or null. */
+  user_metadata: Record<string, string> | null;
   /** When it is deleted automatically, or null for never. */
   expires_at: string | null;
 }
@@ -102,6 +104,8 @@ export interface FakeSession {
   trace_fails: boolean;
   /** Session metadata, or null. */
   user_metadata: Record<string, string> | null;
+  /** Display name (SDK 0.38), or null. */
+  display_name: string | null;
 }
 
 /**
@@ -178,6 +182,10 @@ export interface FakeBillingEvent {
   project_id: string | null;
   /** Estimated gross cost, or null. */
   estimated_cost_usd: number | null;
+  /** Rate behind the cost of token events (USD per million tokens), else null. */
+  effective_rate_usd_per_million_tokens: number | null;
+  /** Rate behind the cost of storage events (USD per GB-month), else null. */
+  effective_rate_usd_per_gigabyte_month: number | null;
   /** The usage kind and its quantity. */
   event_info: Record<string, unknown>;
 }
@@ -194,7 +202,10 @@ export interface FakeBillingEvent {
  * ```
  */
 export interface FakeSeedOptions {
-  /** Training runs owned by the caller (default 24). Run 0 is the big run, run 2 is corrupted. */
+  /**
+   * Training runs owned by the caller (default 24). Run 0 is the big run, run 2 is corrupted;
+   * runs 1, 5, 9, … that have checkpoints also hold an `external_weights/` export.
+   */
   runs?: number;
   /** Checkpoints on each ordinary run that has any (default 2: a `weights/` and a `sampler_weights/`). */
   checkpointsPerRun?: number;
@@ -333,9 +344,30 @@ function makeCheckpoints(
       tinker_path: `tinker://${runId}/${id}`,
       size_bytes: Math.round(samplerBytes * (training ? 3 : 1) * (0.97 + rand() * 0.06)),
       public: !training && j % publicEvery === 1,
+      user_metadata: j % 10 === 5 ? { stage: "eval", step: id.slice(-6) } : null,
       expires_at: j % 10 === 3 ? isoMicros(NEVER_BEFORE_2030 + rand() * 300 * DAY_MS) : null,
     };
   });
+}
+
+/**
+ * An external-weights export (`external_weights/<name>`, SDK 0.38) of a run's
+ * first training checkpoint, made just after it; its own PRNG stream keeps
+ * every other value of the seed unchanged.
+ */
+function externalCheckpoint(runId: string, from: FakeCheckpoint): FakeCheckpoint {
+  const rand = prng(`external:${runId}`);
+  const id = `external_weights/${from.checkpoint_id.split("/")[1]}`;
+  return {
+    checkpoint_id: id,
+    checkpoint_type: "external",
+    time: isoMicros(parseIso(from.time) + 600_000 + rand() * 60_000, Math.floor(rand() * 1000)),
+    tinker_path: `tinker://${runId}/${id}`,
+    size_bytes: Math.round((from.size_bytes ?? 0) / 3),
+    public: false,
+    user_metadata: { format: "peft" },
+    expires_at: null,
+  };
 }
 
 interface RunSpec {
@@ -346,6 +378,8 @@ interface RunSpec {
   startMs: number;
   checkpoints: number;
   corrupted: boolean;
+  /** Whether the run also has an external-weights export of its first checkpoint. */
+  external: boolean;
 }
 
 function makeRun(spec: RunSpec, publicEvery: number): FakeRun {
@@ -361,6 +395,12 @@ function makeRun(spec: RunSpec, publicEvery: number): FakeRun {
     rank,
     publicEvery,
   );
+  const first = checkpoints[0];
+  if (spec.external && first?.checkpoint_type === "training") {
+    const external = externalCheckpoint(spec.runId, first);
+    const at = checkpoints.findIndex((c) => c.time > external.time);
+    checkpoints.splice(at < 0 ? checkpoints.length : at, 0, external);
+  }
   const last = checkpoints.at(-1);
   const lastMs = last ? parseIso(last.time) : spec.startMs;
   return {
@@ -394,7 +434,9 @@ export function createState(seed: FakeSeedOptions | false = {}): FakeState {
       i === 0 ? opts.bigRunCheckpoints : i === 2 || i % 3 === 2 ? 0 : opts.checkpointsPerRun,
   );
   const ordinary = perRun.map((_, i) => i).filter((i) => i !== 0 && i !== 2);
-  let missing = opts.userCheckpoints - perRun.reduce((a, b) => a + b, 0);
+  const external = perRun.map((n, i) => i % 4 === 1 && n > 0);
+  let missing = opts.userCheckpoints - perRun.reduce((a, b) => a + b, 0) -
+    external.filter(Boolean).length;
   for (let k = 0; missing > 0 && ordinary.length > 0; k++, missing--) {
     const i = ordinary[k % ordinary.length]!;
     perRun[i] = perRun[i]! + 1;
@@ -413,6 +455,7 @@ export function createState(seed: FakeSeedOptions | false = {}): FakeState {
       startMs,
       checkpoints: perRun[i]!,
       corrupted: i === 2,
+      external: external[i]!,
     }, i === 0 ? 25 : 2));
   }
   const foreignSession = uuid(prng("session:foreign"));
@@ -425,6 +468,7 @@ export function createState(seed: FakeSeedOptions | false = {}): FakeState {
       startMs: WINDOW_START + (10 + 15 * i) * DAY_MS,
       checkpoints: 2,
       corrupted: false,
+      external: false,
     }, 2));
   }
   finishSessions(state);
@@ -446,6 +490,7 @@ function finishSessions(state: FakeState): void {
     session.project_id = PROJECTS[i % 3]!;
     session.trace_fails = i === 7;
     session.user_metadata = i % 2 === 0 ? { team: "post-training", ticket: `ML-${100 + i}` } : null;
+    session.display_name = i % 4 === 0 ? `nightly-${i}` : null;
     if (i >= 8 && session.owner === state.user) continue;
     const samplerFrom = runs.flatMap((r) => r.checkpoints).findLast((c) =>
       c.checkpoint_type === "sampler"
@@ -517,6 +562,12 @@ function seedAudit(state: FakeState): void {
   }
 }
 
+/** USD per GB-month of checkpoint storage (the storage usage endpoint uses it too). */
+export const STORAGE_RATE = 0.05;
+
+/** Billing estimates before this instant are "invoice-reconciled" (`cost_data_through`). */
+export const COST_DATA_THROUGH = "2026-07-13T07:00:00Z";
+
 function seedBilling(state: FakeState): void {
   const sessions = state.listSessions(false).slice(0, 2);
   const rand = prng("billing");
@@ -539,6 +590,8 @@ function seedBilling(state: FakeState): void {
         estimated_cost_usd: rate === null
           ? null
           : Math.round((info.token_count as number) * rate) / 1e6,
+        effective_rate_usd_per_million_tokens: rate,
+        effective_rate_usd_per_gigabyte_month: null,
         event_info: info,
       });
       state.billing.push(
@@ -549,10 +602,13 @@ function seedBilling(state: FakeState): void {
         {
           ...base,
           estimated_cost_usd: null,
+          effective_rate_usd_per_million_tokens: null,
+          effective_rate_usd_per_gigabyte_month: null,
           event_info: { type: "checkpoint", count: 1 + Math.floor(rand() * 4) },
         },
       );
     }
+    const gigabyteHours = Math.round(rand() * 4000) / 100;
     state.billing.push({
       ...bucket,
       base_model: null,
@@ -560,8 +616,10 @@ function seedBilling(state: FakeState): void {
       user_name: null,
       session_id: null,
       project_id: null,
-      estimated_cost_usd: 0.0021,
-      event_info: { type: "storage", gigabyte_hours: Math.round(rand() * 4000) / 100 },
+      estimated_cost_usd: Math.round((STORAGE_RATE * gigabyteHours / 720) * 1e6) / 1e6,
+      effective_rate_usd_per_million_tokens: null,
+      effective_rate_usd_per_gigabyte_month: STORAGE_RATE,
+      event_info: { type: "storage", free: false, gigabyte_hours: gigabyteHours },
     });
   }
 }
@@ -636,6 +694,7 @@ class State implements FakeState {
         sampler_ids: [],
         trace_fails: false,
         user_metadata: null,
+        display_name: null,
       };
       this.sessions.set(run.session_id, session);
     }
@@ -673,12 +732,14 @@ function lists<T>(items: T[], owned: (item: T) => boolean, key: (item: T) => str
 export interface FakeIds {
   /** The caller's user URN. */
   user: string;
-  /** An ordinary LoRA run with a private `weights/000010` and a public `sampler_weights/000010`. */
+  /** An ordinary LoRA run with a private `weights/000010`, a public `sampler_weights/000010` and an `external_weights/000010`. */
   run: string;
   /** A private training checkpoint of `run`. */
   checkpointPath: string;
   /** A public sampler checkpoint of `run`. */
   publicCheckpointPath: string;
+  /** An external-weights checkpoint of `run` (`external_weights/000010`, files served by the storage origin). */
+  externalCheckpointPath: string;
   /** The run with `bigRunCheckpoints` (default 250) checkpoints. */
   bigRun: string;
   /** A run with `corrupted: true` and no checkpoints. */
@@ -716,6 +777,7 @@ export const FAKE_IDS: Readonly<FakeIds> = Object.freeze({
   run: `${session0}:train:1`,
   checkpointPath: `tinker://${session0}:train:1/weights/000010`,
   publicCheckpointPath: `tinker://${session0}:train:1/sampler_weights/000010`,
+  externalCheckpointPath: `tinker://${session0}:train:1/external_weights/000010`,
   bigRun: `${session0}:train:0`,
   corruptedRun: `${sessionIdOf(1)}:train:0`,
   foreignRun: `${foreignSessionId}:train:0`,

@@ -97,7 +97,34 @@ export async function handleStorage(
   const parked = ctx.parked.get(object);
   if (parked !== undefined) return json(200, JSON.parse(parked));
   if (object.startsWith("traces/")) return trace(object);
+  if (/^[^/]+\/external_weights\//.test(object)) return externalFile(ctx, object);
   return await archive(ctx, object);
+}
+
+/** Object `<run>/external_weights/<name>/<file>`: one file of an external-weights checkpoint. */
+function externalFile(ctx: Context, object: string): Reply {
+  const m = /^([^/]+)\/(external_weights\/[^/]+)\/([^/]+)$/.exec(object);
+  const run = m && ctx.state.runs.get(m[1]!);
+  const checkpoint = m && ctx.state.checkpoint(m[1]!, m[2]!);
+  const entry = run && checkpoint
+    ? checkpointArchive(run, checkpoint, ctx.options.archiveBytes).find((e) =>
+      e.name === m[3] && e.name !== "checkpoint_complete"
+    )
+    : undefined;
+  if (!entry) return xmlError(404, "NoSuchKey", "The specified key does not exist.");
+  const type = entry.name.endsWith(".json") ? "application/json" : "application/octet-stream";
+  return {
+    status: 200,
+    headers: { "content-type": type },
+    body: toAsync(entry.content()),
+    length: entry.size,
+  };
+}
+
+async function* toAsync(
+  chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  yield* chunks;
 }
 
 /** Object `<run>/<kind>/<name>.tar`: the checkpoint's archive, if the checkpoint still exists. */

@@ -50,6 +50,11 @@ export interface FakeBehaviour {
   auditRedirect: boolean;
   /** Milliseconds added to every API response (default 0). */
   latencyMs: number;
+  /**
+   * Extra fields of the `/api/v1/client/config` answer (default none), e.g.
+   * `{ billing_exception_max_pause_duration_sec: 0 }` to keep the Python SDK's 402 pause short.
+   */
+  clientConfig: Record<string, unknown>;
 }
 
 /**

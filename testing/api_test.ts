@@ -331,14 +331,18 @@ Deno.test("weights info answers for readable checkpoints only", async () => {
     body: { tinker_path: FAKE_IDS.checkpointPath },
   });
   assert.equal(info.status, 200);
-  assert.deepEqual(Object.keys(info.body as object).sort(), [
+  assert.deepEqual(Object.keys(info.body as object), [
     "base_model",
+    "optimizer_config",
     "is_lora",
     "lora_rank",
-    "train_attn",
-    "train_mlp",
     "train_unembed",
+    "train_mlp",
+    "train_attn",
   ]);
+  assert.deepEqual((info.body as { optimizer_config: unknown }).optimizer_config, {
+    type: "adamw",
+  });
   const bad = await call(fake, "POST", "/api/v1/weights_info", {
     body: { tinker_path: "tinker://x/foo/1" },
   });
@@ -370,10 +374,14 @@ Deno.test("sessions: list without cursor, get, assign project, export trace", as
   });
   await t.step("get lists the session's runs and samplers", async () => {
     const res = await call(fake, "GET", `/api/v1/sessions/${FAKE_IDS.sessionId}`);
+    const session = fake.state!.sessions.get(FAKE_IDS.sessionId)!;
     assert.deepEqual(res.body, {
       training_run_ids: [FAKE_IDS.bigRun, RUN],
       sampler_ids: [FAKE_IDS.samplerId, `${FAKE_IDS.sessionId}:sample:1`],
+      user_metadata: session.user_metadata,
+      display_name: session.display_name,
     });
+    assert.ok(session.user_metadata !== null && session.display_name !== null);
     assert.equal(
       (await call(fake, "GET", `/api/v1/sessions/${FAKE_IDS.foreignSessionId}`)).status,
       404,

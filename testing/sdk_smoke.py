@@ -85,6 +85,13 @@ assert copied.startswith("tinker://")
 check("delete_checkpoint_from_tinker_path", rest.delete_checkpoint_from_tinker_path(copied).result())
 victim = user_ckpts.checkpoints[-1]
 check("delete_checkpoint", rest.delete_checkpoint(victim.tinker_path.split("/")[2], victim.checkpoint_id).result())
+external = next(
+    c
+    for r in runs.training_runs
+    for c in rest.list_checkpoints(r.training_run_id).result().checkpoints
+    if c.checkpoint_type == "external"
+)
+check("get_external_weights_urls", rest.get_external_weights_urls(external.tinker_path).result(), types.ExternalWeightsUrlsResponse)
 expect_error(
     "get_external_weights_urls(no such export) -> NotFoundError",
     tinker.NotFoundError,

@@ -21,7 +21,14 @@ Deno.test("the default seed has the documented shape", () => {
   assert.equal(state.runs.get(FAKE_IDS.bigRun)!.checkpoints.length, 250);
   assert.equal(state.runs.get(FAKE_IDS.corruptedRun)!.corrupted, true);
   assert.equal(state.runs.get(FAKE_IDS.foreignRun)!.model_owner === state.user, false);
-  assert.equal(state.userCheckpoints().length, 280);
+  assert.equal(state.userCheckpoints().length, 284);
+  const external = state.userCheckpoints().filter((c) => c.checkpoint_type === "external");
+  assert.equal(external.length, 4);
+  assert.ok(external.some((c) => c.tinker_path === FAKE_IDS.externalCheckpointPath));
+  for (const c of external) {
+    assert.match(c.tinker_path, /^tinker:\/\/[^/]+\/external_weights\/\d{6}$/);
+    assert.deepEqual(c.user_metadata, { format: "peft" });
+  }
   const withSamplers = state.listSessions(false).filter((s) => s.sampler_ids.length > 0);
   assert.equal(withSamplers.length, 8);
   assert.ok(state.samplers.has(FAKE_IDS.samplerId));

@@ -1,0 +1,185 @@
+/**
+ * THE list of deliberate differences between `@tinker-ts/tinker` and the
+ * official Python SDK 0.38.0, each with its reason. The harness accepts a
+ * difference only if an entry here matches it; anything else fails the
+ * scenario. Nothing else in `conformance/` may excuse a difference.
+ *
+ * @module
+ */
+import type { RecordedRequest } from "../testing/mod.ts";
+import type { Difference } from "./compare.ts";
+
+/** Requests only the SDK sends; dropped before comparing. */
+export interface SdkOnlyRequest {
+  id: string;
+  reason: string;
+  matches(request: RecordedRequest): boolean;
+}
+
+/** What a difference rule may look at besides the difference itself. */
+export interface ScenarioFacts {
+  /** Policy tags of the scenario (e.g. `"409"`), set where a scenario exercises a policy. */
+  tags: readonly string[];
+  /** Non-bootstrap requests our client and the SDK sent. */
+  ourCalls: number;
+  theirCalls: number;
+}
+
+/** One accepted kind of difference. */
+export interface Deliberate {
+  id: string;
+  reason: string;
+  matches(difference: Difference, scenario: ScenarioFacts): boolean;
+}
+
+export const SDK_ONLY_REQUESTS: readonly SdkOnlyRequest[] = [
+  {
+    id: "dynamic-config",
+    reason:
+      "The SDK fetches POST /api/v1/client/dynamic_config at bootstrap; its only field for REST " +
+      "is the refresh interval of a loop REST-only holders never start.",
+    matches: (r) => r.path === "/api/v1/client/dynamic_config",
+  },
+  {
+    id: "telemetry",
+    reason:
+      "The SDK reports exceptions to POST /api/v1/telemetry (in the background, whenever it " +
+      "flushes); we send no telemetry.",
+    matches: (r) => r.path === "/api/v1/telemetry",
+  },
+];
+
+const header = (d: Difference, ...names: string[]) =>
+  d.kind === "header" && names.includes(d.name ?? "");
+const tagged = (s: ScenarioFacts, tag: string, d: Difference, ...kinds: Difference["kind"][]) =>
+  s.tags.includes(tag) && kinds.includes(d.kind);
+
+export const DELIBERATE: readonly Deliberate[] = [
+  {
+    id: "user-agent",
+    reason:
+      "We do not claim to be the Python SDK: User-Agent is `tinker-ts/<version> (<runtime>)`.",
+    matches: (d) => header(d, "user-agent"),
+  },
+  {
+    id: "stainless-headers",
+    reason:
+      "X-Stainless-{Package-Version,OS,Arch,Runtime,Runtime-Version,Async,Read-Timeout} describe " +
+      "the Python package and runtime; we send none of them (X-Stainless-Retry-Count we do send, " +
+      "and it is compared).",
+    matches: (d) =>
+      d.kind === "header" && /^x-stainless-/.test(d.name ?? "") &&
+      d.name !== "x-stainless-retry-count" && d.ours === undefined,
+  },
+  {
+    id: "sdk-method-headers",
+    reason:
+      "x-sdk-version / x-sdk-method (0.38) tell the server which Python SDK version and method " +
+      "hit an endpoint; we do not claim to be the Python SDK.",
+    matches: (d) => header(d, "x-sdk-version", "x-sdk-method") && d.ours === undefined,
+  },
+  {
+    id: "transport-headers",
+    reason:
+      "Accept-Encoding, Accept-Language and Connection are added by each HTTP stack (httpx + " +
+      "zstandard vs the runtime's fetch; Deno's adds `accept-language: *`), not by the client.",
+    matches: (d) => header(d, "accept-encoding", "accept-language", "connection"),
+  },
+  {
+    id: "idempotency-key-prefix",
+    reason:
+      "Idempotency keys are `tinker-ts-retry-<uuid>` instead of `stainless-python-retry-<uuid>`; " +
+      "when a key is sent and whether retries reuse it is still compared (copy_weights: bare " +
+      "uuid on both).",
+    matches: (d) =>
+      header(d, "x-idempotency-key") && typeof d.ours === "string" &&
+      typeof d.theirs === "string" &&
+      d.ours.replace(/^tinker-ts-retry-/, "") === d.theirs.replace(/^stainless-python-retry-/, ""),
+  },
+  {
+    id: "lazy-bootstrap",
+    reason:
+      "The SDK bootstraps when a RestClient is constructed; ours on the first call, so a call " +
+      "rejected client-side sends nothing at all.",
+    matches: (d, s) =>
+      d.kind === "bootstrap" && Array.isArray(d.ours) && d.ours.length === 0 &&
+      s.ourCalls === 0 && s.theirCalls === 0,
+  },
+  {
+    id: "bootstrap-per-client",
+    reason: "Each client instance bootstraps once (design doc); the SDK caches one holder per " +
+      "(base URL, key) for the whole process, so a RestClient and an AdminClient share it.",
+    matches: (d, s) => tagged(s, "two-clients", d, "bootstrap"),
+  },
+  {
+    id: "conflict-is-terminal",
+    reason:
+      'A 409 ("already public/private") is a ConflictError at once for us; the SDK retries 409 ' +
+      "(inner and outer loops, ~5 minutes), so a 409 followed by success succeeds there.",
+    matches: (d, s) => tagged(s, "409", d, "request-count", "result"),
+  },
+  {
+    id: "fewer-retries",
+    reason:
+      "maxRetries defaults to 5 (design doc) against the SDK's 10 inner retries inside a 5-minute " +
+      "outer loop: long 429/5xx storms fail sooner here.",
+    matches: (d, s) => tagged(s, "max-retries", d, "request-count", "result"),
+  },
+  {
+    id: "one-retry-layer",
+    reason:
+      "One retry layer that obeys `x-should-retry: false` (design doc); the SDK's outer loop " +
+      "(execute_with_retries) retries 408/409/429/5xx regardless of that header.",
+    matches: (d, s) => tagged(s, "outer-retries", d, "request-count", "result"),
+  },
+  {
+    id: "ids-checked-client-side",
+    reason:
+      "Ids are checked before sending (empty, `/`, `?`, `#`, `%`, whitespace); the SDK sends " +
+      '`get_training_run("")` as GET /api/v1/training_runs/ and gets a 404.',
+    matches: (d, s) =>
+      tagged(s, "validation", d, "bootstrap", "request-count", "result") && s.ourCalls === 0,
+  },
+  {
+    id: "billing-no-pause",
+    reason:
+      "402 is a BillingError at once for us; the SDK pauses 5 s and retries until the server " +
+      "config's billing_exception_max_pause_duration_sec (default 3600 s) runs out.",
+    matches: (d, s) => tagged(s, "402", d, "request-count"),
+  },
+  {
+    id: "writes-not-retried-on-500",
+    reason:
+      "Fewer retries: a non-idempotent write (publish, unpublish, delete, copy) that got a 500 may " +
+      "have been applied, so we retry it only on 408/429/503 or connect failures; the SDK " +
+      "retries every 5xx.",
+    matches: (d, s) => tagged(s, "write-5xx", d, "request-count", "result"),
+  },
+  {
+    id: "no-credentials-across-origins",
+    reason:
+      "Following the audit log's redirect, the SDK forwards X-API-Key to the storage origin " +
+      "(protocol doc §1.9); we never send credentials to another origin. The fake's storage " +
+      "refuses keyed requests, so there the SDK fails (403) and we succeed.",
+    matches: (d, s) => tagged(s, "audit-redirect", d, "result"),
+  },
+  {
+    id: "instants-in-utc",
+    reason:
+      "Billing window bounds are sent as RFC 3339 in UTC (`…Z`, design doc); the SDK keeps the " +
+      "offset it was given (`+05:00`). Same instants.",
+    matches: (d, s) => tagged(s, "utc", d, "path"),
+  },
+];
+
+/**
+ * Scenarios of methods that 0.38 removed run against the 0.25 contract of
+ * the protocol doc (§2.6, §8.1) instead of the SDK.
+ */
+export const ARCHIVE_CONTRACT: Deliberate = {
+  id: "archive-0.25-contract",
+  reason:
+    "getCheckpointArchiveUrl[FromTinkerPath] exist for servers that still serve the archive; " +
+    "SDK 0.38 removed them, so they are checked against the 0.25 contract of the protocol doc.",
+  matches: () => false,
+};

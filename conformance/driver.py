@@ -1,0 +1,112 @@
+"""Runs one conformance scenario's steps with the official Python SDK.
+
+    .venv/bin/python conformance/driver.py BASE_URL API_KEY < steps.json
+
+stdin: {"steps": [step, ...]}; a step is
+  {"call": "rest.get_training_run", "args": [...], "kwargs": {...}}
+  {"paginate": "rest.list_training_runs", "kwargs": {...}, "items": "training_runs"}
+Arguments may be {"$date": "2025-01-15"}, {"$datetime": "<iso>"} or
+{"$model": "SessionSearchRequest", "fields": {...}}.
+stdout: {"results": [{"ok": <json>} | {"error": {"class", "status", "body", "message"}}, ...]}
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from datetime import date, datetime
+from typing import Any
+
+warnings.simplefilter("ignore")  # deprecated shims, ExperimentalWarning, sync-in-async notes
+
+import pydantic  # noqa: E402
+import tinker  # noqa: E402
+from tinker import types  # noqa: E402
+
+base_url, api_key = sys.argv[1], sys.argv[2]
+clients: dict[str, Any] = {}
+
+
+def client(name: str) -> Any:
+    if name not in clients:
+        cls = {"rest": tinker.RestClient, "admin": tinker.AdminClient}[name]
+        clients[name] = cls(base_url=base_url, api_key=api_key)
+    return clients[name]
+
+
+def decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    if isinstance(value, dict):
+        if "$date" in value:
+            return date.fromisoformat(value["$date"])
+        if "$datetime" in value:
+            return datetime.fromisoformat(value["$datetime"])
+        if "$model" in value:
+            return getattr(types, value["$model"])(**decode(value["fields"]))
+        return {k: decode(v) for k, v in value.items()}
+    return value
+
+
+def encode(value: Any) -> Any:
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [encode(v) for v in value]
+    return value
+
+
+def method(target: str) -> Any:
+    name, attr = target.split(".", 1)
+    return getattr(client(name), attr)
+
+
+def result(value: Any) -> Any:
+    # RestClient methods return APIFuture (0.38); a few helpers return plain values.
+    return value.result() if hasattr(value, "result") else value
+
+
+def paginate(step: dict[str, Any]) -> list[Any]:
+    """The SDK has no iterator: page with limit/offset as a caller would, until the cursor's
+    total (or, without a cursor, a page shorter than the limit)."""
+    kwargs = decode(step.get("kwargs", {}))
+    limit, offset, items = kwargs["limit"], kwargs.get("offset", 0), []
+    while True:
+        page = result(method(step["paginate"])(**{**kwargs, "offset": offset}))
+        got = getattr(page, step["items"])
+        items.extend(got)
+        offset += len(got)
+        cursor = getattr(page, "cursor", None)
+        if (cursor is not None and offset >= cursor.total_count) or (cursor is None and len(got) < limit):
+            return [encode(i) for i in items]
+        if not got:
+            return [encode(i) for i in items]
+
+
+def run(step: dict[str, Any]) -> dict[str, Any]:
+    try:
+        if "paginate" in step:
+            return {"ok": paginate(step)}
+        fn = method(step["call"])
+        value = result(fn(*decode(step.get("args", [])), **decode(step.get("kwargs", {}))))
+        return {"ok": encode(value)}
+    except Exception as e:  # noqa: BLE001 - every failure is data here
+        body = getattr(e, "body", None)
+        try:
+            json.dumps(body)
+        except TypeError:
+            body = repr(body)
+        return {
+            "error": {
+                "class": type(e).__name__,
+                "status": getattr(e, "status_code", None),
+                "body": body,
+                "message": str(e),
+            }
+        }
+
+
+steps = json.load(sys.stdin)["steps"]
+print(json.dumps({"results": [run(s) for s in steps]}))
+sys.stdout.flush()

@@ -31,7 +31,7 @@
  * ```
  */
 export class TinkerError extends Error {
-  // Spelled out: minifiers rename classes, and `error.name` must survive bundling.
+  /** The class name, spelled out so that it survives minification. */
   override name: string = "TinkerError";
   /**
    * Creates a `TinkerError`.
@@ -83,6 +83,7 @@ export interface ApiErrorInit {
  * ```
  */
 export class ApiError extends TinkerError {
+  /** The class name, kept through minification. */
   override name: string = "ApiError";
   /** The HTTP status, or `undefined` when no response arrived. */
   readonly status: number | undefined;
@@ -121,6 +122,7 @@ export class ApiError extends TinkerError {
  * ```
  */
 export class BadRequestError extends ApiError {
+  /** The class name, kept through minification. */
   override name: string = "BadRequestError";
 }
 
@@ -134,6 +136,7 @@ export class BadRequestError extends ApiError {
  * ```
  */
 export class AuthenticationError extends ApiError {
+  /** The class name, kept through minification. */
   override name: string = "AuthenticationError";
 }
 
@@ -148,6 +151,7 @@ export class AuthenticationError extends ApiError {
  * ```
  */
 export class BillingError extends ApiError {
+  /** The class name, kept through minification. */
   override name: string = "BillingError";
 }
 
@@ -161,6 +165,7 @@ export class BillingError extends ApiError {
  * ```
  */
 export class PermissionDeniedError extends ApiError {
+  /** The class name, kept through minification. */
   override name: string = "PermissionDeniedError";
 }
 
@@ -174,6 +179,7 @@ export class PermissionDeniedError extends ApiError {
  * ```
  */
 export class NotFoundError extends ApiError {
+  /** The class name, kept through minification. */
   override name: string = "NotFoundError";
 }
 
@@ -187,6 +193,7 @@ export class NotFoundError extends ApiError {
  * ```
  */
 export class ConflictError extends ApiError {
+  /** The class name, kept through minification. */
   override name: string = "ConflictError";
 }
 
@@ -203,6 +210,7 @@ export class ConflictError extends ApiError {
  * ```
  */
 export class UnprocessableEntityError extends ApiError {
+  /** The class name, kept through minification. */
   override name: string = "UnprocessableEntityError";
 }
 
@@ -216,6 +224,7 @@ export class UnprocessableEntityError extends ApiError {
  * ```
  */
 export class RateLimitError extends ApiError {
+  /** The class name, kept through minification. */
   override name: string = "RateLimitError";
 }
 
@@ -229,6 +238,7 @@ export class RateLimitError extends ApiError {
  * ```
  */
 export class InternalServerError extends ApiError {
+  /** The class name, kept through minification. */
   override name: string = "InternalServerError";
 }
 
@@ -242,6 +252,7 @@ export class InternalServerError extends ApiError {
  * ```
  */
 export class ApiConnectionError extends ApiError {
+  /** The class name, kept through minification. */
   override name: string = "ApiConnectionError";
 }
 
@@ -255,6 +266,7 @@ export class ApiConnectionError extends ApiError {
  * ```
  */
 export class ApiTimeoutError extends ApiError {
+  /** The class name, kept through minification. */
   override name: string = "ApiTimeoutError";
 }
 
@@ -268,6 +280,7 @@ export class ApiTimeoutError extends ApiError {
  * ```
  */
 export class ApiUserAbortError extends ApiError {
+  /** The class name, kept through minification. */
   override name: string = "ApiUserAbortError";
 }
 
@@ -286,6 +299,7 @@ export class ApiUserAbortError extends ApiError {
  * ```
  */
 export class ApiResponseValidationError extends ApiError {
+  /** The class name, kept through minification. */
   override name: string = "ApiResponseValidationError";
 }
 
@@ -305,6 +319,7 @@ export class ApiResponseValidationError extends ApiError {
  * ```
  */
 export class InvalidArgumentError extends TinkerError {
+  /** The class name, kept through minification. */
   override name: string = "InvalidArgumentError";
   /** The name of the rejected argument. */
   readonly argument: string;

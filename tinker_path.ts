@@ -48,6 +48,7 @@ const KINDS: Record<string, CheckpointType> = {
  * ```
  */
 export class TinkerPathError extends TinkerError {
+  /** The class name, kept through minification. */
   override name: string = "TinkerPathError";
   /** The input that was rejected. */
   readonly input: string;

@@ -178,4 +178,3 @@ for (const stage of STAGES) {
 console.log(`\n=== summary ===\n${summary.join("\n")}`);
 console.log(`${totals.passed} passed, ${totals.failed} failed`);
 Deno.exit(totals.failed === 0 ? 0 : 1);
-

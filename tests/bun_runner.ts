@@ -78,6 +78,8 @@ for (const file of process.argv.slice(2)) {
 }
 const runtime = "Bun" in globalThis ? "Bun" : "Node";
 console.log(
-  `\n${failed === 0 ? "ok" : "FAILED"} | ${passed} passed | ${failed} failed | ${ignored} ignored (${runtime})`,
+  `\n${
+    failed === 0 ? "ok" : "FAILED"
+  } | ${passed} passed | ${failed} failed | ${ignored} ignored (${runtime})`,
 );
 process.exit(failed === 0 ? 0 : 1);

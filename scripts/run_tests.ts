@@ -125,6 +125,23 @@ const STAGES: Stage[] = [
     },
   },
   {
+    name: "node",
+    about: "the library under Node (bundled by Bun, run by the machine's node)",
+    async run() {
+      const out = `${Deno.makeTempDirSync()}/node_smoke.mjs`;
+      const built = await sh([
+        ...BUN,
+        "build",
+        "tests/node_smoke.ts",
+        "--target=node",
+        `--outfile=${out}`,
+      ]);
+      if (built.code !== 0) return { passed: 0, failed: 1 };
+      const { code, text } = await sh(["node", out]);
+      return denoCounts(text, code);
+    },
+  },
+  {
     name: "conformance",
     about: "request-by-request comparison with the official Python SDK 0.38.0",
     async run() {

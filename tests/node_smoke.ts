@@ -1,0 +1,63 @@
+// The library under Node: bundled by `bun build --target=node` and run with
+// the machine's `node` (Node 20 cannot run TypeScript itself). Prints a
+// Deno-style summary line; exits non-zero on a failure.
+//
+//   npx -y bun@1.4.5 build tests/node_smoke.ts --target=node --outfile=/tmp/node_smoke.mjs
+//   node /tmp/node_smoke.mjs
+
+import assert from "node:assert/strict";
+import process from "node:process";
+import { NotFoundError, RestClient, TinkerPathError } from "../mod.ts";
+import { FAKE_IDS, startFakeTinker } from "../testing/mod.ts";
+
+const fake = await startFakeTinker();
+const rest = new RestClient({ baseUrl: fake.url, apiKey: fake.apiKey, initialRetryDelayMs: 1 });
+const checks: [string, () => Promise<void>][] = [
+  ["getTrainingRun returns the run", async () => {
+    assert.equal((await rest.getTrainingRun(FAKE_IDS.run)).training_run_id, FAKE_IDS.run);
+  }],
+  ["for await walks every training run", async () => {
+    const first = await rest.listTrainingRuns({ limit: 5 });
+    let n = 0;
+    for await (const _ of rest.listTrainingRuns({ limit: 5 })) n++;
+    assert.equal(n, first.cursor.total_count);
+  }],
+  ["a 404 is a NotFoundError with its detail", async () => {
+    const error = await rest.getTrainingRun("missing:train:0").catch((e) => e);
+    assert.ok(error instanceof NotFoundError);
+    assert.equal(error.status, 404);
+  }],
+  ["a retried 503 succeeds", async () => {
+    await fake.inject({ path: `/api/v1/training_runs/${FAKE_IDS.run}`, status: 503 });
+    await rest.getTrainingRun(FAKE_IDS.run);
+  }],
+  ["the archive URL comes from the 302", async () => {
+    const { url } = await rest.getCheckpointArchiveUrlFromTinkerPath(FAKE_IDS.checkpointPath);
+    assert.ok(url.startsWith(fake.storageUrl));
+  }],
+  ["a bad tinker path throws before sending", async () => {
+    assert.throws(
+      () => rest.deleteCheckpointFromTinkerPath("tinker://r/weights/"),
+      TinkerPathError,
+    );
+  }],
+];
+let passed = 0;
+let failed = 0;
+for (const [name, check] of checks) {
+  try {
+    await check();
+    passed++;
+    console.log(`${name} ... ok`);
+  } catch (error) {
+    failed++;
+    console.log(`${name} ... FAILED\n  ${error}`);
+  }
+}
+await fake.close();
+console.log(
+  `\n${
+    failed === 0 ? "ok" : "FAILED"
+  } | ${passed} passed | ${failed} failed (Node ${process.version})`,
+);
+process.exit(failed === 0 ? 0 : 1);

@@ -209,6 +209,20 @@ export function lineReader(input: string | ReadableStream<Uint8Array>): LineRead
   }
   const reader = input.getReader();
   const decoder = new TextDecoder();
+  return linesFrom(
+    async () => {
+      const chunk = await reader.read();
+      return chunk.done ? null : decoder.decode(chunk.value, { stream: true });
+    },
+    () => void reader.cancel().catch(() => {}),
+  );
+}
+
+/** Lines of the text chunks `pull` yields (`null` at the end); `\r\n` or `\n` ends a line. */
+export function linesFrom(
+  pull: () => Promise<string | null>,
+  close: () => void = () => {},
+): LineReader {
   let buffer = "";
   let done = false;
   return {
@@ -221,18 +235,15 @@ export function lineReader(input: string | ReadableStream<Uint8Array>): LineRead
           return line;
         }
         if (done) {
-          if (buffer === "") return null;
-          const line = buffer;
+          const rest = buffer;
           buffer = "";
-          return line;
+          return rest === "" ? null : rest;
         }
-        const chunk = await reader.read();
-        if (chunk.done) done = true;
-        else buffer += decoder.decode(chunk.value, { stream: true });
+        const chunk = await pull();
+        if (chunk === null) done = true;
+        else buffer += chunk;
       }
     },
-    close() {
-      reader.cancel().catch(() => {});
-    },
+    close,
   };
 }

@@ -3,7 +3,7 @@
 
 import process from "node:process";
 import { parseCommandLine } from "./_args.ts";
-import { type CliIo, Context, type LineReader, lineReader } from "./_context.ts";
+import { type CliIo, Context, type LineReader, lineReader, linesFrom } from "./_context.ts";
 import { causeChain, type CliError, EXIT, Interrupted, toCliError, UsageError } from "./_errors.ts";
 
 const GRACE_AFTER_INTERRUPT_MS = 3000;
@@ -133,42 +133,22 @@ let stdinReader: LineReader | undefined;
 
 /** Lines of the process's stdin (node streams: the same in Deno, Bun and Node). */
 function processStdin(): LineReader {
-  let buffer = "";
-  let ended = false;
-  const waiters: (() => void)[] = [];
-  const wake = () => waiters.splice(0).forEach((w) => w());
-  process.stdin.setEncoding("utf8");
-  process.stdin.on("data", (chunk: string) => {
-    buffer += chunk;
-    wake();
-  });
-  process.stdin.on("end", () => {
-    ended = true;
-    wake();
-  });
-  process.stdin.on("error", () => {
-    ended = true;
-    wake();
-  });
-  stdinReader = {
-    async readLine() {
-      for (;;) {
-        const nl = buffer.indexOf("\n");
-        if (nl >= 0) {
-          const line = buffer.slice(0, nl).replace(/\r$/, "");
-          buffer = buffer.slice(nl + 1);
-          return line;
-        }
-        if (ended) {
-          const rest = buffer;
-          buffer = "";
-          return rest === "" ? null : rest;
-        }
-        await new Promise<void>((resolve) => waiters.push(resolve));
-      }
-    },
-    close() {},
+  const chunks: (string | null)[] = [];
+  let waiting: (() => void) | undefined;
+  const push = (chunk: string | null) => {
+    chunks.push(chunk);
+    waiting?.();
   };
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (chunk: string) => push(chunk));
+  process.stdin.on("end", () => push(null));
+  process.stdin.on("error", () => push(null));
+  stdinReader = linesFrom(async () => {
+    while (chunks.length === 0) await new Promise<void>((resolve) => (waiting = resolve));
+    const chunk = chunks.shift()!;
+    if (chunk === null) chunks.unshift(null); // The end stays the end.
+    return chunk;
+  });
   return stdinReader;
 }
 

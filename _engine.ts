@@ -62,6 +62,7 @@ export class Engine {
   #jwt: string | undefined;
   #refresh: Promise<string> | undefined;
   #warned = false;
+  #checkedBaseUrl: string | undefined;
 
   constructor(
     config: EngineConfig,
@@ -153,6 +154,7 @@ export class Engine {
         "The API key contains whitespace or characters that cannot be sent in an HTTP header",
       );
     }
+    if (transport.baseUrl === this.#checkedBaseUrl) return apiKey; // Checked already.
     let url: URL;
     try {
       url = new URL(transport.baseUrl);
@@ -177,6 +179,7 @@ export class Engine {
         `Warning: the Tinker base URL ${url.origin} uses plain http:// to a non-loopback host; the API key travels unencrypted.`,
       );
     }
+    this.#checkedBaseUrl = transport.baseUrl;
     return apiKey;
   }
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { caught, rejection } from "./tests/_assert.ts";
 import {
   ApiConnectionError,
   ApiError,
@@ -54,24 +55,6 @@ function calls(fake: FakeTinker): RecordedRequest[] {
   return fake.log.filter((r) =>
     !r.path.startsWith("/api/v1/client/") && !r.path.endsWith("/auth/token")
   );
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected a rejection");
-}
-
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected a throw");
 }
 
 const run = FAKE_IDS.run;

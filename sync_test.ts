@@ -3,6 +3,7 @@
 // test's thread is blocked).
 
 import assert from "node:assert/strict";
+import { caught } from "./tests/_assert.ts";
 import {
   ApiError,
   ApiTimeoutError,
@@ -43,15 +44,6 @@ function timed(fn: () => void): number {
   const started = performance.now();
   fn();
   return performance.now() - started;
-}
-
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected an error");
 }
 
 Deno.test("sync: .result() on every kind of operation", async (t) => {

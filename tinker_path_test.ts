@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
+import { caught } from "./tests/_assert.ts";
 import { formatTinkerPath, parseTinkerPath, TinkerPathError } from "./tinker_path.ts";
 import { TinkerError } from "./errors.ts";
-
-/** The error `fn` throws (fails when it throws nothing). */
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected a throw");
-}
 
 const VALID: [string, string, string, string][] = [
   // input, run id, type, checkpoint id

@@ -1294,3 +1294,22 @@ Deno.test("a redirect loop on the audit log ends with an error after five hops",
   assert.equal(calls(env.fake).length, 6);
   assert.ok(calls(env.fake).every((r) => r.headers["x-api-key"] === env.fake.apiKey));
 });
+
+Deno.test({
+  name: "the library's module graph imports nothing but its own files",
+  ignore: Deno.permissions === undefined, // Deno only (not under the Bun runner)
+}, async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", new URL("./mod.ts", import.meta.url).href],
+    stdout: "piped",
+  }).output();
+  const graph = JSON.parse(new TextDecoder().decode(output.stdout)) as {
+    modules: { specifier: string }[];
+  };
+  const root = new URL("./", import.meta.url).href;
+  const foreign = graph.modules.map((m) => m.specifier).filter((s) =>
+    !s.startsWith(root) || s.slice(root.length).includes("/")
+  );
+  assert.deepEqual(foreign, []);
+  assert.ok(graph.modules.length >= 10);
+});

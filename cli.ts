@@ -40,7 +40,6 @@
  * @module
  */
 
-import process from "node:process";
 import type { CliIo } from "./cli/_context.ts";
 
 export type { CliIo } from "./cli/_context.ts";
@@ -74,9 +73,10 @@ export async function main(args: string[], io: CliIo = {}): Promise<number> {
 }
 
 if (import.meta.main) {
-  const deno = (globalThis as { Deno?: { args: string[] } }).Deno;
-  const code = await main(deno?.args ?? process.argv.slice(2));
-  process.exitCode = code;
-  // Exit once stdout is flushed, without waiting for idle keep-alive sockets.
-  process.stdout.write("", () => process.exit(code));
+  const { processArgs, exitProcess } = await import("./cli/_process.ts");
+  const code = await main(processArgs());
+  // Exit once the output is flushed, without waiting for idle keep-alive sockets.
+  const { flushProcessIo } = await import("./cli/_io.ts");
+  await flushProcessIo();
+  exitProcess(code);
 }

@@ -6,6 +6,8 @@ import type { RestClient } from "../mod.ts";
 import type { Context } from "./_context.ts";
 import { CliError, EXIT, Interrupted } from "./_errors.ts";
 import {
+  type BodySource,
+  bodySource,
   countingStream,
   type DownloadWords,
   openDownload,
@@ -13,13 +15,12 @@ import {
   pythonJoin,
   saveError,
   transferError,
-  writeAll,
   writeStream,
 } from "./_fetch.ts";
 import { formatSize, type Value } from "./_format.ts";
 import type { Handler } from "./_spec.ts";
 import { propertyTable } from "./_table.ts";
-import { readTar, safePath, TarError, type TarSink } from "./_tar.ts";
+import { type ChunkSource, readTar, safePath, TarError, type TarSink } from "./_tar.ts";
 
 const WORDS: DownloadWords = {
   label: "Downloading archive",
@@ -112,16 +113,17 @@ async function downloadArchive(
     ctx.err(`Requesting the archive of ${path} (the server may take a while to build it)...\n`);
   }
   const { url } = await rest.getCheckpointArchiveUrlFromTinkerPath(path, { signal: ctx.signal });
+  const fs = await import("node:fs");
+  const pathMod = await import("node:path");
   const { body, length } = await openDownload(ctx, url, WORDS);
   const progress = new Progress(ctx, WORDS.label, length);
   let received = 0;
   try {
-    const counted = countingStream(ctx, body, length, (n) => {
+    const source = bodySource(ctx, body, length, (n) => {
       received += n;
       progress.update(n);
     }, WORDS);
-    const stream = await decompressed(counted);
-    await readTar(stream, fileSink(dir, ctx), ctx.signal);
+    await readTar(await decompressed(source), fileSink(dir, fs, pathMod), ctx.signal);
   } catch (error) {
     throw archiveError(ctx, error);
   } finally {
@@ -131,21 +133,15 @@ async function downloadArchive(
 }
 
 /** Detects gzip from the magic bytes; plain tar passes through. */
-async function decompressed(
-  stream: ReadableStream<Uint8Array>,
-): Promise<ReadableStream<Uint8Array>> {
-  const reader = stream.getReader();
+async function decompressed(source: BodySource): Promise<ChunkSource> {
+  // The first bytes, copied if the source reuses its buffer.
   const head: Uint8Array[] = [];
   let headBytes = 0;
-  let ended = false;
   while (headBytes < 6) {
-    const { done, value } = await reader.read();
-    if (done) {
-      ended = true;
-      break;
-    }
-    head.push(value);
-    headBytes += value.byteLength;
+    const chunk = await source.read();
+    if (chunk === null) break;
+    head.push(source.reuses ? chunk.slice() : chunk);
+    headBytes += chunk.byteLength;
   }
   const first = new Uint8Array(Math.min(headBytes, 6));
   let at = 0;
@@ -155,25 +151,32 @@ async function decompressed(
     at += take;
     if (at === first.byteLength) break;
   }
-  const joined = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = head.shift();
-      if (next) return controller.enqueue(next);
-      if (ended) return controller.close();
-      try {
-        const { done, value } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      } catch (error) {
-        controller.error(error);
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
-  }, { highWaterMark: 0 });
+  const joined: ChunkSource = {
+    read: () => head.length > 0 ? Promise.resolve(head.shift()!) : source.read(),
+    cancel: (reason) => source.cancel(reason),
+  };
   if (first[0] === 0x1f && first[1] === 0x8b) {
-    return joined.pipeThrough(
+    // The decompressor may hold on to its input: hand it chunks of its own.
+    const compressed = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const reused = head.length === 0 && source.reuses;
+        const chunk = await joined.read();
+        if (chunk === null) controller.close();
+        else controller.enqueue(reused ? chunk.slice() : chunk);
+      },
+      cancel: (reason) => joined.cancel(reason),
+    }, { highWaterMark: 0 });
+    const stream = compressed.pipeThrough(
       new DecompressionStream("gzip") as TransformStream<Uint8Array, Uint8Array>,
     );
+    const reader = stream.getReader();
+    return {
+      read: async () => {
+        const { done, value } = await reader.read();
+        return done ? null : value;
+      },
+      cancel: (reason) => reader.cancel(reason).catch(() => {}),
+    };
   }
   const text = String.fromCharCode(...first);
   if (text.startsWith("BZh") || text.startsWith("\xfd7zXZ")) {
@@ -183,42 +186,49 @@ async function decompressed(
   return joined;
 }
 
-/** Extracts into `root` through node:fs, each chunk written before the next is read. */
-function fileSink(root: string, ctx: Context): TarSink {
-  let fs: typeof import("node:fs/promises") | undefined;
-  let pathMod: typeof import("node:path") | undefined;
-  const load = async () => {
-    fs ??= await import("node:fs/promises");
-    pathMod ??= await import("node:path");
-    return { fs, path: pathMod };
-  };
-  const inside = (p: typeof import("node:path"), rel: string) => {
-    const full = p.resolve(root, ...rel.split("/"));
-    if (!full.startsWith(root + p.sep)) {
+/**
+ * Extracts into `root` with synchronous node:fs calls: each chunk is on disk
+ * before the next is read (the source may reuse its buffer), without a
+ * promise per write.
+ */
+function fileSink(
+  root: string,
+  fs: typeof import("node:fs"),
+  path: typeof import("node:path"),
+): TarSink {
+  const inside = (rel: string) => {
+    const full = path.resolve(root, ...rel.split("/"));
+    if (!full.startsWith(root + path.sep)) {
       throw new TarError(`Unsafe path in the archive: ${rel}`, true);
     }
     return full;
   };
   return {
-    async directory(rel) {
-      const { fs, path } = await load();
-      await fs.mkdir(inside(path, rel), { recursive: true });
+    directory(rel) {
+      fs.mkdirSync(inside(rel), { recursive: true });
+      return Promise.resolve();
     },
     async file(entry, data) {
-      const { fs, path } = await load();
-      const full = inside(path, entry.path);
-      await fs.mkdir(path.dirname(full), { recursive: true });
-      const handle = await fs.open(full, "w", entry.mode & 0o111 ? 0o755 : 0o644);
+      const full = inside(entry.path);
+      fs.mkdirSync(path.dirname(full), { recursive: true });
+      const fd = fs.openSync(full, "w", entry.mode & 0o111 ? 0o755 : 0o644);
       try {
         for await (const chunk of data) {
-          ctx.checkInterrupted();
-          await writeAll(handle, chunk);
+          for (let offset = 0; offset < chunk.byteLength;) {
+            const n = fs.writeSync(fd, chunk, offset, chunk.byteLength - offset);
+            if (n <= 0) throw new Error("write returned 0 bytes");
+            offset += n;
+          }
         }
       } finally {
-        await handle.close();
+        fs.closeSync(fd);
       }
       if (entry.mtime > 0) {
-        await fs.utimes(full, entry.mtime, entry.mtime).catch(() => {});
+        try {
+          fs.utimesSync(full, entry.mtime, entry.mtime);
+        } catch {
+          // Keeping the time is a nicety.
+        }
       }
     },
   };

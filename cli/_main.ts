@@ -1,22 +1,24 @@
 // The CLI's driver: parse, build the context, run the command, turn every
 // failure into an `Error: …` message and an exit code.
 
-import process from "node:process";
 import { parseCommandLine } from "./_args.ts";
 import { type CliIo, Context, type LineReader, lineReader, linesFrom } from "./_context.ts";
+import { processIo } from "./_io.ts";
+import { exitProcess, nodeProcess, onInterrupt, processCwd, processEnv } from "./_process.ts";
 import { causeChain, type CliError, EXIT, Interrupted, toCliError, UsageError } from "./_errors.ts";
 
 const GRACE_AFTER_INTERRUPT_MS = 3000;
 
 /** See `main` in `cli.ts`. */
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const env = io.env ?? (process.env as Record<string, string | undefined>);
-  const stdout = io.stdout ?? ((text: string) => void process.stdout.write(text));
-  const stderr = io.stderr ?? ((text: string) => void process.stderr.write(text));
-  const isTTY = io.isTTY ?? (io.stdout ? false : process.stdout.isTTY === true);
-  const stderrIsTTY = io.stderrIsTTY ??
-    (io.isTTY ?? (io.stderr ? false : process.stderr.isTTY === true));
-  const columns = io.columns ?? terminalColumns(env);
+  const env = io.env ?? processEnv();
+  // The process's streams only when needed: in Bun, merely touching them costs milliseconds.
+  const proc = io.stdout && io.stderr ? undefined : processIo();
+  const stdout = io.stdout ?? proc!.stdout;
+  const stderr = io.stderr ?? proc!.stderr;
+  const isTTY = io.isTTY ?? (io.stdout ? false : proc!.isTTY(1));
+  const stderrIsTTY = io.stderrIsTTY ?? (io.isTTY ?? (io.stderr ? false : proc!.isTTY(2)));
+  const columns = io.columns ?? terminalColumns(env, proc);
   const official = env.TINKER_CLI_EXIT_CODES === "official";
   const exit = (code: number) => (official && code !== 0 && code !== 2 && code !== 130 ? 1 : code);
 
@@ -41,20 +43,21 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   // Ctrl-C: abort the command (which cleans up), exit 130; a second Ctrl-C exits at once.
   const controller = new AbortController();
   const interrupt = () => {
-    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    if (controller.signal.aborted) exitProcess(EXIT.interrupted);
     controller.abort(new Interrupted());
   };
   if (io.signal) {
     if (io.signal.aborted) controller.abort(new Interrupted());
     io.signal.addEventListener("abort", () => controller.abort(new Interrupted()), { once: true });
-  } else process.on("SIGINT", interrupt);
+  }
+  const stopListening = io.signal ? undefined : onInterrupt(interrupt);
 
   let usedStdin = false;
   const ctx = new Context(invocation.global, {
     stdout,
     stderr,
     env,
-    cwd: io.cwd ?? process.cwd(),
+    cwd: io.cwd ?? processCwd(),
     signal: controller.signal,
     now: io.now ?? Date.now,
     isTTY,
@@ -94,7 +97,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     return exit(cli.code);
   } finally {
-    if (!io.signal) process.off("SIGINT", interrupt);
+    stopListening?.();
     ctx.dispose();
     if (usedStdin && io.stdin === undefined) releaseProcessStdin();
   }
@@ -122,10 +125,13 @@ async function untilSettledOrInterrupted(running: Promise<void>, signal: AbortSi
   }
 }
 
-function terminalColumns(env: Record<string, string | undefined>): number {
+function terminalColumns(
+  env: Record<string, string | undefined>,
+  proc: ReturnType<typeof processIo> | undefined,
+): number {
   const fromEnv = env.COLUMNS;
   if (fromEnv && /^\d+$/.test(fromEnv)) return Number(fromEnv);
-  const size = process.stdout.columns || process.stderr.columns;
+  const size = (proc ?? processIo()).columns();
   return typeof size === "number" && size > 0 ? size : 80;
 }
 
@@ -133,6 +139,7 @@ let stdinReader: LineReader | undefined;
 
 /** Lines of the process's stdin (node streams: the same in Deno, Bun and Node). */
 function processStdin(): LineReader {
+  const process = nodeProcess();
   const chunks: (string | null)[] = [];
   let waiting: (() => void) | undefined;
   const push = (chunk: string | null) => {
@@ -155,6 +162,7 @@ function processStdin(): LineReader {
 function releaseProcessStdin(): void {
   stdinReader = undefined;
   try {
+    const process = nodeProcess();
     process.stdin.pause();
     process.stdin.removeAllListeners("data");
     process.stdin.removeAllListeners("end");

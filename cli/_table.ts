@@ -31,11 +31,19 @@ const RESET = "\x1b[0m";
 const PADDING = 2;
 
 /**
+ * Printable ASCII only: one cell per character, no control characters, no
+ * line breaks, and space the only whitespace. Most cells are like this, and
+ * take the fast paths below (same results as the general code, in one pass).
+ */
+const PLAIN = /^[\x20-\x7e]*$/;
+
+/**
  * Server text made inert for a terminal: control characters (but newline and
  * tab) and bidi overrides are shown as `\uXXXX` instead of being obeyed
  * (`ESC[2J`, OSC 8 links, a `\r` that overwrites the line).
  */
 export function inert(text: string): string {
+  if (PLAIN.test(text)) return text;
   return text.replace(
     // deno-lint-ignore no-control-regex
     /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
@@ -92,6 +100,11 @@ export function renderTable(input: TableSpec, style: TableStyle): string {
 function cellLines(text: string, width: number, noWrap: boolean): string[] {
   const inner = width - PADDING;
   if (inner < 1) return [];
+  if (PLAIN.test(text)) {
+    // One line; when it fits, wrapping leaves it whole.
+    if (text.length <= inner) return [` ${text}${" ".repeat(inner - text.length)} `];
+    if (noWrap) return [` ${truncate(text, inner, true)} `];
+  }
   const lines: string[] = [];
   for (const line of splitLines(text)) {
     const pieces = noWrap ? [line] : wrapText(line, inner, false);
@@ -113,7 +126,9 @@ type Measure = [number, number];
 
 function columnWidths(cells: string[][], maxWidth: number): number[] {
   const wrapable = cells.map((_, c) => c !== 0);
-  let widths = cells.map((column) => measureColumn(column, maxWidth)[1] || 1);
+  // Each cell's text is measured once; the passes below only clamp numbers.
+  const measured = cells.map((column) => column.map(measureText));
+  let widths = measured.map((column) => measureColumn(column, maxWidth)[1] || 1);
   let total = sum(widths);
   if (total > maxWidth) {
     widths = collapseWidths(widths, wrapable, maxWidth);
@@ -121,35 +136,51 @@ function columnWidths(cells: string[][], maxWidth: number): number[] {
     if (total > maxWidth) {
       widths = ratioReduce(total - maxWidth, widths.map(() => 1), widths, widths);
     }
-    widths = cells.map((column, c) => measureColumn(column, widths[c]!)[1] || 0);
+    widths = measured.map((column, c) => measureColumn(column, widths[c]!)[1] || 0);
   }
   return widths;
 }
 
-function measureColumn(column: string[], maxWidth: number): Measure {
+/** rich's `Measurement.get` of `Padding(Text(text), (0, 1))` at `maxWidth`, over a column. */
+function measureColumn(column: Measure[], maxWidth: number): Measure {
   if (maxWidth < 1) return [0, 0];
   let min = 0;
   let max = 0;
-  for (const text of column) {
-    const [lo, hi] = measurePadded(text, maxWidth);
-    min = Math.max(min, lo);
-    max = Math.max(max, hi);
+  if (maxWidth - PADDING < 1) {
+    if (column.length > 0) min = max = maxWidth;
+  } else {
+    for (const [textMin, textMax] of column) {
+      // normalize, clamp to maxWidth, normalize again (or 0 when empty), pad.
+      let lo = Math.max(0, Math.min(Math.max(0, textMin), textMax));
+      let hi = Math.max(0, lo, textMax);
+      lo = Math.min(lo, maxWidth);
+      hi = Math.min(hi, maxWidth);
+      if (hi < 1) lo = hi = 0;
+      else {
+        lo = Math.max(0, Math.min(lo, hi));
+        hi = Math.max(lo, hi);
+      }
+      lo = Math.min(lo + PADDING, maxWidth);
+      hi = Math.min(hi + PADDING, maxWidth);
+      if (lo > min) min = lo;
+      if (hi > max) max = hi;
+    }
   }
   return [Math.min(min, maxWidth), Math.min(max, maxWidth)];
 }
 
-/** `Measurement.get` of `Padding(Text(text), (0, 1))` at `maxWidth`. */
-function measurePadded(text: string, maxWidth: number): Measure {
-  if (maxWidth - PADDING < 1) return [maxWidth, maxWidth];
-  let [lo, hi] = normalize(measureText(text));
-  lo = Math.min(lo, maxWidth);
-  hi = Math.min(hi, maxWidth);
-  if (hi < 1) [lo, hi] = [0, 0];
-  else [lo, hi] = normalize([lo, hi]);
-  return [Math.min(lo + PADDING, maxWidth), Math.min(hi + PADDING, maxWidth)];
-}
-
 function measureText(text: string): Measure {
+  if (PLAIN.test(text)) {
+    let longestWord = 0;
+    for (let start = 0;;) {
+      const space = text.indexOf(" ", start);
+      const end = space < 0 ? text.length : space;
+      if (end - start > longestWord) longestWord = end - start;
+      if (space < 0) break;
+      start = space + 1;
+    }
+    return [longestWord || text.length, text.length];
+  }
   // Python's str.splitlines() boundaries.
   // deno-lint-ignore no-control-regex
   const lines = text.split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/).filter((l, i, all) =>
@@ -159,11 +190,6 @@ function measureText(text: string): Measure {
   const words = text.split(/\s+/).filter((w) => w !== "");
   const minWord = words.length ? Math.max(...words.map(cellLen)) : maxLine;
   return [minWord, maxLine];
-}
-
-function normalize([min, max]: Measure): Measure {
-  const lo = Math.min(Math.max(0, min), max);
-  return [Math.max(0, lo), Math.max(0, Math.max(lo, max))];
 }
 
 function collapseWidths(input: number[], wrapable: boolean[], maxWidth: number): number[] {
@@ -302,6 +328,9 @@ function center(line: string, width: number): string {
 /** Crops or pads `text` to exactly `total` cells. */
 function setCellSize(text: string, total: number): string {
   if (total <= 0) return "";
+  if (PLAIN.test(text)) {
+    return text.length >= total ? text.slice(0, total) : text + " ".repeat(total - text.length);
+  }
   let out = "";
   let used = 0;
   for (const ch of text) {
@@ -315,6 +344,7 @@ function setCellSize(text: string, total: number): string {
 
 /** Terminal cells `text` occupies (wide East Asian characters count 2). */
 export function cellLen(text: string): number {
+  if (PLAIN.test(text)) return text.length;
   let n = 0;
   for (const ch of text) n += charWidth(ch.codePointAt(0)!);
   return n;

@@ -1,8 +1,8 @@
 // A streaming tar reader (ustar, GNU long names, pax headers) that extracts
 // into a directory and refuses anything unsafe: absolute paths, `..`,
 // symlinks, hard links, device files and FIFOs. Memory stays flat: file data
-// goes from the input stream to disk chunk by chunk, each write awaited
-// before the next read. Plus a small tar writer for tests and benchmarks.
+// goes from the input's chunks to disk as views (no copies), each written
+// before the next chunk is read. Plus a small tar writer for tests and benchmarks.
 
 const BLOCK = 512;
 const MAX_META_BYTES = 1 << 20; // pax / GNU long-name records
@@ -16,22 +16,50 @@ export class TarError extends Error {
   }
 }
 
-/** Reads exact byte counts from a stream of chunks, copying only across chunk borders. */
+/**
+ * Where the archive's bytes come from, one chunk at a time. A chunk may be
+ * reused (overwritten) by the next `read()`, so nothing is kept across reads
+ * without a copy.
+ */
+export interface ChunkSource {
+  /** The next chunk, or null at the end. */
+  read(): Promise<Uint8Array | null>;
+  cancel(reason?: unknown): Promise<void>;
+}
+
+/** A stream as a {@linkcode ChunkSource}. */
+export function streamSource(stream: ReadableStream<Uint8Array>): ChunkSource {
+  const reader = stream.getReader();
+  return {
+    read: async () => {
+      const { done, value } = await reader.read();
+      return done ? null : value;
+    },
+    cancel: (reason) => reader.cancel(reason),
+  };
+}
+
+/**
+ * Reads exact byte counts from chunks: header blocks and records are copied
+ * (a chunk may be reused by the next read), file data is handed on as views.
+ */
 class ByteReader {
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #source: ChunkSource;
+  #signal: AbortSignal | undefined;
   #chunk: Uint8Array = new Uint8Array(0);
   #offset = 0;
   #done = false;
 
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.getReader();
+  constructor(source: ChunkSource, signal: AbortSignal | undefined) {
+    this.#source = source;
+    this.#signal = signal;
   }
 
   async #fill(): Promise<boolean> {
     while (this.#offset >= this.#chunk.byteLength) {
       if (this.#done) return false;
-      const { done, value } = await this.#reader.read();
-      if (done) {
+      const value = await this.#source.read();
+      if (value === null) {
         this.#done = true;
         return false;
       }
@@ -41,11 +69,11 @@ class ByteReader {
     return true;
   }
 
-  /** Exactly `n` bytes; null if the stream ends before the first byte; throws if it ends midway. */
+  /** Exactly `n` bytes (a copy); null if the stream ends before the first byte; throws if it ends midway. */
   async exact(n: number, what: string): Promise<Uint8Array | null> {
     if (!(await this.#fill())) return null;
     if (this.#chunk.byteLength - this.#offset >= n) {
-      const out = this.#chunk.subarray(this.#offset, this.#offset + n);
+      const out = this.#chunk.slice(this.#offset, this.#offset + n);
       this.#offset += n;
       return out;
     }
@@ -61,10 +89,11 @@ class ByteReader {
     return out;
   }
 
-  /** `n` bytes as chunks (views into the stream's own chunks). */
+  /** `n` bytes as chunks (views into the source's chunks, valid until the next one). */
   async *take(n: number, what: string): AsyncGenerator<Uint8Array> {
     let left = n;
     while (left > 0) {
+      this.#signal?.throwIfAborted();
       if (!(await this.#fill())) throw new TarError(`The archive is truncated (inside ${what})`);
       const take = Math.min(left, this.#chunk.byteLength - this.#offset);
       const view = this.#chunk.subarray(this.#offset, this.#offset + take);
@@ -75,7 +104,13 @@ class ByteReader {
   }
 
   async skip(n: number, what: string): Promise<void> {
-    for await (const _ of this.take(n, what)) { /* discard */ }
+    let left = n;
+    while (left > 0) {
+      if (!(await this.#fill())) throw new TarError(`The archive is truncated (inside ${what})`);
+      const take = Math.min(left, this.#chunk.byteLength - this.#offset);
+      this.#offset += take;
+      left -= take;
+    }
   }
 
   /** Reads and discards everything left. */
@@ -85,7 +120,7 @@ class ByteReader {
   }
 
   cancel(reason?: unknown): Promise<void> {
-    return this.#reader.cancel(reason).catch(() => {});
+    return this.#source.cancel(reason).catch(() => {});
   }
 }
 
@@ -102,7 +137,10 @@ export interface TarEntryInfo {
 /** Where extracted entries go (the file system in the CLI, memory in tests). */
 export interface TarSink {
   directory(path: string): Promise<void>;
-  /** Writes a file from `data`; must consume it fully. */
+  /**
+   * Writes a file from `data`; must consume it fully, done with each chunk
+   * (written or copied) before asking for the next: chunks may be reused.
+   */
   file(entry: TarEntryInfo, data: AsyncIterable<Uint8Array>): Promise<void>;
 }
 
@@ -112,11 +150,14 @@ export interface TarSink {
  * truncated or unsafe archive. `signal` is checked between chunks.
  */
 export async function readTar(
-  stream: ReadableStream<Uint8Array>,
+  input: ReadableStream<Uint8Array> | ChunkSource,
   sink: TarSink,
   signal?: AbortSignal,
 ): Promise<{ entries: number; bytes: number }> {
-  const reader = new ByteReader(stream);
+  const reader = new ByteReader(
+    input instanceof ReadableStream ? streamSource(input) : input,
+    signal,
+  );
   let pax: Record<string, string> = {};
   let longName: string | undefined;
   let entries = 0;
@@ -167,7 +208,7 @@ export async function readTar(
         if (path === "") throw new TarError(`A file entry has an empty name`, true);
         await sink.file(
           { path, type: "file", size, mode, mtime },
-          checked(reader.take(size, `file ${JSON.stringify(path)}`), signal),
+          reader.take(size, `file ${JSON.stringify(path)}`),
         );
         await reader.skip(padding, "padding");
         bytes += size;
@@ -192,16 +233,6 @@ export async function readTar(
   } catch (error) {
     await reader.cancel(error);
     throw error;
-  }
-}
-
-async function* checked(
-  data: AsyncGenerator<Uint8Array>,
-  signal: AbortSignal | undefined,
-): AsyncGenerator<Uint8Array> {
-  for await (const chunk of data) {
-    signal?.throwIfAborted();
-    yield chunk;
   }
 }
 

@@ -46,9 +46,19 @@ export function argumentTokens(
   const remaining = [...args];
   let index = -1;
   let groupCount = 0;
+  /** `-x` or `--name`: a string option takes the next argument as its value. */
+  const pushOption = (name: string, rawName: string) => {
+    let value: string | undefined;
+    let inlineValue: boolean | undefined;
+    if (own(name)?.type === "string" && remaining[0] !== undefined) {
+      value = remaining.shift();
+      inlineValue = false;
+    }
+    tokens.push({ kind: "option", name, rawName, index, value, inlineValue });
+    if (value !== undefined) ++index;
+  };
   while (remaining.length > 0) {
     const arg = remaining.shift()!;
-    const nextArg = remaining[0];
     if (groupCount > 0) groupCount--;
     else index++;
     if (arg === "--") {
@@ -58,15 +68,7 @@ export function argumentTokens(
     }
     const short = arg.length >= 2 && arg[0] === "-" && arg[1] !== "-";
     if (short && arg.length === 2) {
-      const name = longFor(arg[1]!);
-      let value: string | undefined;
-      let inlineValue: boolean | undefined;
-      if (own(name)?.type === "string" && nextArg !== undefined) {
-        value = remaining.shift();
-        inlineValue = false;
-      }
-      tokens.push({ kind: "option", name, rawName: arg, index, value, inlineValue });
-      if (value !== undefined) ++index;
+      pushOption(longFor(arg[1]!), arg);
       continue;
     }
     if (short && !isString(arg[1]!)) {
@@ -98,15 +100,7 @@ export function argumentTokens(
     if (arg.length > 2 && arg.startsWith("--")) {
       const equals = arg.indexOf("=", 3);
       if (equals < 0) {
-        const name = arg.slice(2);
-        let value: string | undefined;
-        let inlineValue: boolean | undefined;
-        if (own(name)?.type === "string" && nextArg !== undefined) {
-          value = remaining.shift();
-          inlineValue = false;
-        }
-        tokens.push({ kind: "option", name, rawName: arg, index, value, inlineValue });
-        if (value !== undefined) ++index;
+        pushOption(arg.slice(2), arg);
       } else {
         const name = arg.slice(2, equals);
         tokens.push({

@@ -1278,23 +1278,6 @@ Deno.test("a plain http:// base URL to a non-loopback host warns once", async ()
   assert.match(String(warnings[0]), /plain http:\/\/ to a non-loopback host/);
 });
 
-Deno.test("a redirect loop on the audit log ends with an error after five hops", async () => {
-  await using env = await setup();
-  await env.fake.inject({
-    path: "/api/v1/audit",
-    status: 302,
-    headers: { location: "/api/v1/audit?event_type=all" },
-    body: "",
-    times: 20,
-  });
-  const error = await rejection(env.rest.getAuditLog());
-  assert.ok(error instanceof ApiError);
-  assert.equal(error.status, 302);
-  assert.match(error.message, /Too many redirects \(more than 5\)/);
-  assert.equal(calls(env.fake).length, 6);
-  assert.ok(calls(env.fake).every((r) => r.headers["x-api-key"] === env.fake.apiKey));
-});
-
 Deno.test({
   name: "the library's module graph imports nothing but its own files",
   ignore: Deno.permissions === undefined, // Deno only (not under the Bun runner)

@@ -541,8 +541,11 @@ Deno.test("a redirect loop on the audit log ends after five hops and is not retr
   });
   const error = await rejection(() => env.rest.getAuditLog());
   assert.ok(error instanceof ApiError);
-  assert.match(error.message, /Too many redirects/);
+  assert.equal(error.status, 302);
+  assert.match(error.message, /Too many redirects \(more than 5\)/);
   assert.equal(apiCalls(env.fake).length, 6);
+  // Every hop stays on the base URL's origin, so every hop carries the key.
+  assert.ok(apiCalls(env.fake).every((r) => r.headers["x-api-key"] === env.fake.apiKey));
   record("redirect loop (same origin)", "getAuditLog (read)", describe({ ok: false, error }), 6);
 });
 

@@ -8,7 +8,18 @@ export class SchemaIssue extends Error {
   }
 }
 
-type Check = (value: unknown, field: string) => void;
+/**
+ * Checks `value`, found at `key` of the value at the dotted path `base`
+ * (`key` is an array index or `""` for the body). The path is only joined
+ * when something fails: a listing has thousands of fields to check.
+ */
+type Check = (value: unknown, base: string, key: string | number) => void;
+
+/** The dotted path of `key` under `base`: `checkpoints[3].time`. */
+function at(base: string, key: string | number): string {
+  if (typeof key === "number") return `${base}[${key}]`;
+  return base && key ? `${base}.${key}` : base || key;
+}
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -19,42 +30,44 @@ function describe(value: unknown): string {
   return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
 }
 
-function fail(field: string, expected: string, value: unknown): never {
-  throw new SchemaIssue(field, `must be ${expected}, got ${describe(value)}`);
+function fail(base: string, key: string | number, expected: string, value: unknown): never {
+  throw new SchemaIssue(at(base, key), `must be ${expected}, got ${describe(value)}`);
 }
 
-const str: Check = (v, f) => {
-  if (typeof v !== "string") fail(f, "a string", v);
+const str: Check = (v, b, k) => {
+  if (typeof v !== "string") fail(b, k, "a string", v);
 };
-const bool: Check = (v, f) => {
-  if (typeof v !== "boolean") fail(f, "a boolean", v);
+const bool: Check = (v, b, k) => {
+  if (typeof v !== "boolean") fail(b, k, "a boolean", v);
 };
-const int: Check = (v, f) => {
-  if (typeof v !== "number" || !Number.isInteger(v)) fail(f, "an integer", v);
+const int: Check = (v, b, k) => {
+  if (typeof v !== "number" || !Number.isInteger(v)) fail(b, k, "an integer", v);
 };
-const num: Check = (v, f) => {
-  if (typeof v !== "number" || !Number.isFinite(v)) fail(f, "a number", v);
+const num: Check = (v, b, k) => {
+  if (typeof v !== "number" || !Number.isFinite(v)) fail(b, k, "a number", v);
 };
-const datetime: Check = (v, f) => {
+const datetime: Check = (v, b, k) => {
   if (typeof v !== "string" || Number.isNaN(Date.parse(v))) {
-    fail(f, "an ISO-8601 date-time string", v);
+    fail(b, k, "an ISO-8601 date-time string", v);
   }
 };
-const oneOf = (...values: string[]): Check => (v, f) => {
+const oneOf = (...values: string[]): Check => (v, b, k) => {
   if (typeof v !== "string" || !values.includes(v)) {
-    fail(f, `one of ${values.map((x) => JSON.stringify(x)).join(", ")}`, v);
+    fail(b, k, `one of ${values.map((x) => JSON.stringify(x)).join(", ")}`, v);
   }
 };
-const nullable = (check: Check): Check => (v, f) => {
-  if (v !== null) check(v, f);
+const nullable = (check: Check): Check => (v, b, k) => {
+  if (v !== null) check(v, b, k);
 };
-const list = (check: Check): Check => (v, f) => {
-  if (!Array.isArray(v)) fail(f, "an array", v);
-  v.forEach((item, i) => check(item, `${f}[${i}]`));
+const list = (check: Check): Check => (v, b, k) => {
+  if (!Array.isArray(v)) fail(b, k, "an array", v);
+  const path = at(b, k);
+  for (let i = 0; i < v.length; i++) check(v[i], path, i);
 };
-const dict = (check: Check): Check => (v, f) => {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) fail(f, "an object", v);
-  for (const [k, item] of Object.entries(v)) check(item, `${f}.${k}`);
+const dict = (check: Check): Check => (v, b, k) => {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) fail(b, k, "an object", v);
+  const path = at(b, k);
+  for (const name of Object.keys(v)) check((v as Record<string, unknown>)[name], path, name);
 };
 
 /** A field spec: `[check, required]`; optional fields may be absent. */
@@ -62,17 +75,24 @@ type Fields = Record<string, [Check, boolean]>;
 const req = (check: Check): [Check, boolean] => [check, true];
 const opt = (check: Check): [Check, boolean] => [check, false];
 
-const obj = (fields: Fields): Check => (v, f) => {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) fail(f, "an object", v);
-  const record = v as Record<string, unknown>;
-  for (const [name, [check, required]] of Object.entries(fields)) {
-    const field = f ? `${f}.${name}` : name;
-    if (!(name in record)) {
-      if (required) throw new SchemaIssue(field, "is missing");
-      continue;
+const obj = (fields: Fields): Check => {
+  const entries = Object.entries(fields).map(([name, [check, required]]) => ({
+    name,
+    check,
+    required,
+  }));
+  return (v, b, k) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) fail(b, k, "an object", v);
+    const record = v as Record<string, unknown>;
+    const path = at(b, k);
+    for (const { name, check, required } of entries) {
+      if (!(name in record)) {
+        if (required) throw new SchemaIssue(at(path, name), "is missing");
+        continue;
+      }
+      check(record[name], path, name);
     }
-    check(record[name], field);
-  }
+  };
 };
 
 const cursor = obj({
@@ -105,19 +125,19 @@ const trainingRun = obj({
   user_metadata: opt(nullable(dict(str))),
 });
 
-const eventInfo: Check = (v, f) => {
-  const type = (v as { type?: unknown } | null)?.type;
-  const payloads: Record<string, Fields> = {
-    training: { token_count: req(int) },
-    sampling_prefill: { cached: req(bool), token_count: req(int) },
-    sampling_sample: { token_count: req(int) },
-    checkpoint: { count: req(int) },
-    storage: { free: opt(bool), gigabyte_hours: req(num) },
-  };
-  obj({ type: req(str) })(v, f);
+const eventType = obj({ type: req(str) });
+const eventPayloads: Record<string, Check> = {
+  training: obj({ token_count: req(int) }),
+  sampling_prefill: obj({ cached: req(bool), token_count: req(int) }),
+  sampling_sample: obj({ token_count: req(int) }),
+  checkpoint: obj({ count: req(int) }),
+  storage: obj({ free: opt(bool), gigabyte_hours: req(num) }),
+};
+const eventInfo: Check = (v, b, k) => {
+  eventType(v, b, k);
   // An event type this client does not know yet is kept as sent.
-  const fields = payloads[type as string];
-  if (fields) obj(fields)(v, f);
+  const type = (v as { type: string }).type;
+  if (Object.hasOwn(eventPayloads, type)) eventPayloads[type]!(v, b, k);
 };
 
 /** Every response type the client validates, by name. */
@@ -142,8 +162,8 @@ export const SCHEMAS = {
   }),
   CheckpointArchiveUrlResponse: obj({
     url: req(str),
-    expires: req((v, f) => {
-      if (typeof v !== "number") datetime(v, f);
+    expires: req((v, b, k) => {
+      if (typeof v !== "number") datetime(v, b, k);
     }),
   }),
   GetSessionResponse: obj({
@@ -165,7 +185,7 @@ export const SCHEMAS = {
       model_id: opt(nullable(str)),
       tinker_path: opt(nullable(str)),
       purpose: opt(nullable(str)),
-      event_details: opt(dict((_v, _f) => {})),
+      event_details: opt(dict(() => {})),
     }))),
   }),
   BillingUsageResponse: obj({
@@ -242,5 +262,5 @@ export type SchemaName = keyof typeof SCHEMAS;
 
 /** Throws a {@linkcode SchemaIssue} when `value` does not match `name`. */
 export function validate(name: SchemaName, value: unknown): void {
-  SCHEMAS[name](value, "");
+  SCHEMAS[name](value, "", "");
 }

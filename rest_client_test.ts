@@ -860,6 +860,31 @@ Deno.test("errors: a body that does not match its type names the field", async (
       assert.equal(error.status, 200);
     });
   }
+  await t.step("list items and map values are named by index and key", async () => {
+    const listing = await env.rest.listCheckpoints(run);
+    const [first, second] = listing.checkpoints;
+    const path = `/api/v1/training_runs/${run}/checkpoints`;
+    const cases: [unknown, RegExp][] = [
+      [
+        [first, { ...second, time: 7 }],
+        /"checkpoints\[1\]\.time" must be an ISO-8601 .*got number 7/,
+      ],
+      [
+        [{ ...first, user_metadata: { ok: "x", n: 1 } }],
+        /"checkpoints\[0\]\.user_metadata\.n" must be a string/,
+      ],
+      [
+        [first, { ...second, checkpoint_id: undefined }],
+        /"checkpoints\[1\]\.checkpoint_id" is missing/,
+      ],
+    ];
+    for (const [checkpoints, message] of cases) {
+      await env.fake.inject({ path, status: 200, body: { checkpoints, cursor: null } });
+      const error = await rejection(env.rest.listCheckpoints(run));
+      assert.ok(error instanceof ApiResponseValidationError);
+      assert.match(error.message, message);
+    }
+  });
   await t.step("an empty 200 body", async () => {
     await env.fake.inject({ path: `/api/v1/training_runs/${run}`, status: 200, body: "" });
     const error = await rejection(env.rest.getTrainingRun(run));

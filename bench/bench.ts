@@ -88,6 +88,13 @@ const tmp = await Deno.makeTempDir({ prefix: "tinker-bench-" });
 const hasCli = await exists(`${ROOT}/cli.ts`);
 const hasResultBench = await exists(`${ROOT}/bench/result_bench.ts`);
 
+/** `bun build …` flags of `deno task compile:bun`, so the bench measures the binary users build. */
+function compileFlags(): string[] {
+  const tasks = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).tasks;
+  const words = String(tasks["compile:bun"]).split(/\s+/);
+  return words.slice(words.indexOf("build"), words.indexOf("cli.ts"));
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
@@ -155,7 +162,7 @@ try {
   const binary = `${tmp}/tinker`;
   if (hasCli) {
     say("compiling the Bun binary");
-    await output(bun, ["build", "--compile", "--minify", `${ROOT}/cli.ts`, "--outfile", binary]);
+    await output(bun, [...compileFlags(), `${ROOT}/cli.ts`, "--outfile", binary]);
   } else {
     notes.push("`cli.ts` is absent: the CLI and download figures use a streamed fetch instead.");
   }

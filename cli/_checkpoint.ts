@@ -47,11 +47,11 @@ export const list: Handler = async (ctx, { options }) => {
           })),
       ));
   }
-  const dumps = checkpoints.map((c) => dumpCheckpoint(c as never));
+  const dumps = () => checkpoints.map((c) => dumpCheckpoint(c as never));
   const now = ctx.now();
   const forRun = runId ? ` for run ${runId}` : "";
   ctx.emit({
-    json: runId ? { run_id: runId, checkpoints: dumps } : { checkpoints: dumps },
+    json: (): Value => runId ? { run_id: runId, checkpoints: dumps() } : { checkpoints: dumps() },
     items: dumps,
     table: () => ({
       title: countTitle(

@@ -120,12 +120,19 @@ export class Context {
   /**
    * Prints a command's result in the chosen format: `json` as the official
    * CLI (`indent=2`), `jsonl` one compact object per item (`items`, else the
-   * whole value), `table` via `table()`.
+   * whole value), `table` via `table()`. `json` and `items` may be functions
+   * when building them costs time (long lists): only JSON output calls them.
    */
-  emit(result: { json: Value; items?: Value[]; table: () => TableSpec }): void {
-    if (this.format === "json") this.out(`${pyJson(result.json, 2)}\n`);
+  emit(result: {
+    json: Value | (() => Value);
+    items?: Value[] | (() => Value[]);
+    table: () => TableSpec;
+  }): void {
+    const json = () => typeof result.json === "function" ? result.json() : result.json;
+    if (this.format === "json") this.out(`${pyJson(json(), 2)}\n`);
     else if (this.format === "jsonl") {
-      for (const item of result.items ?? [result.json]) {
+      const items = typeof result.items === "function" ? result.items() : result.items;
+      for (const item of items ?? [json()]) {
         // JSON escapes C0 controls; C1 and bidi controls are escaped too, so a line is inert.
         const line = JSON.stringify(plain(item)).replace(
           /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,

@@ -62,7 +62,8 @@ export function formatTimestamp(value: unknown, now: number = Date.now()): strin
   const deltaMicros = Math.abs(nowMicros - parsed.micros);
   const days = Math.floor(deltaMicros / 86_400_000_000);
   const totalSeconds = Math.floor(deltaMicros / 1_000_000);
-  const [prefix, suffix] = future ? ["in ", ""] : ["", " ago"];
+  const prefix = future ? "in " : "";
+  const suffix = future ? "" : " ago";
   const plural = (n: number, unit: string) => `${prefix}${n} ${unit}${n > 1 ? "s" : ""}${suffix}`;
   if (days > 30) return utcDate(parsed.micros);
   if (days > 7) return plural(Math.floor(days / 7), "week");
@@ -100,6 +101,11 @@ export interface ParsedTimestamp {
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2})(?::?(\d{2})(?::?(\d{2})(?:[.,](\d{1,9}))?)?)?(?:(Z|z)|([+-])(\d{2}):?(\d{2})(?::?(\d{2}))?)?)?$/;
 
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
 /**
  * Parses an ISO 8601 timestamp the way the official CLI does (`fromisoformat`
  * after `Z` → `+00:00`): date-only, `T` or space separator, optional seconds,
@@ -108,16 +114,21 @@ const ISO =
 export function parseIsoMicros(text: string): ParsedTimestamp | undefined {
   const m = ISO.exec(text);
   if (!m) return undefined;
-  const [, y, mo, d, h = "00", mi = "00", s = "00", frac = "", z, sign, oh, om, os] = m;
-  const micro = frac.slice(0, 6).padEnd(6, "0");
-  const ms = Date.UTC(+y!, +mo! - 1, +d!, +h, +mi, +s);
-  const check = new Date(ms);
+  // Indexed rather than destructured: this runs for every timestamp of a
+  // listing, mostly before the JIT has warmed up.
+  const y = m[1]!, mo = m[2]!, d = m[3]!, h = m[4] ?? "00", mi = m[5] ?? "00", s = m[6] ?? "00";
+  const z = m[8], sign = m[9], oh = m[10], om = m[11], os = m[12];
+  const micro = (m[7] ?? "").slice(0, 6).padEnd(6, "0");
+  const year = +y, month = +mo, day = +d;
   if (
-    Number.isNaN(ms) || check.getUTCFullYear() !== +y! || check.getUTCMonth() !== +mo! - 1 ||
-    check.getUTCDate() !== +d! || +h > 23 || +mi > 59 || +s > 59
+    year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) ||
+    +h > 23 || +mi > 59 || +s > 59
   ) {
     return undefined;
   }
+  // Date.UTC maps years 0–99 to 1900–1999; setUTCFullYear does not.
+  let ms = Date.UTC(year, month - 1, day, +h, +mi, +s);
+  if (year < 100) ms = new Date(ms).setUTCFullYear(year);
   let offsetMinutes = 0;
   let offset = "";
   if (z) offset = "+00:00";
@@ -178,6 +189,12 @@ function epochIso(value: number): string {
 export function pyFixed(x: number, digits: number): string {
   if (!Number.isFinite(x)) return x > 0 ? "inf" : x < 0 ? "-inf" : "nan";
   const negative = x < 0 || Object.is(x, -0);
+  // Away from a tie, `toFixed` (correctly rounded on the exact value) agrees
+  // with Python; only a near-tie needs the exact digits below.
+  const scaled = Math.abs(x) * 10 ** digits;
+  if (digits <= 6 && scaled < 1e9 && Math.abs(scaled - Math.floor(scaled) - 0.5) > 1e-6) {
+    return `${negative ? "-" : ""}${Math.abs(x).toFixed(digits)}`;
+  }
   const exact = Math.abs(x).toFixed(100).replace(/0+$/, "");
   const [whole = "0", frac = ""] = exact.split(".");
   const keep = frac.padEnd(digits, "0").slice(0, digits);

@@ -99,8 +99,8 @@ export const modelList: Handler = async (ctx, { args }) => {
   const na = (v: unknown, f: (v: unknown) => string = String) =>
     v === null || v === undefined ? "N/A" : f(v);
   ctx.emit({
-    json: { models: models.map(dumpSupportedModel) },
-    items: models.map(dumpSupportedModel),
+    json: () => ({ models: models.map(dumpSupportedModel) }),
+    items: () => models.map(dumpSupportedModel),
     table: () => ({
       columns: ["Model", "Max Context", "Trainable", "Sampleable"],
       rows: models.map((m) => [

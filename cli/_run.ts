@@ -63,8 +63,8 @@ export const list: Handler = async (ctx, { options }) => {
     );
   const now = ctx.now();
   ctx.emit({
-    json: { runs: runs.map((r) => dumpTrainingRun(r as never)) },
-    items: runs.map((r) => dumpTrainingRun(r as never)),
+    json: () => ({ runs: runs.map((r) => dumpTrainingRun(r as never)) }),
+    items: () => runs.map((r) => dumpTrainingRun(r as never)),
     table: () => ({
       title: countTitle(runs.length, total, "training run", "No training runs found"),
       columns: columns.map((c) => COLUMNS[c]![0]),

@@ -53,57 +53,79 @@ export function inert(text: string): string {
 
 /** Renders a table to text (every line ends with `\n`). */
 export function renderTable(input: TableSpec, style: TableStyle): string {
-  const spec: TableSpec = {
-    title: input.title === undefined ? undefined : inert(input.title),
-    columns: input.columns.map(inert),
-    rows: input.rows.map((row) => row.map(inert)),
-  };
-  const n = spec.columns.length;
+  const n = input.columns.length;
   if (n === 0) return "\n";
+  // Column-major cells (header first), made inert once; `plain` marks the
+  // printable-ASCII ones, which every later step handles in one pass.
+  const cells: string[][] = [];
+  const plain: boolean[][] = [];
+  for (let c = 0; c < n; c++) {
+    const texts: string[] = [];
+    const flags: boolean[] = [];
+    for (let r = -1; r < input.rows.length; r++) {
+      let text = r < 0 ? input.columns[c]! : input.rows[r]![c] ?? "";
+      let isPlain = PLAIN.test(text);
+      if (!isPlain) isPlain = PLAIN.test(text = inert(text));
+      texts.push(text);
+      flags.push(isPlain);
+    }
+    cells.push(texts);
+    plain.push(flags);
+  }
+  const title = input.title === undefined ? undefined : inert(input.title);
   const extra = n + 1;
-  const cells = spec.columns.map((header, c) => [header, ...spec.rows.map((r) => r[c] ?? "")]);
-  const widths = columnWidths(cells, style.width - extra);
+  const widths = columnWidths(cells, plain, style.width - extra);
   const tableWidth = widths.reduce((a, b) => a + b, 0) + extra;
   const out: string[] = [];
   const paint = (text: string, code: string) => style.color ? `${code}${text}${RESET}` : text;
-  if (spec.title) {
-    for (const line of wrapText(spec.title, tableWidth, true)) {
+  if (title) {
+    for (const line of wrapText(title, tableWidth, true)) {
       out.push(paint(center(line, tableWidth), ITALIC));
     }
   }
   const rule = (l: string, fill: string, mid: string, r: string) =>
     l + widths.map((w) => fill.repeat(w)).join(mid) + r;
   out.push(rule("┏", "━", "┳", "┓"));
-  const renderRow = (row: string[], header: boolean, edge: string) => {
-    const lines = row.map((text, c) => cellLines(text, widths[c]!, c === 0));
-    const height = Math.max(1, ...lines.map((l) => l.length));
+  const renderRow = (r: number, edge: string) => {
+    const header = r === 0;
+    const lines: string[][] = [];
+    let height = 1;
+    for (let c = 0; c < n; c++) {
+      const cell = cellLines(cells[c]![r]!, plain[c]![r]!, widths[c]!, c === 0);
+      if (cell.length > height) height = cell.length;
+      lines.push(cell);
+    }
     for (let i = 0; i < height; i++) {
-      const parts = lines.map((cell, c) => {
+      let line = edge;
+      for (let c = 0; c < n; c++) {
+        const cell = lines[c]!;
         const w = widths[c]!;
         // Header cells align to the bottom, body cells to the top.
         const at = header ? i - (height - cell.length) : i;
         const text = at >= 0 && at < cell.length ? cell[at]! : " ".repeat(w);
-        if (!style.color || w === 0) return text;
-        return header ? paint(text, BOLD) : c === 0 ? paint(text, CYAN) : text;
-      });
-      out.push(edge + parts.join(edge) + edge);
+        if (!style.color || w === 0) line += text;
+        else line += header ? paint(text, BOLD) : c === 0 ? paint(text, CYAN) : text;
+        line += edge;
+      }
+      out.push(line);
     }
   };
-  renderRow(spec.columns, true, "┃");
+  renderRow(0, "┃");
   out.push(rule("┡", "━", "╇", "┩"));
-  for (const row of spec.rows) renderRow(row, false, "│");
+  for (let r = 1; r <= input.rows.length; r++) renderRow(r, "│");
   out.push(rule("└", "─", "┴", "┘"));
-  return out.map((l) => `${l}\n`).join("");
+  return out.join("\n") + "\n";
 }
 
 /** The lines of one cell, each exactly `width` cells wide, padding included. */
-function cellLines(text: string, width: number, noWrap: boolean): string[] {
+function cellLines(text: string, plain: boolean, width: number, noWrap: boolean): string[] {
   const inner = width - PADDING;
   if (inner < 1) return [];
-  if (PLAIN.test(text)) {
-    // One line; when it fits, wrapping leaves it whole.
+  if (plain) {
+    // One line; when it fits, wrapping leaves it whole, and so it does for
+    // a single word (no space), which is then cropped with `…`.
     if (text.length <= inner) return [` ${text}${" ".repeat(inner - text.length)} `];
-    if (noWrap) return [` ${truncate(text, inner, true)} `];
+    if (noWrap || !text.includes(" ")) return [` ${text.slice(0, inner - 1)}… `];
   }
   const lines: string[] = [];
   for (const line of splitLines(text)) {
@@ -124,11 +146,32 @@ function splitLines(text: string): string[] {
 
 type Measure = [number, number];
 
-function columnWidths(cells: string[][], maxWidth: number): number[] {
+/**
+ * What rich's column measurement needs of a column's cells: how many there
+ * are, and the largest minimum (longest word) and maximum (longest line)
+ * width among them. Clamping to a width is monotonic, so the column's
+ * measurement at any width follows from these three numbers.
+ */
+interface ColumnSize {
+  cells: number;
+  min: number;
+  max: number;
+}
+
+function columnWidths(cells: string[][], plain: boolean[][], maxWidth: number): number[] {
   const wrapable = cells.map((_, c) => c !== 0);
   // Each cell's text is measured once; the passes below only clamp numbers.
-  const measured = cells.map((column) => column.map(measureText));
-  let widths = measured.map((column) => measureColumn(column, maxWidth)[1] || 1);
+  const sizes = cells.map((column, c): ColumnSize => {
+    let min = 0;
+    let max = 0;
+    for (let r = 0; r < column.length; r++) {
+      const [textMin, textMax] = measureText(column[r]!, plain[c]![r]!);
+      min = Math.max(min, Math.min(textMin, textMax));
+      max = Math.max(max, textMax);
+    }
+    return { cells: column.length, min, max };
+  });
+  let widths = sizes.map((size) => measureColumn(size, maxWidth)[1] || 1);
   let total = sum(widths);
   if (total > maxWidth) {
     widths = collapseWidths(widths, wrapable, maxWidth);
@@ -136,41 +179,25 @@ function columnWidths(cells: string[][], maxWidth: number): number[] {
     if (total > maxWidth) {
       widths = ratioReduce(total - maxWidth, widths.map(() => 1), widths, widths);
     }
-    widths = measured.map((column, c) => measureColumn(column, widths[c]!)[1] || 0);
+    widths = sizes.map((size, c) => measureColumn(size, widths[c]!)[1] || 0);
   }
   return widths;
 }
 
-/** rich's `Measurement.get` of `Padding(Text(text), (0, 1))` at `maxWidth`, over a column. */
-function measureColumn(column: Measure[], maxWidth: number): Measure {
+/**
+ * rich's `Measurement.get` of `Padding(Text(text), (0, 1))` at `maxWidth`,
+ * over a column: each cell's (min, max) clamped to `maxWidth` and padded,
+ * the largest taken.
+ */
+function measureColumn(size: ColumnSize, maxWidth: number): Measure {
   if (maxWidth < 1) return [0, 0];
-  let min = 0;
-  let max = 0;
-  if (maxWidth - PADDING < 1) {
-    if (column.length > 0) min = max = maxWidth;
-  } else {
-    for (const [textMin, textMax] of column) {
-      // normalize, clamp to maxWidth, normalize again (or 0 when empty), pad.
-      let lo = Math.max(0, Math.min(Math.max(0, textMin), textMax));
-      let hi = Math.max(0, lo, textMax);
-      lo = Math.min(lo, maxWidth);
-      hi = Math.min(hi, maxWidth);
-      if (hi < 1) lo = hi = 0;
-      else {
-        lo = Math.max(0, Math.min(lo, hi));
-        hi = Math.max(lo, hi);
-      }
-      lo = Math.min(lo + PADDING, maxWidth);
-      hi = Math.min(hi + PADDING, maxWidth);
-      if (lo > min) min = lo;
-      if (hi > max) max = hi;
-    }
-  }
-  return [Math.min(min, maxWidth), Math.min(max, maxWidth)];
+  if (size.cells === 0) return [0, 0];
+  if (maxWidth - PADDING < 1) return [maxWidth, maxWidth];
+  return [Math.min(size.min + PADDING, maxWidth), Math.min(size.max + PADDING, maxWidth)];
 }
 
-function measureText(text: string): Measure {
-  if (PLAIN.test(text)) {
+function measureText(text: string, plain: boolean): Measure {
+  if (plain) {
     let longestWord = 0;
     for (let start = 0;;) {
       const space = text.indexOf(" ", start);

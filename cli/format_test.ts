@@ -81,6 +81,38 @@ Deno.test("Python renderings", () => {
   assert.equal(pyJson({ deleted_count: 1, failed: [] }), '{"deleted_count": 1, "failed": []}');
 });
 
+Deno.test("timestamps are checked like datetime.fromisoformat", () => {
+  // Valid calendar dates only, years 1–9999 (years below 100 included).
+  assert.equal(pyDatetimeStr("2024-02-29T00:00:00"), "2024-02-29 00:00:00");
+  assert.equal(pyDatetimeStr("2000-02-29T00:00:00"), "2000-02-29 00:00:00");
+  assert.equal(pyDatetimeStr("2026-02-29T00:00:00"), "2026-02-29T00:00:00");
+  assert.equal(pyDatetimeStr("1900-02-29T00:00:00"), "1900-02-29T00:00:00");
+  assert.equal(pyDatetimeStr("2026-04-31"), "2026-04-31");
+  assert.equal(pyDatetimeStr("2026-13-01"), "2026-13-01");
+  assert.equal(pyDatetimeStr("0000-01-01"), "0000-01-01");
+  assert.equal(pyDatetimeStr("0050-03-04T05:06:07Z"), "0050-03-04 05:06:07+00:00");
+  const year50 = new Date(Date.UTC(2000, 2, 4, 5, 6, 7)).setUTCFullYear(50);
+  assert.equal(formatTimestamp("0050-03-04T05:06:07Z", year50 + 3_600_000), "60 minutes ago");
+});
+
+Deno.test("one-decimal sizes round half to even on the exact binary value", () => {
+  // Exact ties (k + 0.5 tenths in binary) go to the even digit, as in Python;
+  // everything else agrees with toFixed.
+  const cases: [number, number, string][] = [
+    [0.25, 1, "0.2"],
+    [0.75, 1, "0.8"],
+    [2.5, 0, "2"],
+    [3.5, 0, "4"],
+    [1.05, 1, "1.1"], // 1.0500000000000000444… is above the tie
+    [1023.95, 1, "1024.0"],
+    [-0.04, 1, "-0.0"],
+    [-0, 1, "-0.0"],
+    [123456.789, 2, "123456.79"],
+    [1e-7, 3, "0.000"],
+  ];
+  for (const [x, digits, text] of cases) assert.equal(pyFixed(x, digits), text, `${x}`);
+});
+
 Deno.test("delete --before/--after dates", () => {
   assert.equal(parseDate("2024-01-15"), Date.UTC(2024, 0, 15) * 1000);
   assert.equal(parseDate("2024-06-01T12:00:00Z"), Date.UTC(2024, 5, 1, 12) * 1000);
@@ -108,6 +140,22 @@ Deno.test("tables: rich layout at a narrow width", () => {
       "│       │ description        │",
       "│ b     │ short              │",
       "└───────┴────────────────────┘",
+      "",
+    ].join("\n"),
+  );
+  // A short row is padded with empty cells; a long word is cropped with `…`.
+  assert.equal(
+    renderTable({ columns: ["A", "B"], rows: [["x"], ["y", "tinker://run/weights/0001"]] }, {
+      width: 20,
+      color: false,
+    }),
+    [
+      "┏━━━┳━━━━━━━━━━━━━━┓",
+      "┃ A ┃ B            ┃",
+      "┡━━━╇━━━━━━━━━━━━━━┩",
+      "│ x │              │",
+      "│ y │ tinker://ru… │",
+      "└───┴──────────────┘",
       "",
     ].join("\n"),
   );

@@ -325,15 +325,15 @@ export function pyJson(value: Value, indent?: number): string {
       if (pad !== undefined) out.push(`\n${pad.repeat(depth)}`);
       out.push("]");
     } else {
-      const entries = Object.entries(v);
-      if (entries.length === 0) return void out.push("{}");
+      const keys = Object.keys(v);
+      if (keys.length === 0) return void out.push("{}");
       out.push("{");
-      entries.forEach(([k, item], i) => {
+      for (let i = 0; i < keys.length; i++) {
         if (i > 0) out.push(pad === undefined ? ", " : ",");
         if (pad !== undefined) out.push(`\n${pad.repeat(depth + 1)}`);
-        out.push(asciiJsonString(k), ": ");
-        write(item, depth + 1);
-      });
+        out.push(asciiJsonString(keys[i]!), ": ");
+        write(v[keys[i]!]!, depth + 1);
+      }
       if (pad !== undefined) out.push(`\n${pad.repeat(depth)}`);
       out.push("}");
     }

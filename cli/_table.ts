@@ -165,9 +165,20 @@ function columnWidths(cells: string[][], plain: boolean[][], maxWidth: number): 
     let min = 0;
     let max = 0;
     for (let r = 0; r < column.length; r++) {
-      const [textMin, textMax] = measureText(column[r]!, plain[c]![r]!);
-      min = Math.max(min, Math.min(textMin, textMax));
-      max = Math.max(max, textMax);
+      const text = column[r]!;
+      // Plain text: (longest word, length), inline; the cold loop runs for every cell.
+      let textMin: number, textMax: number;
+      if (plain[c]![r]!) {
+        textMax = text.length;
+        textMin = longestWord(text) || textMax;
+      } else {
+        const measure = measureText(text);
+        textMin = measure[0];
+        textMax = measure[1];
+      }
+      if (textMin > textMax) textMin = textMax;
+      if (textMin > min) min = textMin;
+      if (textMax > max) max = textMax;
     }
     return { cells: column.length, min, max };
   });
@@ -196,18 +207,20 @@ function measureColumn(size: ColumnSize, maxWidth: number): Measure {
   return [Math.min(size.min + PADDING, maxWidth), Math.min(size.max + PADDING, maxWidth)];
 }
 
-function measureText(text: string, plain: boolean): Measure {
-  if (plain) {
-    let longestWord = 0;
-    for (let start = 0;;) {
-      const space = text.indexOf(" ", start);
-      const end = space < 0 ? text.length : space;
-      if (end - start > longestWord) longestWord = end - start;
-      if (space < 0) break;
-      start = space + 1;
-    }
-    return [longestWord || text.length, text.length];
+/** The longest run of non-spaces in printable-ASCII `text`. */
+function longestWord(text: string): number {
+  let longest = 0;
+  for (let start = 0;;) {
+    const space = text.indexOf(" ", start);
+    const end = space < 0 ? text.length : space;
+    if (end - start > longest) longest = end - start;
+    if (space < 0) return longest;
+    start = space + 1;
   }
+}
+
+/** (longest word, longest line) in cells, for text that is not plain. */
+function measureText(text: string): Measure {
   // Python's str.splitlines() boundaries.
   // deno-lint-ignore no-control-regex
   const lines = text.split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/).filter((l, i, all) =>

@@ -63,6 +63,10 @@ export class Engine {
   #refresh: Promise<string> | undefined;
   #warned = false;
   #checkedBaseUrl: string | undefined;
+  #checkedApiKey: string | undefined;
+  #callTransport: Transport | undefined;
+  #callTransportKey: string | undefined;
+  #decoded: { jwt: string; exp: unknown } | undefined;
 
   constructor(
     config: EngineConfig,
@@ -109,8 +113,8 @@ export class Engine {
   async #execute(op: Operation, call: CallSettings): Promise<unknown> {
     const apiKey = this.#checkConfig();
     if (op.kind === "whoami") return this.#whoami(apiKey);
-    const transport = this.#transport(() => this.#credential(apiKey), apiKey);
-    await this.#bootstrap(apiKey);
+    const transport = this.#callTransportFor(apiKey);
+    if (this.#authDone === undefined) await this.#bootstrap(apiKey);
     switch (op.kind) {
       case "json": {
         const value = parseJson(await sendRequest(transport, op.http, call), op.schema, transport);
@@ -134,13 +138,14 @@ export class Engine {
         "The API key is missing: pass apiKey to the client or set the TINKER_API_KEY environment variable",
       );
     }
-    if (!apiKey.startsWith("tml-") && !apiKey.startsWith("eyJ")) {
+    const known = apiKey === this.#checkedApiKey; // It passed the checks below before.
+    if (!known && !apiKey.startsWith("tml-") && !apiKey.startsWith("eyJ")) {
       throw new TinkerError(
         `The API key must start with "tml-" (or be a JWT starting with "eyJ"); the given key of ${apiKey.length} characters does not`,
       );
     }
-    if (isJwt(apiKey)) {
-      const exp = jwtClaims(apiKey)?.exp;
+    if (isJwt(apiKey)) { // Every call: it may have expired since the last one.
+      const exp = this.#expiry(apiKey);
       if (typeof exp === "number" && exp * 1000 <= Date.now()) {
         throw new TinkerError(
           `The API key is a JWT that expired at ${
@@ -149,11 +154,12 @@ export class Engine {
         );
       }
     }
-    if (!/^[\x21-\x7e]+$/.test(apiKey)) {
+    if (!known && !/^[\x21-\x7e]+$/.test(apiKey)) {
       throw new TinkerError(
         "The API key contains whitespace or characters that cannot be sent in an HTTP header",
       );
     }
+    this.#checkedApiKey = apiKey;
     if (transport.baseUrl === this.#checkedBaseUrl) return apiKey; // Checked already.
     let url: URL;
     try {
@@ -183,7 +189,17 @@ export class Engine {
     return apiKey;
   }
 
-  #transport(credential: () => Promise<string>, apiKey?: string): Transport {
+  /** The transport of client calls: one per API key (it holds nothing of a call). */
+  #callTransportFor(apiKey: string): Transport {
+    const reused = this.#callTransport;
+    if (reused?.config === this.config.transport && this.#callTransportKey === apiKey) {
+      return reused;
+    }
+    this.#callTransportKey = apiKey;
+    return this.#callTransport = this.#transport(() => this.#credential(apiKey), apiKey);
+  }
+
+  #transport(credential: () => string | Promise<string>, apiKey?: string): Transport {
     return {
       config: this.config.transport,
       fetch: this.#fetch,
@@ -207,7 +223,8 @@ export class Engine {
 
   /** `POST /client/config` once (shared by concurrent first calls), then the JWT exchange if enabled. */
   #bootstrap(apiKey: string): Promise<AuthState> {
-    this.#auth ??= (async () => {
+    if (this.#auth !== undefined) return this.#auth;
+    this.#auth = (async () => {
       const keyTransport = this.#transport(() => Promise.resolve(apiKey));
       const config = await parseJson(
         await sendRequest(keyTransport, {
@@ -229,7 +246,7 @@ export class Engine {
       this.#authDone = { jwtEnabled, jwt: this.#jwt };
       return this.#authDone;
     })();
-    this.#auth.catch(() => (this.#auth = undefined));
+    this.#auth.catch(() => (this.#auth = undefined)); // The next call tries again.
     return this.#auth;
   }
 
@@ -249,8 +266,29 @@ export class Engine {
     return jwt;
   }
 
-  /** The `X-API-Key` value: the JWT (refreshed near expiry) or the API key. */
-  async #credential(apiKey: string): Promise<string> {
+  /**
+   * The `X-API-Key` value: the JWT (refreshed near expiry) or the API key.
+   * After the bootstrap, a plain API key is returned as it is, not in a
+   * promise: most calls need not wait for anything here.
+   */
+  #credential(apiKey: string): string | Promise<string> {
+    const auth = this.#authDone;
+    const jwt = this.#jwt;
+    if (auth && (!auth.jwtEnabled || isJwt(apiKey) || jwt === undefined)) return apiKey;
+    if (auth && jwt !== undefined) { // A JWT far from expiry needs no wait either.
+      const exp = this.#expiry(jwt);
+      if (typeof exp === "number" && exp - Date.now() / 1000 > REFRESH_BEFORE_EXPIRY_S) return jwt;
+    }
+    return this.#jwtCredential(apiKey);
+  }
+
+  /** The `exp` claim of `jwt`, kept for the last JWT asked about: every call asks. */
+  #expiry(jwt: string): unknown {
+    if (this.#decoded?.jwt !== jwt) this.#decoded = { jwt, exp: jwtClaims(jwt)?.exp };
+    return this.#decoded.exp;
+  }
+
+  async #jwtCredential(apiKey: string): Promise<string> {
     const auth = await this.#bootstrap(apiKey);
     const jwt = this.#jwt;
     if (!auth.jwtEnabled || isJwt(apiKey) || jwt === undefined) return apiKey;

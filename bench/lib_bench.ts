@@ -3,7 +3,8 @@
  * (Deno or Bun), against an already running fake server (a separate process):
  *
  * - per-call overhead: sequential `getTrainingRun` calls against raw `fetch` +
- *   `JSON.parse` of the same URL, interleaved in blocks so drift hits both;
+ *   `JSON.parse` of the same URL, interleaved in blocks so drift hits both
+ *   (and in alternating order, so neither always runs right after the other);
  * - paging: `for await` over every user checkpoint (`limit: 100`);
  * - concurrency: `Promise.all` of concurrent `getTrainingRun` calls.
  *
@@ -65,13 +66,23 @@ async function perCall(): Promise<Record<string, number>> {
   let reference = 0;
   const oursBlocks: number[] = [];
   const rawBlocks: number[] = [];
+  const time = async (call: () => Promise<unknown>) => {
+    const t = performance.now();
+    for (let i = 0; i < block; i++) await call();
+    return performance.now() - t;
+  };
+  const lib = () => rest.getTrainingRun(args.runId);
   for (let done = 0; done < calls; done += block) {
-    let t = performance.now();
-    for (let i = 0; i < block; i++) await rest.getTrainingRun(args.runId);
-    const a = performance.now() - t;
-    t = performance.now();
-    for (let i = 0; i < block; i++) await raw();
-    const b = performance.now() - t;
+    // Which one goes first alternates, so that neither always follows the other.
+    let a: number;
+    let b: number;
+    if ((done / block) % 2 === 0) {
+      a = await time(lib);
+      b = await time(raw);
+    } else {
+      b = await time(raw);
+      a = await time(lib);
+    }
     ours += a;
     reference += b;
     oursBlocks.push(a / block);

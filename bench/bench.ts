@@ -31,7 +31,7 @@ import { renderChart, renderResults, type Row } from "./_report.ts";
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const args = new Set(Deno.args);
 const QUICK = args.has("--quick");
-const CLI_RUNS = QUICK ? 3 : 11;
+const CLI_RUNS = QUICK ? 3 : 15;
 const MEM_RUNS = QUICK ? 1 : 3;
 const DOWNLOAD_RUNS = QUICK ? 1 : 3;
 const ARCHIVE_BYTES = QUICK ? 64 * 1024 * 1024 : 1024 * 1024 * 1024;
@@ -200,17 +200,20 @@ try {
     programs.push(["official CLI", [officialCli, ...command.args]]);
     const wall: Record<string, number> = {};
     const rss: Record<string, number> = {};
+    say(`CLI ${command.args.slice(0, 2).join(" ")}: ${programs.map(([name]) => name).join(", ")}`);
+    await clearLog();
+    for (const [, argv] of programs) await timed(argv); // warm-up (Deno's module cache)
+    // Every program from the same page-cache state (see dropPageCache), then warm again.
+    if (await dropPageCache()) { for (const [, argv] of programs) await timed(argv); }
+    // Interleaved rounds: drift and noise on the machine hit every program alike.
+    const times: Record<string, number[]> = {};
+    for (let i = 0; i < CLI_RUNS; i++) {
+      for (const [name, argv] of programs) (times[name] ??= []).push(await timed(argv));
+    }
     for (const [name, argv] of programs) {
-      say(`CLI ${command.args.slice(0, 2).join(" ")}: ${name}`);
-      await clearLog();
-      await timed(argv); // warm-up (Deno's module cache)
-      // Start every program from the same page-cache state (see dropPageCache), then warm it.
-      if (await dropPageCache()) await timed(argv);
-      const times: number[] = [];
-      for (let i = 0; i < CLI_RUNS; i++) times.push(await timed(argv));
       const peaks: number[] = [];
       for (let i = 0; i < MEM_RUNS; i++) peaks.push((await peakRss(argv)).kb);
-      wall[name] = median(times);
+      wall[name] = median(times[name]!);
       rss[name] = median(peaks) / 1024;
     }
     const group = `CLI ${command.label}`;

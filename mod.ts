@@ -27,7 +27,7 @@
  */
 
 export * from "./errors.ts";
-export * from "./types.ts";
+export type * from "./types.ts";
 export * from "./tinker_path.ts";
 export { AdminClient, DEFAULT_BASE_URL, RestClient, ServiceClient } from "./rest_client.ts";
 export type { PageFuture, TinkerFuture } from "./rest_client.ts";

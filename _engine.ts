@@ -1,8 +1,8 @@
 // The engine runs operations: plain-data descriptions of one client call.
 // It owns the bootstrap (client config, JWT exchange and refresh) and the
 // polling calls (archive, trace export), and sends every HTTP request through
-// `sendRequest`. The same engine runs on the calling thread (for `await`) and
-// inside the sync worker (for `.result()`), so the rules exist once.
+// `sendRequest`. It is written as steps (`_request.ts`): `execute` performs
+// them with `await`, `.result()` (`_sync.ts`) performs the same steps blocking.
 
 import {
   ApiError,
@@ -15,11 +15,13 @@ import { jwtClaims, secondsUntilExpiry } from "./_jwt.ts";
 import { SchemaIssue, type SchemaName, validate } from "./_schema.ts";
 import {
   type CallSettings,
+  drive,
   type HttpSpec,
   type RawResponse,
   redact,
   sendRequest,
-  sleep,
+  type Shared,
+  type Steps,
   type Transport,
   type TransportConfig,
 } from "./_request.ts";
@@ -34,7 +36,7 @@ export type Operation =
   | { kind: "trace"; http: HttpSpec; sessionId: string }
   | { kind: "whoami" };
 
-/** The engine's settings, as plain data (they cross into the sync worker). */
+/** The engine's settings, as plain data. */
 export interface EngineConfig {
   transport: TransportConfig;
   apiKey: string | undefined;
@@ -42,8 +44,8 @@ export interface EngineConfig {
   tracePollIntervalMs: number;
 }
 
-/** The bootstrap's outcome, shareable between engines of one client. */
-export interface AuthState {
+/** The bootstrap's outcome. */
+interface AuthState {
   jwtEnabled: boolean;
   jwt?: string | undefined;
 }
@@ -57,10 +59,11 @@ export class Engine {
   readonly config: EngineConfig;
   #fetch: typeof fetch;
   #log: ((line: string) => void) | undefined;
-  #auth: Promise<AuthState> | undefined;
   #authDone: AuthState | undefined;
   #jwt: string | undefined;
-  #refresh: Promise<string> | undefined;
+  /** The bootstrap and the JWT refresh in flight, shared by concurrent async calls. */
+  #bootstrapping: Shared = {};
+  #refreshing: Shared = {};
   #warned = false;
   #checkedBaseUrl: string | undefined;
   #checkedApiKey: string | undefined;
@@ -72,36 +75,21 @@ export class Engine {
     config: EngineConfig,
     fetchImpl: typeof fetch = globalThis.fetch,
     log?: (line: string) => void,
-    auth?: AuthState,
   ) {
     this.config = config;
     this.#fetch = fetchImpl;
     this.#log = log;
-    if (auth) this.adoptAuth(auth);
-  }
-
-  /** Uses a bootstrap done elsewhere (by the other thread of the same client). */
-  adoptAuth(auth: AuthState): void {
-    if (this.#authDone) return;
-    this.#authDone = auth;
-    this.#auth = Promise.resolve(auth);
-    if (auth.jwt) this.#jwt = auth.jwt;
-  }
-
-  /** The client's logger (the sync worker's log lines are replayed to it). */
-  get logger(): ((line: string) => void) | undefined {
-    return this.#log;
-  }
-
-  /** The bootstrap outcome once it is done (with the current JWT), else undefined. */
-  authSnapshot(): AuthState | undefined {
-    return this.#authDone && { jwtEnabled: this.#authDone.jwtEnabled, jwt: this.#jwt };
   }
 
   /** Runs `op`; resolves with its result (already validated). */
-  async execute(op: Operation, call: CallSettings = {}): Promise<unknown> {
+  execute(op: Operation, call: CallSettings = {}): Promise<unknown> {
+    return drive(this.steps(op, call));
+  }
+
+  /** The steps of `op`, for a driver to perform (`execute`, or `.result()`). */
+  *steps(op: Operation, call: CallSettings = {}): Steps<unknown> {
     try {
-      return await this.#execute(op, call);
+      return yield* this.#steps(op, call);
     } catch (error) {
       // Server data in an error (body, headers, a field quoted by validation,
       // a trace failure's reason) may echo the key or the JWT: scrub it here,
@@ -110,23 +98,24 @@ export class Engine {
     }
   }
 
-  async #execute(op: Operation, call: CallSettings): Promise<unknown> {
+  *#steps(op: Operation, call: CallSettings): Steps<unknown> {
     const apiKey = this.#checkConfig();
-    if (op.kind === "whoami") return this.#whoami(apiKey);
+    if (op.kind === "whoami") return yield* this.#whoami(apiKey);
     const transport = this.#callTransportFor(apiKey);
-    if (this.#authDone === undefined) await this.#bootstrap(apiKey);
+    if (this.#authDone === undefined) yield* this.#bootstrap(apiKey);
     switch (op.kind) {
       case "json": {
-        const value = parseJson(await sendRequest(transport, op.http, call), op.schema, transport);
+        const res = yield* sendRequest(transport, op.http, call);
+        const value = parseJson(res, op.schema, transport);
         return op.pick === undefined ? value : (value as Record<string, unknown>)[op.pick];
       }
       case "void":
-        await sendRequest(transport, op.http, call);
+        yield* sendRequest(transport, op.http, call);
         return undefined;
       case "archive":
-        return await this.#archive(transport, op.http, call);
+        return yield* this.#archive(transport, op.http, call);
       case "trace":
-        return await this.#trace(transport, op, call);
+        return yield* this.#trace(transport, op, call);
     }
   }
 
@@ -199,7 +188,7 @@ export class Engine {
     return this.#callTransport = this.#transport(() => this.#credential(apiKey), apiKey);
   }
 
-  #transport(credential: () => string | Promise<string>, apiKey?: string): Transport {
+  #transport(credential: () => string | Steps<string>, apiKey?: string): Transport {
     return {
       config: this.config.transport,
       fetch: this.#fetch,
@@ -211,67 +200,73 @@ export class Engine {
   }
 
   /** After a 401 `invalid_token`: a fresh JWT (one exchange shared by concurrent callers). */
-  async #renew(apiKey: string): Promise<boolean> {
-    const auth = await this.#bootstrap(apiKey);
+  *#renew(apiKey: string): Steps<boolean> {
+    const auth = yield* this.#bootstrap(apiKey);
     if (!auth.jwtEnabled || isJwt(apiKey)) return false;
-    this.#refresh ??= this.#exchange(apiKey).then((fresh) => (this.#jwt = fresh)).finally(
-      () => (this.#refresh = undefined),
-    );
-    await this.#refresh;
+    yield* this.#refresh(apiKey);
     return true;
   }
 
-  /** `POST /client/config` once (shared by concurrent first calls), then the JWT exchange if enabled. */
-  #bootstrap(apiKey: string): Promise<AuthState> {
-    if (this.#auth !== undefined) return this.#auth;
-    this.#auth = (async () => {
-      const keyTransport = this.#transport(() => Promise.resolve(apiKey));
-      const config = await parseJson(
-        await sendRequest(keyTransport, {
-          method: "POST",
-          path: "/api/v1/client/config",
-          body: { sdk_version: SDK_COMPAT_VERSION },
-          retry: "safe",
-        }),
-        "ClientConfig",
-        keyTransport,
-      ) as { pjwt_auth_enabled?: boolean; credential_default_source?: string };
-      const jwtEnabled = config.pjwt_auth_enabled === true;
-      if (jwtEnabled && config.credential_default_source === "credential_cmd" && !isJwt(apiKey)) {
-        throw new TinkerError(
-          "Your organization requires dynamic credentials (TINKER_CREDENTIAL_CMD), which this client does not run; pass a JWT as the API key instead",
-        );
-      }
-      if (jwtEnabled && !isJwt(apiKey)) this.#jwt = await this.#exchange(apiKey);
-      this.#authDone = { jwtEnabled, jwt: this.#jwt };
-      return this.#authDone;
-    })();
-    this.#auth.catch(() => (this.#auth = undefined)); // The next call tries again.
-    return this.#auth;
+  /**
+   * `POST /client/config` once, then the JWT exchange if enabled. Concurrent
+   * first calls share one bootstrap; a failed one is tried again next call.
+   */
+  *#bootstrap(apiKey: string): Steps<AuthState> {
+    if (this.#authDone !== undefined) return this.#authDone;
+    const run = () => this.#runBootstrap(apiKey);
+    return (yield { t: "share", slot: this.#bootstrapping, run }) as AuthState;
+  }
+
+  *#runBootstrap(apiKey: string): Steps<AuthState> {
+    const keyTransport = this.#transport(() => apiKey);
+    const res = yield* sendRequest(keyTransport, {
+      method: "POST",
+      path: "/api/v1/client/config",
+      body: { sdk_version: SDK_COMPAT_VERSION },
+      retry: "safe",
+    });
+    const config = parseJson(res, "ClientConfig", keyTransport) as {
+      pjwt_auth_enabled?: boolean;
+      credential_default_source?: string;
+    };
+    const jwtEnabled = config.pjwt_auth_enabled === true;
+    if (jwtEnabled && config.credential_default_source === "credential_cmd" && !isJwt(apiKey)) {
+      throw new TinkerError(
+        "Your organization requires dynamic credentials (TINKER_CREDENTIAL_CMD), which this client does not run; pass a JWT as the API key instead",
+      );
+    }
+    if (jwtEnabled && !isJwt(apiKey)) this.#jwt = yield* this.#exchange(apiKey);
+    return this.#authDone = { jwtEnabled, jwt: this.#jwt };
+  }
+
+  /** A fresh JWT, stored for later calls (one exchange shared by concurrent callers). */
+  *#refresh(apiKey: string): Steps<string> {
+    const run = () => this.#runRefresh(apiKey);
+    return (yield { t: "share", slot: this.#refreshing, run }) as string;
+  }
+
+  *#runRefresh(apiKey: string): Steps<string> {
+    return this.#jwt = yield* this.#exchange(apiKey);
   }
 
   /** `POST /auth/token` with the API key: a fresh JWT. */
-  async #exchange(apiKey: string): Promise<string> {
-    const keyTransport = this.#transport(() => Promise.resolve(apiKey));
-    const { jwt } = await parseJson(
-      await sendRequest(keyTransport, {
-        method: "POST",
-        path: "/api/v1/auth/token",
-        body: {},
-        retry: "safe",
-      }),
-      "AuthToken",
-      keyTransport,
-    ) as { jwt: string };
-    return jwt;
+  *#exchange(apiKey: string): Steps<string> {
+    const keyTransport = this.#transport(() => apiKey);
+    const res = yield* sendRequest(keyTransport, {
+      method: "POST",
+      path: "/api/v1/auth/token",
+      body: {},
+      retry: "safe",
+    });
+    return (parseJson(res, "AuthToken", keyTransport) as { jwt: string }).jwt;
   }
 
   /**
    * The `X-API-Key` value: the JWT (refreshed near expiry) or the API key.
-   * After the bootstrap, a plain API key is returned as it is, not in a
-   * promise: most calls need not wait for anything here.
+   * After the bootstrap, a plain API key is returned as it is, not as
+   * steps: most calls need not wait for anything here.
    */
-  #credential(apiKey: string): string | Promise<string> {
+  #credential(apiKey: string): string | Steps<string> {
     const auth = this.#authDone;
     const jwt = this.#jwt;
     if (auth && (!auth.jwtEnabled || isJwt(apiKey) || jwt === undefined)) return apiKey;
@@ -288,28 +283,27 @@ export class Engine {
     return this.#decoded.exp;
   }
 
-  async #jwtCredential(apiKey: string): Promise<string> {
-    const auth = await this.#bootstrap(apiKey);
+  *#jwtCredential(apiKey: string): Steps<string> {
+    const auth = yield* this.#bootstrap(apiKey);
     const jwt = this.#jwt;
     if (!auth.jwtEnabled || isJwt(apiKey) || jwt === undefined) return apiKey;
     const left = secondsUntilExpiry(jwt);
     if (left > REFRESH_BEFORE_EXPIRY_S) return jwt;
-    this.#refresh ??= this.#exchange(apiKey).then((fresh) => (this.#jwt = fresh)).finally(
-      () => (this.#refresh = undefined),
-    );
     try {
-      return await this.#refresh;
+      return yield* this.#refresh(apiKey);
     } catch (error) {
       if (left > 0) return jwt; // Still valid: use it, refresh again next call.
       throw error;
     }
   }
 
-  async #whoami(apiKey: string): Promise<WhoamiResponse> {
-    const auth = await this.#bootstrap(apiKey);
+  *#whoami(apiKey: string): Steps<WhoamiResponse> {
+    const auth = yield* this.#bootstrap(apiKey);
     let jwt: string | undefined;
-    if (auth.jwtEnabled && !isJwt(apiKey)) jwt = await this.#credential(apiKey);
-    else if (isJwt(apiKey) && String(jwtClaims(apiKey)?.iss ?? "").startsWith("passport-")) {
+    if (auth.jwtEnabled && !isJwt(apiKey)) {
+      const credential = this.#credential(apiKey);
+      jwt = typeof credential === "string" ? credential : yield* credential;
+    } else if (isJwt(apiKey) && String(jwtClaims(apiKey)?.iss ?? "").startsWith("passport-")) {
       jwt = apiKey;
     }
     if (jwt === undefined) {
@@ -330,14 +324,14 @@ export class Engine {
   }
 
   /** 302 + Location/Expires, or 200 JSON; 503 means "being built": poll. */
-  async #archive(
+  *#archive(
     transport: Transport,
     http: HttpSpec,
     call: CallSettings,
-  ): Promise<CheckpointArchiveUrlResponse> {
+  ): Steps<CheckpointArchiveUrlResponse> {
     const spec: HttpSpec = { ...http, passStatuses: [302, 503] };
     for (let poll = 1;; poll++) {
-      const res = await sendRequest(transport, spec, call);
+      const res = yield* sendRequest(transport, spec, call);
       if (res.status === 503) {
         if (poll >= ARCHIVE_POLLS) {
           throw new InternalServerError({
@@ -348,7 +342,7 @@ export class Engine {
               `The checkpoint archive was still not ready after ${ARCHIVE_POLLS} polls (GET ${http.path})`,
           });
         }
-        await sleep(this.config.archivePollIntervalMs, call.signal);
+        yield { t: "sleep", ms: this.config.archivePollIntervalMs, signal: call.signal };
         continue;
       }
       if (res.status === 302) {
@@ -381,13 +375,13 @@ export class Engine {
   }
 
   /** Polls the trace export until it is `ready` (its URL) or `failed`. */
-  async #trace(
+  *#trace(
     transport: Transport,
     op: Extract<Operation, { kind: "trace" }>,
     call: CallSettings,
-  ): Promise<string> {
+  ): Steps<string> {
     for (;;) {
-      const res = await sendRequest(transport, op.http, call);
+      const res = yield* sendRequest(transport, op.http, call);
       const poll = parseJson(res, "TraceExport", transport) as {
         status: string;
         url?: string | null;
@@ -402,7 +396,7 @@ export class Engine {
           `Trace export failed for session ${op.sessionId}: ${poll.error ?? "no reason given"}`,
         );
       }
-      await sleep(this.config.tracePollIntervalMs, call.signal);
+      yield { t: "sleep", ms: this.config.tracePollIntervalMs, signal: call.signal };
     }
   }
 }

@@ -15,7 +15,7 @@ export interface TinkerFuture<T> extends Promise<T> {
   /**
    * Blocks the calling thread until the value is there and returns it
    * (Python's `future.result(timeout)`, with the timeout in milliseconds).
-   * The request runs in a worker while the caller waits with `Atomics.wait`.
+   * Each HTTP exchange goes to a worker while the caller waits in `Atomics.wait`.
    *
    * @param timeoutMs Give up after this many milliseconds (`ApiTimeoutError`).
    * @returns The value.
@@ -57,7 +57,7 @@ export class Future<T> extends Promise<T> implements TinkerFuture<T> {
     return Promise;
   }
 
-  /** The plain-data description of the call (what the worker runs). */
+  /** The plain-data description of the call (what `execute` and `.result()` run). */
   readonly operation: Operation;
   #runner: Runner;
   #call: CallSettings;

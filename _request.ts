@@ -65,34 +65,113 @@ export interface RawResponse {
   url: string;
 }
 
+/**
+ * A call's work is written once, as generators that yield a `Step` whenever
+ * they must wait: `drive` below performs steps with `await` (every async
+ * call), `_sync.ts` performs the same steps blocking (`.result()`, through a
+ * worker that only fetches). So retries, timeouts, auth and polling exist
+ * once, on the calling thread.
+ */
+export type Steps<T> = Generator<Step, T, unknown>;
+
+/** What a call waits for. */
+export type Step = FetchStep | SleepStep | ShareStep;
+
+/** One fetch, as plain data (the sync worker gets it as it is). */
+export interface FetchOrder {
+  url: string;
+  method: Method;
+  headers: Record<string, string>;
+  body: string | undefined;
+  /** A connection of its own (writes that must not be resent by the runtime). */
+  fresh: boolean;
+  /** When set, a 3xx with a Location whose status is not listed is returned unread. */
+  follow: number[] | undefined;
+}
+
+/** One HTTP exchange, body read in full (a redirect it may follow is not read). */
+export interface FetchStep extends FetchOrder {
+  t: "fetch";
+  /** `performance.now()` time when the attempt times out. */
+  deadline: number;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+  /** `METHOD /path`, for error messages. */
+  what: string;
+  /** The fetch of the async path (the sync worker uses its own). */
+  fetch: typeof fetch;
+}
+
+/** A pause (retry backoff, polling). */
+export interface SleepStep {
+  t: "sleep";
+  ms: number;
+  signal: AbortSignal | undefined;
+}
+
+/** Work that concurrent async callers share (the bootstrap, a JWT refresh). */
+export interface ShareStep {
+  t: "share";
+  slot: Shared;
+  run(): Steps<unknown>;
+}
+
+/** Where a shared piece of work keeps its promise while it runs. */
+export interface Shared {
+  pending?: Promise<unknown> | undefined;
+}
+
 /** How the request function reaches the network and the credential. */
 export interface Transport {
   config: TransportConfig;
   fetch: typeof fetch;
   /**
    * The value of `X-API-Key` for this attempt: a string when it is known
-   * already (most calls), a promise when it must be fetched or refreshed.
+   * already (most calls), steps to run when it must be fetched or refreshed.
    */
-  credential(): string | Promise<string>;
+  credential(): string | Steps<string>;
   /** Strings that must never appear in errors or logs. */
   secrets(): string[];
   /**
    * Called once per request on a 401 whose `WWW-Authenticate` says
    * `error="invalid_token"`: true when a fresh credential is ready to resend with.
    */
-  renewCredential?: (() => Promise<boolean>) | undefined;
+  renewCredential?: (() => Steps<boolean>) | undefined;
   log?: ((line: string) => void) | undefined;
 }
 
 const MAX_REDIRECTS = 5;
 const MAX_SERVER_DELAY_MS = 60_000;
 
-/** Sends `spec`, retrying per the rules above; resolves with a 2xx or passed status. */
-export async function sendRequest(
+/** Runs `steps` to the end, performing each step with `await`. */
+export async function drive<T>(steps: Steps<T>): Promise<T> {
+  let next = steps.next();
+  while (!next.done) {
+    let value: unknown;
+    try {
+      value = await perform(next.value);
+    } catch (error) {
+      next = steps.throw(error);
+      continue;
+    }
+    next = steps.next(value);
+  }
+  return next.value;
+}
+
+function perform(step: Step): Promise<unknown> {
+  if (step.t === "fetch") return fetchOnce(step);
+  if (step.t === "sleep") return sleep(step.ms, step.signal);
+  const slot = step.slot;
+  return slot.pending ??= drive(step.run()).finally(() => (slot.pending = undefined));
+}
+
+/** Sends `spec`, retrying per the rules above; returns a 2xx or passed status. */
+export function* sendRequest(
   transport: Transport,
   spec: HttpSpec,
   call: CallSettings = {},
-): Promise<RawResponse> {
+): Steps<RawResponse> {
   const { config } = transport;
   const maxRetries = config.maxRetries;
   const idempotencyKey = spec.method === "GET"
@@ -103,13 +182,13 @@ export async function sendRequest(
     const retriesLeft = attempt < maxRetries;
     let response: RawResponse;
     try {
-      response = await attemptOnce(transport, spec, call, idempotencyKey, attempt);
+      response = yield* attemptOnce(transport, spec, call, idempotencyKey, attempt);
     } catch (error) {
       if (error instanceof ApiUserAbortError) throw error;
       const timedOut = error instanceof ApiTimeoutError;
       const retryable = spec.retry === "safe" || (!timedOut && isConnectFailure(error));
       if (retryable && retriesLeft) {
-        await sleep(backoff(config, attempt), call.signal);
+        yield { t: "sleep", ms: backoff(config, attempt), signal: call.signal };
         continue;
       }
       throw failure(callSecrets(transport, spec), error, retryable, attempt, spec);
@@ -123,13 +202,13 @@ export async function sendRequest(
       /error="?invalid_token/i.test(headers.get("www-authenticate") ?? "")
     ) {
       renewed = true;
-      if (await transport.renewCredential()) {
+      if (yield* transport.renewCredential()) {
         attempt--; // The replay is not a retry.
         continue;
       }
     }
     if (retriesLeft && shouldRetry(status, headers, spec.retry)) {
-      await sleep(retryDelay(config, headers, attempt), call.signal);
+      yield { t: "sleep", ms: retryDelay(config, headers, attempt), signal: call.signal };
       continue;
     }
     if (spec.followRedirects && status >= 300 && status < 400) {
@@ -157,97 +236,144 @@ function callSecrets(transport: Transport, spec: HttpSpec): Pick<Transport, "sec
 // the event loop while the server answers and resumes with cold caches (the
 // library's ~8 µs a call with a mocked fetch cost ~45 µs a call against a
 // local server, as much as the same work done after a raw fetch).
-async function attemptOnce(
+function* attemptOnce(
   transport: Transport,
   spec: HttpSpec,
   call: CallSettings,
   idempotencyKey: string | undefined,
   attempt: number,
-): Promise<RawResponse> {
+): Steps<RawResponse> {
   const { config } = transport;
   const timeoutMs = call.timeoutMs ?? config.timeoutMs;
   // Outside the try below: a credential problem is never retried.
   const pending = transport.credential();
-  const credential = typeof pending === "string" ? pending : await pending;
+  const credential = typeof pending === "string" ? pending : yield* pending;
+  const started = transport.log ? Date.now() : 0;
+  // A plain record with lower-case names (later ones win): Deno's fetch
+  // converts a `Headers` instance several times more slowly (~50 µs a call).
+  const headers: Record<string, string> = {};
+  addLowerCased(headers, config.defaultHeaders);
+  addLowerCased(headers, spec.secretHeaders);
+  headers["accept"] = "application/json";
+  headers["user-agent"] = config.userAgent;
+  if (spec.method !== "GET") headers["content-type"] = "application/json";
+  if (idempotencyKey) headers["x-idempotency-key"] = idempotencyKey;
+  headers["x-stainless-retry-count"] = String(attempt);
+  headers["x-api-key"] = credential;
+  const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
+  let step: FetchStep = {
+    t: "fetch",
+    url: buildUrl(config.baseUrl, spec),
+    method: spec.method,
+    headers,
+    body: body ?? (spec.method === "POST" ? "" : undefined),
+    fresh: spec.retry === "unsent",
+    follow: spec.followRedirects ? spec.passStatuses ?? [] : undefined,
+    deadline: performance.now() + timeoutMs,
+    timeoutMs,
+    signal: call.signal,
+    what: `${spec.method} ${spec.path}`,
+    fetch: transport.fetch,
+  };
+  let origin: string | undefined; // Parsed on the first redirect only.
+  try {
+    for (let hops = 1;; hops++) {
+      const res = (yield step) as RawResponse;
+      const { status } = res;
+      const location = step.follow !== undefined && status >= 300 && status < 400
+        ? res.headers.get("location")
+        : null;
+      if (location === null || step.follow!.includes(status)) {
+        if (transport.log) {
+          log(transport, `${spec.method} ${step.url} -> ${status} (${Date.now() - started} ms)`);
+        }
+        return res;
+      }
+      if (transport.log) log(transport, `${spec.method} ${step.url} -> ${status} redirect`);
+      const url = new URL(location, step.url).href;
+      // Credentials and custom headers stay with the base URL's origin; once a
+      // hop has left it they are gone for good (a redirect back gets none).
+      origin ??= new URL(config.baseUrl).origin;
+      const sameOrigin = new URL(url).origin === origin && step.headers === headers;
+      step = {
+        ...step,
+        url,
+        headers: sameOrigin ? headers : { accept: "application/json" },
+        follow: hops < MAX_REDIRECTS ? step.follow : undefined,
+      };
+    }
+  } catch (error) {
+    log(transport, `${spec.method} ${step.url} -> failed (${Date.now() - started} ms)`);
+    throw error;
+  }
+}
+
+/**
+ * Performs a fetch step with `await`: the attempt's deadline and the call's
+ * signal abort it, as ApiTimeoutError and ApiUserAbortError.
+ */
+async function fetchOnce(step: FetchStep): Promise<RawResponse> {
   const controller = new AbortController();
-  const deadline = armDeadline(timeoutMs, controller);
-  const { signal } = call;
+  const deadline = armDeadline(step.deadline, controller);
+  const { signal } = step;
   const onAbort = () => controller.abort("user");
   if (signal) {
     signal.addEventListener("abort", onAbort, { once: true });
     if (signal.aborted) controller.abort("user");
   }
-  const started = transport.log ? Date.now() : 0;
-  let url = buildUrl(config.baseUrl, spec);
   try {
-    // A plain record with lower-case names (later ones win): Deno's fetch
-    // converts a `Headers` instance several times more slowly (~50 µs a call).
-    const headers: Record<string, string> = {};
-    addLowerCased(headers, config.defaultHeaders);
-    addLowerCased(headers, spec.secretHeaders);
-    headers["accept"] = "application/json";
-    headers["user-agent"] = config.userAgent;
-    if (spec.method !== "GET") headers["content-type"] = "application/json";
-    if (idempotencyKey) headers["x-idempotency-key"] = idempotencyKey;
-    headers["x-stainless-retry-count"] = String(attempt);
-    headers["x-api-key"] = credential;
-    const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
-    let init: RequestInit & { client?: unknown } = {
-      method: spec.method,
-      headers,
-      body: body ?? (spec.method === "POST" ? "" : undefined),
+    const init: RequestInit & { client?: unknown } = {
+      method: step.method,
+      headers: step.headers,
+      body: step.body,
       redirect: "manual",
       signal: controller.signal,
     };
-    if (spec.retry === "unsent") {
+    if (step.fresh) {
       const client = freshConnection();
       if (client !== undefined) init.client = client;
     }
-    let origin: string | undefined; // Parsed on the first redirect only.
-    for (let hops = 0;; hops++) {
-      const res = await transport.fetch(url, init);
-      const { status } = res;
-      const location = status >= 300 && status < 400 ? res.headers.get("location") : null;
-      const follow = location !== null && spec.followRedirects && hops < MAX_REDIRECTS &&
-        !spec.passStatuses?.includes(status);
-      if (!follow) {
-        const text = await res.text();
-        if (transport.log) {
-          log(transport, `${spec.method} ${url} -> ${status} (${Date.now() - started} ms)`);
-        }
-        return { status, headers: res.headers, text, url };
-      }
+    const res = await step.fetch(step.url, init);
+    const { status, headers } = res;
+    if (isFollowed(step, status, headers)) {
       await res.body?.cancel();
-      if (transport.log) log(transport, `${spec.method} ${url} -> ${status} redirect`);
-      url = new URL(location, url).href;
-      // Credentials and custom headers stay with the base URL's origin; once a
-      // hop has left it they are gone for good (a redirect back gets none).
-      origin ??= new URL(config.baseUrl).origin;
-      const sameOrigin = new URL(url).origin === origin && init.headers === headers;
-      init = {
-        ...init,
-        headers: sameOrigin ? headers : { accept: "application/json" },
-      };
+      return { status, headers, text: "", url: step.url };
     }
+    return { status, headers, text: await res.text(), url: step.url };
   } catch (error) {
     const reason = controller.signal.aborted ? controller.signal.reason : undefined;
-    log(transport, `${spec.method} ${url} -> failed (${Date.now() - started} ms)`);
-    if (reason === "user") {
-      throw new ApiUserAbortError({
-        message: `Request was aborted (${spec.method} ${spec.path})`,
-        cause: signal?.reason,
-      });
-    }
-    if (reason === "timeout") {
-      throw new ApiTimeoutError({
-        message: `Request timed out after ${timeoutMs} ms (${spec.method} ${spec.path})`,
-      });
-    }
+    if (reason === "user") throw abortError(step);
+    if (reason === "timeout") throw timeoutError(step);
     throw error;
   } finally {
     deadlines.delete(deadline);
     signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** True when the fetch's caller will follow this response (its body is not needed). */
+export function isFollowed(
+  step: Pick<FetchOrder, "follow">,
+  status: number,
+  headers: Headers,
+): boolean {
+  return step.follow !== undefined && status >= 300 && status < 400 &&
+    !step.follow.includes(status) && headers.get("location") !== null;
+}
+
+/** The error of a fetch step whose call's signal fired. */
+export function abortError(step: FetchStep): ApiUserAbortError {
+  return new ApiUserAbortError({
+    message: `Request was aborted (${step.what})`,
+    cause: step.signal?.reason,
+  });
+}
+
+/** The error of a fetch step past its deadline. */
+export function timeoutError(step: FetchStep): ApiTimeoutError {
+  return new ApiTimeoutError({
+    message: `Request timed out after ${step.timeoutMs} ms (${step.what})`,
+  });
 }
 
 /** Copies `from` into `into` with lower-case names. */
@@ -273,9 +399,9 @@ const deadlines = new Set<Deadline>();
 let wheelAt = Infinity;
 let cancelWheel: (() => void) | undefined;
 
-/** Aborts `controller` with "timeout" after `ms`, unless deleted from `deadlines` first. */
-function armDeadline(ms: number, controller: AbortController): Deadline {
-  const entry = { at: performance.now() + ms, controller };
+/** Aborts `controller` with "timeout" at `at`, unless deleted from `deadlines` first. */
+function armDeadline(at: number, controller: AbortController): Deadline {
+  const entry = { at, controller };
   deadlines.add(entry);
   if (entry.at < wheelAt) scheduleWheel(entry.at);
   return entry;

@@ -1,20 +1,30 @@
-// `.result()`: runs an operation in a worker (the same Engine code, bundled
-// into WORKER_SOURCE) while the calling thread blocks in `Atomics.wait` on
-// shared memory. Replies arrive as JSON in a growable SharedArrayBuffer, in
-// acknowledged parts when larger than one part, so there is no size limit.
-// Exit: Bun's worker is unref'd; Deno's Web Worker keeps the process alive,
-// so there it is terminated after IDLE_STOP_MS without calls (an unref'd timer).
+// `.result()`: performs an operation's steps (`_request.ts`) on the calling
+// thread, blocking: fetches go to a worker that only fetches (WORKER_SOURCE,
+// ~2 KB) while this thread waits in `Atomics.wait` on shared memory; pauses
+// are `Atomics.wait` with a timeout. Replies arrive in a growable
+// SharedArrayBuffer, in acknowledged parts when larger than one part, so
+// there is no size limit. Exit: Bun's worker is unref'd; Deno's Web Worker
+// keeps the process alive, so there it is terminated after IDLE_STOP_MS
+// without calls (an unref'd timer).
 
 import type { Engine, Operation } from "./_engine.ts";
-import { ApiTimeoutError, TinkerError } from "./errors.ts";
+import { ApiTimeoutError, ApiUserAbortError, TinkerError } from "./errors.ts";
 import { SyncUnavailableError } from "./_future.ts";
-import type { CallSettings } from "./_request.ts";
+import {
+  abortError,
+  type CallSettings,
+  type FetchStep,
+  type RawResponse,
+  type Step,
+  type Steps,
+  timeoutError,
+} from "./_request.ts";
 import {
   BEAT_MS,
   Ctrl,
   CTRL_WORDS,
-  fromWire,
-  type Reply,
+  type FetchFailure,
+  type ReplyHead,
   type ToWorker,
 } from "./_sync_protocol.ts";
 import { WORKER_SOURCE } from "./_worker_source.ts";
@@ -43,6 +53,14 @@ interface SyncOptions {
   silentLimitMs?: number;
 }
 
+/**
+ * Ends a blocking call without going through its steps (they would take it
+ * for a failed attempt and retry): the `.result()` timeout, a dead worker.
+ */
+class Abandon {
+  constructor(readonly error: Error) {}
+}
+
 /** The worker of one client and the blocking calls through it. */
 export class SyncExecutor {
   readonly engine: Engine;
@@ -52,6 +70,7 @@ export class SyncExecutor {
   #worker: WorkerLike | undefined;
   #ctrl!: Int32Array;
   #data!: SharedArrayBuffer;
+  #pause: Int32Array | undefined;
   #nextId = 1;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -62,13 +81,25 @@ export class SyncExecutor {
     this.#silentLimitMs = options.silentLimitMs ?? SILENT_LIMIT_MS;
   }
 
-  /** Runs `op` in the worker and blocks until its value (or error) is back. */
+  /** Runs `op`'s steps, blocking, until its value (or error). */
   run(op: Operation, call: CallSettings, timeoutMs: number | undefined): unknown {
-    const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+    const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+    const what = describe(op);
+    const late = () =>
+      new Abandon(
+        new ApiTimeoutError({ message: `.result() timed out after ${timeoutMs} ms (${what})` }),
+      );
     this.#clearIdleTimer();
-    this.#ensureWorker();
     try {
-      return this.#call(op, call, timeoutMs, deadline);
+      this.#ensureWorker();
+      if (deadline <= performance.now()) throw late();
+      return this.#drive(this.engine.steps(op, call), deadline, late);
+    } catch (error) {
+      const thrown = error instanceof Abandon ? error.error : error;
+      // Its stack is the library's steps, deeper than the stack trace limit:
+      // show the caller of `.result()` instead.
+      if (thrown instanceof Error) captureStack?.(thrown);
+      throw thrown;
     } finally {
       this.#armIdleTimer();
     }
@@ -81,24 +112,51 @@ export class SyncExecutor {
     this.#worker = undefined;
   }
 
-  #call(
-    op: Operation,
-    call: CallSettings,
-    timeoutMs: number | undefined,
-    deadline: number,
-  ): unknown {
+  /** `drive` of `_request.ts`, blocking. */
+  #drive<T>(steps: Steps<T>, deadline: number, late: () => Abandon): T {
+    let next = steps.next();
+    while (!next.done) {
+      let value: unknown;
+      try {
+        value = this.#perform(next.value, deadline, late);
+      } catch (error) {
+        if (error instanceof Abandon) {
+          steps.return(undefined as T);
+          throw error;
+        }
+        next = steps.throw(error);
+        continue;
+      }
+      next = steps.next(value);
+    }
+    return next.value;
+  }
+
+  #perform(step: Step, deadline: number, late: () => Abandon): unknown {
+    if (step.t === "fetch") return this.#fetch(step, deadline, late);
+    if (step.t === "share") return this.#drive(step.run(), deadline, late); // Nothing runs concurrently here.
+    if (step.signal?.aborted) {
+      throw new ApiUserAbortError({ message: "Request was aborted", cause: step.signal.reason });
+    }
+    const wake = performance.now() + step.ms;
+    this.#pause ??= new Int32Array(new SharedArrayBuffer(4));
+    Atomics.wait(this.#pause, 0, 0, Math.max(0, Math.min(wake, deadline) - performance.now()));
+    if (wake > deadline) throw late();
+    return undefined;
+  }
+
+  /** One fetch through the worker. */
+  #fetch(step: FetchStep, deadline: number, late: () => Abandon): RawResponse {
+    if (step.signal?.aborted) throw abortError(step);
     const ctrl = this.#ctrl;
     const id = this.#nextId;
     this.#nextId = id >= 0x7fffffff ? 1 : id + 1;
     Atomics.store(ctrl, Ctrl.WANT, id);
+    const { url, method, headers, body, fresh, follow } = step;
     this.#worker!.postMessage({
-      type: "call",
+      type: "fetch",
       id,
-      op,
-      call: { timeoutMs: call.timeoutMs, aborted: call.signal?.aborted },
-      config: this.engine.config,
-      auth: this.engine.authSnapshot(),
-      log: this.engine.logger !== undefined,
+      order: { url, method, headers, body, fresh, follow },
     });
     const parts: Uint8Array[] = [];
     let beat = Atomics.load(ctrl, Ctrl.BEAT);
@@ -115,37 +173,45 @@ export class SyncExecutor {
         Atomics.notify(ctrl, Ctrl.ACK);
         continue;
       }
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
+      const now = performance.now();
+      if (now >= step.deadline || now >= deadline) {
         this.#abandon(id);
-        throw new ApiTimeoutError({
-          message: `.result() timed out after ${timeoutMs} ms (${describe(op)})`,
-        });
+        throw step.deadline <= deadline ? timeoutError(step) : late();
       }
-      const slice = Math.min(remaining, BEAT_MS * 4, this.#silentLimitMs);
-      const started = Date.now();
+      const slice = Math.min(
+        Math.min(step.deadline, deadline) - now,
+        BEAT_MS * 4,
+        this.#silentLimitMs,
+      );
       Atomics.wait(ctrl, Ctrl.NOTE, note, slice);
-      const now = Atomics.load(ctrl, Ctrl.BEAT);
-      if (now !== beat) {
-        beat = now;
+      const beatNow = Atomics.load(ctrl, Ctrl.BEAT);
+      if (beatNow !== beat) {
+        beat = beatNow;
         silentMs = 0;
-      } else if ((silentMs += Math.min(Date.now() - started, slice)) > this.#silentLimitMs) {
+      } else if ((silentMs += Math.min(performance.now() - now, slice)) > this.#silentLimitMs) {
         this.#abandon(id);
         this.close();
-        throw new TinkerError(
-          `The .result() worker stopped responding for ${silentMs} ms (${describe(op)})`,
+        throw new Abandon(
+          new TinkerError(
+            `The .result() worker stopped responding for ${Math.round(silentMs)} ms (${step.what})`,
+          ),
         );
       }
     }
     Atomics.store(ctrl, Ctrl.WANT, 0);
-    const reply = JSON.parse(decode(parts)) as Reply;
-    if (reply.auth) this.engine.adoptAuth(reply.auth);
-    if (reply.logs) { for (const line of reply.logs) this.engine.logger?.(line); }
-    if (!reply.ok) throw fromWire(reply.error!);
-    return reply.value;
+    const reply = decode(parts);
+    const newline = reply.indexOf("\n");
+    const head = JSON.parse(reply.slice(0, newline)) as ReplyHead;
+    if (head.error) throw rebuild(head.error);
+    return {
+      status: head.status!,
+      headers: new Headers(head.headers),
+      text: reply.slice(newline + 1),
+      url: step.url,
+    };
   }
 
-  /** Stops waiting for call `id`: its reply is dropped and its request aborted. */
+  /** Stops waiting for fetch `id`: its reply is dropped and its request aborted. */
   #abandon(id: number): void {
     Atomics.store(this.#ctrl, Ctrl.WANT, 0);
     Atomics.notify(this.#ctrl, Ctrl.ACK);
@@ -202,6 +268,9 @@ export class SyncExecutor {
   }
 }
 
+const captureStack = (Error as { captureStackTrace?: (target: object) => void })
+  .captureStackTrace;
+
 /** Why blocking is impossible here, or undefined when it is possible. */
 function unavailable(): string | undefined {
   if (typeof Worker !== "function") return "this runtime has no Worker";
@@ -241,6 +310,14 @@ function decode(parts: Uint8Array[]): string {
   let text = "";
   for (const part of parts) text += decoder.decode(part, { stream: true });
   return text + decoder.decode();
+}
+
+/** A failed fetch's error, as the runtime's fetch threw it (name, message, code, causes). */
+function rebuild(failure: FetchFailure): Error {
+  const error = new Error(failure.message, failure.cause && { cause: rebuild(failure.cause) });
+  error.name = failure.name;
+  if (failure.code !== undefined) (error as Error & { code?: string }).code = failure.code;
+  return error;
 }
 
 function describe(op: Operation): string {

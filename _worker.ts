@@ -1,9 +1,16 @@
-// The sync worker: runs operations with the same Engine as the async path and
-// writes each reply (JSON) into shared memory for the blocked caller. Bundled
-// into `_worker_source.ts` by `scripts/gen_worker.ts`; never imported directly.
+// The sync worker: fetches for the blocked calling thread and writes each
+// reply into shared memory. It knows nothing of Tinker: retries, timeouts,
+// auth and errors run on the calling thread (`_sync.ts`). Bundled into
+// `_worker_source.ts` by `scripts/gen_worker.ts`; never imported directly.
 
-import { Engine } from "./_engine.ts";
-import { BEAT_MS, Ctrl, type Reply, toWire, type ToWorker } from "./_sync_protocol.ts";
+import { type FetchOrder, isFollowed } from "./_request.ts";
+import {
+  BEAT_MS,
+  Ctrl,
+  type FetchFailure,
+  type ReplyHead,
+  type ToWorker,
+} from "./_sync_protocol.ts";
 
 interface WorkerScope {
   addEventListener(type: "message", listener: (event: MessageEvent<ToWorker>) => void): void;
@@ -12,10 +19,9 @@ interface WorkerScope {
 let ctrl: Int32Array;
 let data: SharedArrayBuffer;
 let partBytes: number;
-const engines = new Map<string, Engine>();
 const running = new Map<number, AbortController>();
-const logs: string[] = [];
 let beat: ReturnType<typeof setInterval> | undefined;
+let freshClient: unknown;
 const encoder = new TextEncoder();
 
 (globalThis as unknown as WorkerScope).addEventListener("message", (event) => {
@@ -26,51 +32,70 @@ const encoder = new TextEncoder();
     partBytes = msg.partBytes;
     Atomics.store(ctrl, Ctrl.READY, 1);
     Atomics.notify(ctrl, Ctrl.READY);
-  } else if (msg.type === "call") {
-    void run(msg);
+  } else if (msg.type === "fetch") {
+    void run(msg.id, msg.order);
   } else if (msg.type === "cancel") {
-    running.get(msg.id)?.abort("cancelled");
+    running.get(msg.id)?.abort();
   }
 });
 
-async function run(msg: Extract<ToWorker, { type: "call" }>): Promise<void> {
+async function run(id: number, order: FetchOrder): Promise<void> {
   const controller = new AbortController();
-  if (msg.call.aborted) controller.abort("user");
-  running.set(msg.id, controller);
+  running.set(id, controller);
   beat ??= setInterval(() => Atomics.add(ctrl, Ctrl.BEAT, 1), BEAT_MS);
-  const engine = engineFor(msg);
-  let reply: Reply;
+  let head: ReplyHead;
+  let text = "";
   try {
-    const value = await engine.execute(msg.op, {
+    const init: RequestInit & { client?: unknown } = {
+      method: order.method,
+      headers: order.headers,
+      body: order.body,
+      redirect: "manual",
       signal: controller.signal,
-      timeoutMs: msg.call.timeoutMs,
-    });
-    reply = { ok: true, value };
+    };
+    if (order.fresh) {
+      const client = connectionOfItsOwn();
+      if (client !== undefined) init.client = client;
+    }
+    const res = await fetch(order.url, init);
+    const { status, headers } = res;
+    if (isFollowed(order, status, headers)) await res.body?.cancel();
+    else text = await res.text();
+    head = { status, headers: [...headers] };
   } catch (error) {
-    reply = { ok: false, error: toWire(error) };
+    head = { error: failure(error) };
   }
-  running.delete(msg.id);
+  running.delete(id);
   if (running.size === 0) {
     clearInterval(beat);
     beat = undefined;
   }
-  if (controller.signal.aborted && !msg.call.aborted) return; // Cancelled: nobody waits.
-  reply.auth = engine.authSnapshot();
-  if (logs.length) reply.logs = logs.splice(0);
-  publish(msg.id, encoder.encode(JSON.stringify(reply)));
+  if (controller.signal.aborted) return; // Cancelled: nobody waits.
+  publish(id, encoder.encode(`${JSON.stringify(head)}\n${text}`));
 }
 
-/** One engine per client config, reusing the main thread's bootstrap. */
-function engineFor(msg: Extract<ToWorker, { type: "call" }>): Engine {
-  const key = JSON.stringify([msg.config, msg.log]);
-  let engine = engines.get(key);
-  if (!engine) {
-    const log = msg.log ? (line: string) => void logs.push(line) : undefined;
-    engine = new Engine(msg.config, globalThis.fetch, log);
-    engines.set(key, engine);
-  }
-  if (msg.auth) engine.adoptAuth(msg.auth);
-  return engine;
+/** Deno pools connections and may resend on a closed one: writes get their own. */
+function connectionOfItsOwn(): unknown {
+  const deno = (globalThis as {
+    Deno?: { createHttpClient?: (options: { poolMaxIdlePerHost: number }) => unknown };
+  }).Deno;
+  if (typeof deno?.createHttpClient !== "function") return undefined;
+  return freshClient ??= deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+}
+
+function failure(error: unknown, depth = 0): FetchFailure {
+  const { name, message, code, cause } = (error ?? {}) as {
+    name?: unknown;
+    message?: unknown;
+    code?: unknown;
+    cause?: unknown;
+  };
+  return {
+    name: typeof name === "string" ? name : "Error",
+    message: typeof message === "string" ? message : String(error),
+    code: code === undefined ? undefined : String(code),
+    cause: cause !== undefined && depth < 4 ? failure(cause, depth + 1) : undefined,
+  };
 }
 
 /** Writes `bytes` in parts of at most `partBytes`, each acknowledged by the main thread. */

@@ -72,7 +72,7 @@ Deno.test("sync: .result() on every kind of operation", async (t) => {
     assert.equal(ckpt?.public, true);
   });
 
-  await t.step("archive: polls through 503s in the worker", async () => {
+  await t.step("archive: polls through 503s, blocking", async () => {
     await fake.reset();
     await fake.setOptions({ archiveMode: "not-ready", archiveNotReadyCount: 2 });
     using rest = client(fake, { archivePollIntervalMs: 5 });
@@ -134,7 +134,7 @@ Deno.test("sync: .result() on every kind of operation", async (t) => {
     assert.equal((sync as Error).message, (viaAwait as Error).message);
   });
 
-  await t.step("logger lines from the worker reach the client's logger", async () => {
+  await t.step("log lines of a blocking call reach the client's logger", async () => {
     await fake.clearLog();
     const lines: string[] = [];
     using rest = client(fake, { logger: (line) => lines.push(line) });
@@ -241,7 +241,7 @@ Deno.test("sync: timeouts", async (t) => {
     },
   );
 
-  await t.step("the per-attempt timeoutMs works in the worker (same error as await)", async () => {
+  await t.step("the per-attempt timeoutMs works while blocking (same error as await)", async () => {
     await fake.inject({ path: RUN_PATH, delayMs: 600, times: 2 });
     using once = client(fake, { maxRetries: 0 });
     const sync = caught(() => once.getTrainingRun(FAKE_IDS.run, { timeoutMs: 100 }).result());
@@ -251,6 +251,18 @@ Deno.test("sync: timeouts", async (t) => {
     );
     assert.ok(sync instanceof ApiTimeoutError);
     assert.equal((sync as Error).message, (viaAwait as Error).message);
+  });
+
+  await t.step(".result(ms) ends a retry's pause in time, and the retry is not sent", async () => {
+    await fake.clearLog();
+    await fake.inject({ path: RUN_PATH, status: 503, headers: { "retry-after-ms": "1500" } });
+    let error: unknown;
+    const took = timed(() => (error = caught(() => rest.getTrainingRun(FAKE_IDS.run).result(300))));
+    assert.ok(error instanceof ApiTimeoutError, String(error));
+    assert.match((error as Error).message, /\.result\(\) timed out after 300 ms/);
+    assert.ok(took >= 290 && took < 1200, `took ${took} ms`);
+    await new Promise((r) => setTimeout(r, 1600));
+    assert.equal(await count(fake, RUN_PATH), 1);
   });
 
   await t.step(".result(0) on an unsettled future times out at once", () => {
@@ -293,7 +305,7 @@ Deno.test("sync: errors and retries", async (t) => {
     assert.ok(sync.stack?.includes("sync_test.ts"), "the stack shows the caller");
   });
 
-  await t.step("retries run in the worker: 2 × 503 then success", async () => {
+  await t.step("retries while blocking: 2 × 503 then success", async () => {
     await fake.clearLog();
     await fake.inject({ path: RUN_PATH, status: 503, times: 2 });
     const run = rest.getTrainingRun(FAKE_IDS.run).result();

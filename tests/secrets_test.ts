@@ -188,7 +188,7 @@ Deno.test("errors never carry the key or the JWT, whatever the server echoes", a
   });
 });
 
-Deno.test("errors from .result() (the sync worker) and its replayed log lines are clean", async () => {
+Deno.test("errors and log lines of .result() calls are clean", async () => {
   // .result() blocks this thread, so the fake runs in another process.
   await using fake = await spawnFakeTinker({ apiKey: KEY, jwtAuth: true });
   const lines: string[] = [];
@@ -218,9 +218,9 @@ Deno.test("errors from .result() (the sync worker) and its replayed log lines ar
   assert.ok(error instanceof ApiError, String(error));
   assert.equal(error.status, 400);
   assert.match(error.message, /key=\[redacted\] jwt=\[redacted\]/);
-  assertClean(errorText(error), [KEY, jwt], "the worker's error");
+  assertClean(errorText(error), [KEY, jwt], ".result()'s error");
   assert.ok(lines.length >= 2);
-  assertClean(lines.join("\n"), [KEY, jwt], "the worker's log lines");
+  assertClean(lines.join("\n"), [KEY, jwt], ".result()'s log lines");
 });
 
 Deno.test("no snapshot file in the repository contains an API key", async () => {

@@ -66,7 +66,7 @@ await check("404: NotFoundError with status, headers, body, detail", async () =>
   assert.equal(sync.headers.get("content-type"), viaAwait.headers?.get("content-type"));
 });
 
-await check("retries in the worker", async () => {
+await check("retries while blocking", async () => {
   await fake.clearLog();
   await fake.inject({ path: RUN_PATH, status: 503, times: 2 });
   rest.getTrainingRun(FAKE_IDS.run).result();

@@ -126,6 +126,7 @@ function cellLines(text: string, plain: boolean, width: number, noWrap: boolean)
     // a single word (no space), which is then cropped with `…`.
     if (text.length <= inner) return [` ${text}${" ".repeat(inner - text.length)} `];
     if (noWrap || !text.includes(" ")) return [` ${text.slice(0, inner - 1)}… `];
+    return wrapPlain(text, inner);
   }
   const lines: string[] = [];
   for (const line of splitLines(text)) {
@@ -133,6 +134,44 @@ function cellLines(text: string, plain: boolean, width: number, noWrap: boolean)
     for (const piece of pieces) lines.push(` ${truncate(piece, inner, true)} `);
   }
   return lines;
+}
+
+/**
+ * `cellLines` of plain text that needs wrapping, in one pass: what
+ * `wrapText(text, width, false)`, `rstripEnd` and `truncate` do, for text
+ * whose only whitespace is the space and whose every character is one cell.
+ */
+function wrapPlain(text: string, width: number): string[] {
+  const lines: string[] = [];
+  const length = text.length;
+  let offset = 0; // Cells used on the current line.
+  let from = 0; // Where the current line starts.
+  for (let pos = 0; pos < length;) {
+    // A word with the spaces before and after it (`/\s*\S+\s*/y`).
+    const start = pos;
+    while (pos < length && text.charCodeAt(pos) === 32) pos++;
+    if (pos === length) break;
+    while (pos < length && text.charCodeAt(pos) !== 32) pos++;
+    const wordLength = pos - start; // Without its trailing spaces.
+    while (pos < length && text.charCodeAt(pos) === 32) pos++;
+    if (width - offset >= wordLength) offset += pos - start;
+    else if (start && (wordLength > width || offset)) {
+      lines.push(plainLine(text, from, start, width));
+      from = start;
+      offset = pos - start;
+    } else if (wordLength > width) offset = pos - start;
+  }
+  lines.push(plainLine(text, from, length, width));
+  return lines;
+}
+
+/** One wrapped piece `text[from, to)`, its excess trailing spaces dropped, cropped or padded. */
+function plainLine(text: string, from: number, to: number, width: number): string {
+  let end = to;
+  while (end - from > width && text.charCodeAt(end - 1) === 32) end--;
+  const n = end - from;
+  if (n > width) return ` ${text.slice(from, from + width - 1)}… `;
+  return ` ${text.slice(from, end)}${" ".repeat(width - n)} `;
 }
 
 /** rich's `Text.split("\n", allow_blank=True)`. */

@@ -159,6 +159,28 @@ Deno.test("tables: rich layout at a narrow width", () => {
       "",
     ].join("\n"),
   );
+  // Plain ASCII cells take a one-pass wrap; the general path (any other
+  // text) must give the same lines: "á" is one cell like "a", so a table
+  // with "á" in place of "a" must read the same once it is mapped back.
+  const cells = [
+    "327.0 MB",
+    "a  b   c",
+    "averyveryverylongword and more",
+    "   leading spaces",
+    "trailing spaces    ",
+    "x supercalifragilisticexpialidocious y",
+    "     ",
+  ];
+  for (const width of [12, 16, 20, 27, 33]) {
+    const spec = (f: (text: string) => string) => ({
+      columns: ["Id", f("Text"), "More"],
+      rows: cells.map((text, i) => [String(i), f(text), f(cells[(i + 3) % cells.length]!)]),
+    });
+    const style = { width, color: false };
+    const plain = renderTable(spec((t) => t), style);
+    const general = renderTable(spec((t) => t.replaceAll("a", "á")), style);
+    assert.equal(general.replaceAll("á", "a"), plain, `width ${width}`);
+  }
   const colored = renderTable({ columns: ["A"], rows: [["x"]] }, { width: 80, color: true });
   assert.ok(colored.includes("\x1b[1m A \x1b[0m"), colored);
   assert.ok(colored.includes("\x1b[96m x \x1b[0m"), colored);

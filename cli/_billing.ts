@@ -156,8 +156,8 @@ async function writeCsv(ctx: Context, rows: Row[], path: string): Promise<void> 
     ctx.out(text);
     return;
   }
-  const { writeFile } = await import("node:fs/promises");
-  const { resolve } = await import("node:path");
-  await writeFile(resolve(ctx.cwd, path), text);
+  const { files } = await import("./_fs.ts");
+  const fs = await files();
+  await fs.writeText(fs.resolve(ctx.cwd, path), text);
   ctx.err(`Wrote ${rows.length} row(s) to ${path}\n`);
 }

@@ -191,9 +191,9 @@ async function storedApiKey(env: Record<string, string | undefined>): Promise<st
   const home = env.HOME ?? env.USERPROFILE;
   if (!home) return undefined;
   try {
-    const { readFile } = await import("node:fs/promises");
-    const { join } = await import("node:path");
-    const data = JSON.parse(await readFile(join(home, ".tinker", "credentials.json"), "utf8")) as {
+    const { files } = await import("./_fs.ts");
+    const fs = await files();
+    const data = JSON.parse(await fs.readText(fs.join(home, ".tinker", "credentials.json"))) as {
       default?: string | null;
       keys?: Record<string, { key?: string }>;
     };

@@ -21,6 +21,7 @@ import { formatSize, type Value } from "./_format.ts";
 import type { Handler } from "./_spec.ts";
 import { propertyTable } from "./_table.ts";
 import { type ChunkSource, readTar, safePath, TarError, type TarSink } from "./_tar.ts";
+import { type Files, files } from "./_fs.ts";
 
 const WORDS: DownloadWords = {
   label: "Downloading archive",
@@ -43,19 +44,19 @@ export const download: Handler = async (ctx, { args, options }) => {
       EXIT.input,
     );
   }
-  const { join, resolve } = await import("node:path");
-  const { chmod, mkdir, mkdtemp, rename, rm, stat } = await import("node:fs/promises");
+  const fs = await files();
+  const { join, resolve } = fs;
   const output = options.output as string | undefined;
   const parent = resolve(ctx.cwd, output ?? ".");
   const name = path.replace("tinker://", "").replaceAll("/", "_");
   const target = join(parent, name);
   const shown = output ? pythonJoin(output, name) : join(ctx.cwd, name);
   if (output) {
-    await mkdir(parent, { recursive: true }).catch((e) => {
+    await fs.mkdir(parent).catch((e) => {
       throw saveError(e, join(parent, "x"), WORDS);
     });
   }
-  const exists = await stat(target).then(() => true, () => false);
+  const exists = await fs.exists(target);
   if (exists && !options.force) {
     throw new CliError(
       `Target directory already exists: ${shown}`,
@@ -66,21 +67,21 @@ export const download: Handler = async (ctx, { args, options }) => {
   const rest = await ctx.client();
   let partial: string;
   try {
-    partial = await mkdtemp(join(parent, `.${name}.partial-`));
-    await chmod(partial, 0o755);
+    partial = await fs.mkdtemp(join(parent, `.${name}.partial-`));
+    await fs.chmod(partial, 0o755);
   } catch (error) {
     throw saveError(error, join(parent, "x"), WORDS);
   }
   let bytes: number;
   try {
     bytes = kind === "external_weights"
-      ? await downloadExternal(ctx, rest, path, partial)
-      : await downloadArchive(ctx, rest, path, partial);
+      ? await downloadExternal(ctx, rest, path, partial, fs)
+      : await downloadArchive(ctx, rest, path, partial, fs);
     ctx.checkInterrupted();
-    if (exists) await rm(target, { recursive: true, force: true });
-    await rename(partial, target);
+    if (exists) await fs.remove(target);
+    await fs.rename(partial, target);
   } catch (error) {
-    await rm(partial, { recursive: true, force: true }).catch(() => {});
+    await fs.remove(partial).catch(() => {});
     if (error instanceof Interrupted || ctx.signal.aborted) {
       throw new Interrupted("Interrupted: the partial download was removed");
     }
@@ -108,13 +109,12 @@ async function downloadArchive(
   rest: RestClient,
   path: string,
   dir: string,
+  fs: Files,
 ): Promise<number> {
   if (!ctx.json) {
     ctx.err(`Requesting the archive of ${path} (the server may take a while to build it)...\n`);
   }
   const { url } = await rest.getCheckpointArchiveUrlFromTinkerPath(path, { signal: ctx.signal });
-  const fs = await import("node:fs");
-  const pathMod = await import("node:path");
   const { body, length } = await openDownload(ctx, url, WORDS);
   const progress = new Progress(ctx, WORDS.label, length);
   let received = 0;
@@ -123,7 +123,7 @@ async function downloadArchive(
       received += n;
       progress.update(n);
     }, WORDS);
-    await readTar(await decompressed(source), fileSink(dir, fs, pathMod), ctx.signal);
+    await readTar(await decompressed(source), fileSink(dir, fs), ctx.signal);
   } catch (error) {
     throw archiveError(ctx, error);
   } finally {
@@ -187,45 +187,41 @@ async function decompressed(source: BodySource): Promise<ChunkSource> {
 }
 
 /**
- * Extracts into `root` with synchronous node:fs calls: each chunk is on disk
- * before the next is read (the source may reuse its buffer), without a
- * promise per write.
+ * Extracts into `root` with synchronous writes: each chunk is on disk before
+ * the next is read (the source may reuse its buffer), without a promise per
+ * write.
  */
-function fileSink(
-  root: string,
-  fs: typeof import("node:fs"),
-  path: typeof import("node:path"),
-): TarSink {
+function fileSink(root: string, fs: Files): TarSink {
   const inside = (rel: string) => {
-    const full = path.resolve(root, ...rel.split("/"));
-    if (!full.startsWith(root + path.sep)) {
+    const full = fs.resolve(root, ...rel.split("/"));
+    if (!full.startsWith(root + fs.sep)) {
       throw new TarError(`Unsafe path in the archive: ${rel}`, true);
     }
     return full;
   };
   return {
     directory(rel) {
-      fs.mkdirSync(inside(rel), { recursive: true });
+      fs.mkdirSync(inside(rel));
       return Promise.resolve();
     },
     async file(entry, data) {
       const full = inside(entry.path);
-      fs.mkdirSync(path.dirname(full), { recursive: true });
-      const fd = fs.openSync(full, "w", entry.mode & 0o111 ? 0o755 : 0o644);
+      fs.mkdirSync(fs.dirname(full));
+      const file = fs.openSync(full, entry.mode & 0o111 ? 0o755 : 0o644);
       try {
         for await (const chunk of data) {
           for (let offset = 0; offset < chunk.byteLength;) {
-            const n = fs.writeSync(fd, chunk, offset, chunk.byteLength - offset);
+            const n = file.write(chunk, offset, chunk.byteLength - offset);
             if (n <= 0) throw new Error("write returned 0 bytes");
             offset += n;
           }
         }
       } finally {
-        fs.closeSync(fd);
+        file.close();
       }
       if (entry.mtime > 0) {
         try {
-          fs.utimesSync(full, entry.mtime, entry.mtime);
+          fs.setTimesSync(full, entry.mtime);
         } catch {
           // Keeping the time is a nicety.
         }
@@ -269,6 +265,7 @@ async function downloadExternal(
   rest: RestClient,
   path: string,
   dir: string,
+  fs: Files,
 ): Promise<number> {
   const sign = (p: string, o: { signal: AbortSignal }) => rest.getExternalWeightsUrls(p, o);
   let signed = await sign(path, { signal: ctx.signal });
@@ -291,8 +288,6 @@ async function downloadExternal(
       );
     }
   }
-  const { dirname, join } = await import("node:path");
-  const { mkdir } = await import("node:fs/promises");
   let total = 0;
   for (const name of names) {
     ctx.checkInterrupted();
@@ -303,8 +298,8 @@ async function downloadExternal(
     if (!url) {
       throw new CliError(`The re-signed URLs no longer include ${name}`, undefined, EXIT.error);
     }
-    const target = join(dir, ...safePath(name).split("/"));
-    await mkdir(dirname(target), { recursive: true });
+    const target = fs.join(dir, ...safePath(name).split("/"));
+    await fs.mkdir(fs.dirname(target));
     const words = { ...WORDS, label: name };
     const { body, length } = await openDownload(ctx, url, words);
     const progress = new Progress(ctx, name, length);

@@ -5,6 +5,7 @@ import type { Context } from "./_context.ts";
 import type { ChunkSource } from "./_tar.ts";
 import { CliError, EXIT, Interrupted } from "./_errors.ts";
 import { formatSize } from "./_format.ts";
+import { type AsyncFile, files } from "./_fs.ts";
 
 /** How to word a failed download. */
 export interface DownloadWords {
@@ -208,22 +209,21 @@ export async function downloadToFile(
   target: string,
   words: DownloadWords,
 ): Promise<number> {
-  const { mkdir, rename, rm } = await import("node:fs/promises");
-  const { dirname } = await import("node:path");
+  const fs = await files();
   const { body, length } = await openDownload(ctx, url, words);
   const progress = new Progress(ctx, words.label, length);
   const partial = `${target}.part-${crypto.randomUUID().slice(0, 8)}`;
   try {
-    await mkdir(dirname(target), { recursive: true });
+    await fs.mkdir(fs.dirname(target));
     const written = await writeStream(
       countingStream(ctx, body, length, (n) => progress.update(n), words),
       partial,
       words,
     );
-    await rename(partial, target);
+    await fs.rename(partial, target);
     return written;
   } catch (error) {
-    await rm(partial, { force: true }).catch(() => {});
+    await fs.remove(partial).catch(() => {});
     throw error;
   } finally {
     progress.done();
@@ -237,10 +237,10 @@ export async function writeStream(
   words: Pick<DownloadWords, "failure">,
   mode = 0o644,
 ): Promise<number> {
-  const { open } = await import("node:fs/promises");
+  const fs = await files();
   let handle;
   try {
-    handle = await open(path, "w", mode);
+    handle = await fs.open(path, mode);
   } catch (error) {
     throw saveError(error, path, words);
   }
@@ -265,15 +265,10 @@ export async function writeStream(
 }
 
 /** Writes every byte of `data` (a file write may be partial). */
-export async function writeAll(
-  handle: {
-    write(data: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
-  },
-  data: Uint8Array,
-): Promise<void> {
+export async function writeAll(handle: Pick<AsyncFile, "write">, data: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < data.byteLength) {
-    const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset);
+    const bytesWritten = await handle.write(data, offset, data.byteLength - offset);
     if (bytesWritten <= 0) throw new Error("write returned 0 bytes");
     offset += bytesWritten;
   }

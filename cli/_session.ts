@@ -5,6 +5,7 @@ import { countTitle, walkPages } from "./_run.ts";
 import type { Handler } from "./_spec.ts";
 import { propertyTable } from "./_table.ts";
 import { downloadToFile, pythonPath } from "./_fetch.ts";
+import { files } from "./_fs.ts";
 
 /** `tinker session export-trace SESSION_ID [-o PATH] [--url-only]`. */
 export const exportTrace: Handler = async (ctx, { args, options }) => {
@@ -18,7 +19,7 @@ export const exportTrace: Handler = async (ctx, { args, options }) => {
     } else ctx.out(`${url}\n`);
     return;
   }
-  const { join, resolve } = await import("node:path");
+  const { join, resolve } = await files();
   const output = options.output as string | undefined;
   const shown = output ? pythonPath(output) : join(ctx.cwd, `${sessionId}.pftrace`);
   const target = resolve(ctx.cwd, shown);

@@ -164,6 +164,20 @@ for (const [name, entries, message] of REFUSED) {
   });
 }
 
+Deno.test("download: an output path that is a file is a local failure (exit 7)", async () => {
+  const t = await setup(() => tarBytes(GOOD));
+  try {
+    await Deno.writeTextFile(join(t.dir, "out"), "a file, not a directory");
+    const result = await t.run([]);
+    assert.equal(result.code, 7, result.stderr);
+    assert.match(result.stderr, /^Error: Failed to save checkpoint: .*(exists|directory)/i);
+    assert.match(result.stderr, /Please check that you have write permissions/);
+    assert.equal(await readFile(join(t.dir, "out"), "utf8"), "a file, not a directory");
+  } finally {
+    await t.cleanup();
+  }
+});
+
 Deno.test("download: corrupt and truncated archives leave nothing", async (t) => {
   const tar = tarBytes(GOOD);
   const cases: [string, () => Uint8Array, number, RegExp, { contentLength?: number }?][] = [

@@ -33,7 +33,7 @@ const args = new Set(Deno.args);
 const QUICK = args.has("--quick");
 const CLI_RUNS = QUICK ? 3 : 15;
 const MEM_RUNS = QUICK ? 1 : 3;
-const DOWNLOAD_RUNS = QUICK ? 1 : 3;
+const DOWNLOAD_RUNS = QUICK ? 1 : 5;
 const ARCHIVE_BYTES = QUICK ? 64 * 1024 * 1024 : 1024 * 1024 * 1024;
 const LOAD_LIMIT = 0.7;
 const API_KEY_ENV = "TINKER_API_KEY";
@@ -459,18 +459,21 @@ try {
       ) => [deno, "run", "-A", `${ROOT}/bench/_fetch_to_file.ts`, signedUrl, `${dir}/archive.tar`],
     ]);
   }
-  for (const [name, argv] of dl) {
-    const secs: number[] = [];
-    const peaks: number[] = [];
-    for (let i = 0; i < DOWNLOAD_RUNS; i++) {
+  // Interleaved (one run of each program per round), so drift hits all alike.
+  const secs: Record<string, number[]> = {};
+  const peaks: Record<string, number[]> = {};
+  for (let i = 0; i < DOWNLOAD_RUNS; i++) {
+    for (const [name, argv] of i % 2 === 0 ? dl : [...dl].reverse()) {
       const dir = await Deno.makeTempDir({ dir: tmp, prefix: "dl-" });
       const { ms, kb } = await peakRss(argv(dir));
       if (name === "curl -o") archiveSize = (await Deno.stat(`${dir}/archive.tar`)).size;
       await Deno.remove(dir, { recursive: true });
-      secs.push(ms / 1000);
-      peaks.push(kb / 1024);
+      (secs[name] ??= []).push(ms / 1000);
+      (peaks[name] ??= []).push(kb / 1024);
     }
-    downloads[name] = { s: median(secs), mb: Math.max(...peaks) };
+  }
+  for (const [name] of dl) {
+    downloads[name] = { s: median(secs[name]!), mb: Math.max(...peaks[name]!) };
   }
   const gib = archiveSize / 1024 ** 3;
   const curlDl = downloads["curl -o"]!;

@@ -1,7 +1,8 @@
 // The one request function: every HTTP call of the client goes through
 // `sendRequest`, which owns URL building, headers, the per-attempt timeout,
 // retries with backoff, redirects (credentials never cross origins) and the
-// mapping of failures to error classes.
+// mapping of failures to error classes. It yields steps (`Steps` below) for
+// what it waits on; `drive` here performs them with `await`.
 
 import {
   ApiConnectionError,
@@ -543,7 +544,7 @@ function backoff(config: TransportConfig, attempt: number): number {
 }
 
 /** Resolves after `ms`, or rejects with ApiUserAbortError when `signal` fires. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const abort = () => {
       clearTimeout(timer);

@@ -323,18 +323,7 @@ async function fetchOnce(step: FetchStep): Promise<RawResponse> {
     if (signal.aborted) controller.abort("user");
   }
   try {
-    const init: RequestInit & { client?: unknown } = {
-      method: step.method,
-      headers: step.headers,
-      body: step.body,
-      redirect: "manual",
-      signal: controller.signal,
-    };
-    if (step.fresh) {
-      const client = freshConnection();
-      if (client !== undefined) init.client = client;
-    }
-    const res = await step.fetch(step.url, init);
+    const res = await step.fetch(step.url, fetchInit(step, controller.signal));
     const { status, headers } = res;
     if (isFollowed(step, status, headers)) {
       await res.body?.cancel();
@@ -350,6 +339,22 @@ async function fetchOnce(step: FetchStep): Promise<RawResponse> {
     deadlines.delete(deadline);
     signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** The `fetch` options of `order` (redirects are the caller's to follow). */
+export function fetchInit(order: FetchOrder, signal: AbortSignal): RequestInit {
+  const init: RequestInit & { client?: unknown } = {
+    method: order.method,
+    headers: order.headers,
+    body: order.body,
+    redirect: "manual",
+    signal,
+  };
+  if (order.fresh) {
+    const client = freshConnection();
+    if (client !== undefined) init.client = client;
+  }
+  return init;
 }
 
 /** True when the fetch's caller will follow this response (its body is not needed). */

@@ -3,7 +3,7 @@
 // auth and errors run on the calling thread (`_sync.ts`). Bundled into
 // `_worker_source.ts` by `scripts/gen_worker.ts`; never imported directly.
 
-import { type FetchOrder, isFollowed } from "./_request.ts";
+import { fetchInit, type FetchOrder, isFollowed } from "./_request.ts";
 import {
   BEAT_MS,
   Ctrl,
@@ -21,7 +21,6 @@ let data: SharedArrayBuffer;
 let partBytes: number;
 const running = new Map<number, AbortController>();
 let beat: ReturnType<typeof setInterval> | undefined;
-let freshClient: unknown;
 const encoder = new TextEncoder();
 
 (globalThis as unknown as WorkerScope).addEventListener("message", (event) => {
@@ -46,18 +45,7 @@ async function run(id: number, order: FetchOrder): Promise<void> {
   let head: ReplyHead;
   let text = "";
   try {
-    const init: RequestInit & { client?: unknown } = {
-      method: order.method,
-      headers: order.headers,
-      body: order.body,
-      redirect: "manual",
-      signal: controller.signal,
-    };
-    if (order.fresh) {
-      const client = connectionOfItsOwn();
-      if (client !== undefined) init.client = client;
-    }
-    const res = await fetch(order.url, init);
+    const res = await fetch(order.url, fetchInit(order, controller.signal));
     const { status, headers } = res;
     if (isFollowed(order, status, headers)) await res.body?.cancel();
     else text = await res.text();
@@ -72,15 +60,6 @@ async function run(id: number, order: FetchOrder): Promise<void> {
   }
   if (controller.signal.aborted) return; // Cancelled: nobody waits.
   publish(id, encoder.encode(`${JSON.stringify(head)}\n${text}`));
-}
-
-/** Deno pools connections and may resend on a closed one: writes get their own. */
-function connectionOfItsOwn(): unknown {
-  const deno = (globalThis as {
-    Deno?: { createHttpClient?: (options: { poolMaxIdlePerHost: number }) => unknown };
-  }).Deno;
-  if (typeof deno?.createHttpClient !== "function") return undefined;
-  return freshClient ??= deno.createHttpClient({ poolMaxIdlePerHost: 0 });
 }
 
 function failure(error: unknown, depth = 0): FetchFailure {

@@ -16,7 +16,7 @@ import {
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
 /**
- * One HTTP request, as plain data (it crosses into the sync worker).
+ * One HTTP request, as plain data (what a call names; `sendRequest` does the rest).
  * `path` is already encoded and starts with `/api/v1/`.
  */
 export interface HttpSpec {

@@ -44,10 +44,9 @@ export interface EngineConfig {
   tracePollIntervalMs: number;
 }
 
-/** The bootstrap's outcome. */
+/** The bootstrap's outcome (the JWT itself is kept apart: it is refreshed). */
 interface AuthState {
   jwtEnabled: boolean;
-  jwt?: string | undefined;
 }
 
 const ARCHIVE_POLLS = 6;
@@ -236,7 +235,7 @@ export class Engine {
       );
     }
     if (jwtEnabled && !isJwt(apiKey)) this.#jwt = yield* this.#exchange(apiKey);
-    return this.#authDone = { jwtEnabled, jwt: this.#jwt };
+    return this.#authDone = { jwtEnabled };
   }
 
   /** A fresh JWT, stored for later calls (one exchange shared by concurrent callers). */

@@ -8,14 +8,13 @@ import { CliError, EXIT, Interrupted } from "./_errors.ts";
 import {
   type BodySource,
   bodySource,
-  countingStream,
   type DownloadWords,
   openDownload,
   Progress,
   pythonJoin,
   saveError,
   transferError,
-  writeStream,
+  writeBody,
 } from "./_fetch.ts";
 import { formatSize, type Value } from "./_format.ts";
 import type { Handler } from "./_spec.ts";
@@ -304,8 +303,8 @@ async function downloadExternal(
     const { body, length } = await openDownload(ctx, url, words);
     const progress = new Progress(ctx, name, length);
     try {
-      const counted = countingStream(ctx, body, length, (n) => progress.update(n), words);
-      total += await writeStream(counted, target, words);
+      const source = bodySource(ctx, body, length, (n) => progress.update(n), words);
+      total += await writeBody(source, target, words);
     } finally {
       progress.done();
     }

@@ -53,66 +53,6 @@ export function transferError(ctx: Context, error: unknown, words: DownloadWords
   return new CliError(`${words.failure}: ${reason}`, words.hint, EXIT.network, { cause: error });
 }
 
-/**
- * A byte stream that counts what passes (`onBytes`), honours Ctrl-C,
- * and fails when the body ends before (or runs past) its Content-Length.
- * Pull-based with no buffering of its own, so the consumer's pace is the
- * download's pace.
- */
-export function countingStream(
-  ctx: Context,
-  body: ReadableStream<Uint8Array>,
-  length: number | undefined,
-  onBytes: (bytes: number) => void,
-  words: DownloadWords,
-): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let received = 0;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        if (ctx.signal.aborted) throw new Interrupted();
-        chunk = await reader.read();
-      } catch (error) {
-        controller.error(transferError(ctx, error, words));
-        return;
-      }
-      if (chunk.done) {
-        if (length !== undefined && received !== length) {
-          controller.error(
-            new CliError(
-              `${words.failure}: the transfer ended after ${received} of ${length} bytes`,
-              words.hint,
-              EXIT.network,
-            ),
-          );
-          return;
-        }
-        controller.close();
-        return;
-      }
-      received += chunk.value.byteLength;
-      if (length !== undefined && received > length) {
-        controller.error(
-          new CliError(
-            `${words.failure}: received more than the announced ${length} bytes`,
-            words.hint,
-            EXIT.network,
-          ),
-        );
-        await reader.cancel().catch(() => {});
-        return;
-      }
-      onBytes(chunk.value.byteLength);
-      controller.enqueue(chunk.value);
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
-}
-
 /** Bytes a body source gathers before handing them on (one buffer, reused). */
 const SOURCE_CHUNK = 1 << 20;
 
@@ -123,11 +63,12 @@ export interface BodySource extends ChunkSource {
 }
 
 /**
- * A response body as chunks, with what `countingStream` does (counting,
- * Ctrl-C, the Content-Length check) but no stream in between. Where the
- * body is a byte stream (Deno), it is read into one reused 1 MiB buffer,
- * filled at least halfway before it is handed on: no garbage per chunk
- * (which otherwise piles up as RSS until a GC) and few, large writes.
+ * A response body as chunks that counts what passes (`onBytes`), honours
+ * Ctrl-C, and fails when the body ends before (or runs past) its
+ * Content-Length. Pull-based, so the consumer's pace is the download's pace.
+ * Where the body is a byte stream (Deno), it is read into one reused 1 MiB
+ * buffer, filled at least halfway before it is handed on: no garbage per
+ * chunk (which otherwise piles up as RSS until a GC) and few, large writes.
  * Elsewhere (Bun) the runtime's chunks are passed on as they come.
  */
 export function bodySource(
@@ -215,8 +156,8 @@ export async function downloadToFile(
   const partial = `${target}.part-${crypto.randomUUID().slice(0, 8)}`;
   try {
     await fs.mkdir(fs.dirname(target));
-    const written = await writeStream(
-      countingStream(ctx, body, length, (n) => progress.update(n), words),
+    const written = await writeBody(
+      bodySource(ctx, body, length, (n) => progress.update(n), words),
       partial,
       words,
     );
@@ -230,9 +171,12 @@ export async function downloadToFile(
   }
 }
 
-/** Writes a stream to a new file, awaiting each write (backpressure). */
-export async function writeStream(
-  stream: ReadableStream<Uint8Array>,
+/**
+ * Writes a body's chunks to a new file, each write finished before the next
+ * read (backpressure; the source may reuse its buffer).
+ */
+export async function writeBody(
+  source: ChunkSource,
   path: string,
   words: Pick<DownloadWords, "failure">,
   mode = 0o644,
@@ -246,17 +190,14 @@ export async function writeStream(
   }
   let written = 0;
   try {
-    const reader = stream.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
+    for (let chunk = await source.read(); chunk !== null; chunk = await source.read()) {
       try {
-        await writeAll(handle, value);
+        await writeAll(handle, chunk);
       } catch (error) {
-        await reader.cancel().catch(() => {});
+        await source.cancel().catch(() => {});
         throw saveError(error, path, words);
       }
-      written += value.byteLength;
+      written += chunk.byteLength;
     }
   } finally {
     await handle.close().catch(() => {});

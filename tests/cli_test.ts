@@ -318,6 +318,25 @@ Deno.test(`cli: checkpoint download and trace export`, async (t) => {
       await t.assertSnapshot(transcript(result));
       assert.ok((await stat(join(dir, "traces", "s.pftrace"))).size > 0);
     });
+    await t.step("a truncated trace transfer leaves no file", async () => {
+      await fake.inject({ target: "storage", truncate: 10 }); // The trace is ~40 bytes.
+      const result = await cli(
+        ["session", "export-trace", FAKE_IDS.sessionId, "-o", "cut-traces/s.pftrace"],
+        { cwd: dir },
+      );
+      assert.equal(result.code, 5, transcript(result));
+      assert.match(result.stderr, /^Error: Failed to download trace: /m);
+      assert.deepEqual(await readdir(join(dir, "cut-traces")), []);
+    });
+    await t.step("a truncated external weights file leaves nothing", async () => {
+      await fake.inject({ target: "storage", truncate: 100 });
+      const result = await cli(["checkpoint", "download", EXTERNAL, "-o", "ext-cut"], {
+        cwd: dir,
+      });
+      assert.equal(result.code, 5, transcript(result));
+      assert.match(result.stderr, /^Error: Failed to download checkpoint: /);
+      assert.deepEqual(await readdir(join(dir, "ext-cut")), []);
+    });
   } finally {
     await fake.close();
     await rm(dir, { recursive: true, force: true });

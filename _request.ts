@@ -460,10 +460,15 @@ function unrefTimer(fire: () => void, ms: number): () => void {
     };
   }
   const timer = setTimeout(fire, ms);
+  unrefTimeout(timer);
+  return () => clearTimeout(timer);
+}
+
+/** Lets a `setTimeout` timer not keep the process alive (Deno, Bun, Node). */
+export function unrefTimeout(timer: ReturnType<typeof setTimeout>): void {
   const deno = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
   if (typeof timer === "number") deno?.unrefTimer?.(timer);
   else (timer as { unref?: () => void }).unref?.();
-  return () => clearTimeout(timer);
 }
 
 let denoClient: unknown;

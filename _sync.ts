@@ -18,6 +18,7 @@ import {
   type Step,
   type Steps,
   timeoutError,
+  unrefTimeout,
 } from "./_request.ts";
 import {
   BEAT_MS,
@@ -259,7 +260,7 @@ export class SyncExecutor {
   #armIdleTimer(): void {
     if (!this.#worker || typeof this.#worker.unref === "function") return;
     this.#idleTimer = setTimeout(() => this.close(), this.#idleStopMs);
-    unrefTimer(this.#idleTimer);
+    unrefTimeout(this.#idleTimer);
   }
 
   #clearIdleTimer(): void {
@@ -326,10 +327,4 @@ function describe(op: Operation): string {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
-  const deno = (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno;
-  if (typeof timer === "number") deno?.unrefTimer?.(timer);
-  else (timer as { unref?: () => void }).unref?.();
 }

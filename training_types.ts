@@ -129,7 +129,7 @@ export interface SamplingParams {
  */
 export const DEFAULT_SAMPLING_PARAMS: Readonly<
   Required<Pick<SamplingParams, "temperature" | "top_k" | "top_p">>
-> = Object.freeze({ temperature: 1, top_k: -1, top_p: 1 });
+> = /* @__PURE__ */ Object.freeze({ temperature: 1, top_k: -1, top_p: 1 });
 
 /**
  * Adam hyperparameters of one optimizer step (SDK 0.38's `AdamParams`);
@@ -166,7 +166,7 @@ export interface AdamParams {
  * assert.equal(DEFAULT_ADAM_PARAMS.beta2, 0.95);
  * ```
  */
-export const DEFAULT_ADAM_PARAMS: Readonly<Required<AdamParams>> = Object.freeze({
+export const DEFAULT_ADAM_PARAMS: Readonly<Required<AdamParams>> = /* @__PURE__ */ Object.freeze({
   learning_rate: 0.0001,
   beta1: 0.9,
   beta2: 0.95,
@@ -273,7 +273,7 @@ export interface TopkLogprobs {
  * console.log(TOPK_MASK_LOGPROB); // -99999
  * ```
  */
-export const TOPK_MASK_LOGPROB = -99999.0;
+export const TOPK_MASK_LOGPROB: number = -99999.0;
 
 /**
  * Top-k matrices as lists, as the SDK's list properties give them: per

@@ -164,6 +164,18 @@ export const DELIBERATE: readonly Deliberate[] = [
     matches: (d, s) => tagged(s, "audit-redirect", d, "result"),
   },
   {
+    id: "fwdbwd-uncompressed",
+    reason:
+      "When the server's client config sets proto_compress_fwdbwd, the SDK zstd-compresses the " +
+      "protobuf forward_backward body (Content-Encoding: zstd). No runtime we target has zstd " +
+      "natively (CompressionStream: gzip/deflate only) and we add no dependency, so we send the " +
+      "body uncompressed; the server accepts both. Only the encoding (and so the length) may " +
+      "differ: the decompressed bodies must still match.",
+    matches: (d, s) =>
+      (header(d, "content-encoding") && d.theirs === "zstd" && d.ours === undefined) ||
+      (tagged(s, "fwdbwd-zstd", d, "header") && header(d, "content-length")),
+  },
+  {
     id: "instants-in-utc",
     reason:
       "Billing window bounds are sent as RFC 3339 in UTC (`…Z`, design doc); the SDK keeps the " +

@@ -36,6 +36,26 @@ Deno.test("ModelInput serialises to the SDK's JSON and back", () => {
   assert.equal(new ModelInput(input.chunks.filter((_, i) => i !== 2)).length, 2 + 4 + 2 + 5);
 });
 
+Deno.test("ModelInput's JSON has the SDK's field order (model_dump of a sample request's prompt)", () => {
+  const prompt = new ModelInput([
+    {
+      type: "image",
+      data: new Uint8Array([0x89, 0x50, 0x4e, 0x47]),
+      format: "png",
+      expected_tokens: 4,
+    },
+    { type: "image_asset_pointer", location: "s3://x", format: "jpeg" },
+    { type: "encoded_text", tokens: [1, 2] },
+  ]);
+  // From tinker 0.38: model_dump(SampleRequest(...), exclude_none=True, mode="json")["prompt"].
+  assert.equal(
+    JSON.stringify(prompt),
+    '{"chunks":[{"data":"iVBORw==","format":"png","expected_tokens":4,"type":"image"},' +
+      '{"format":"jpeg","location":"s3://x","type":"image_asset_pointer"},' +
+      '{"tokens":[1,2],"type":"encoded_text"}]}',
+  );
+});
+
 Deno.test("chunk lengths follow the SDK", () => {
   assert.equal(
     chunkLength({ type: "dmel", dmel: new Uint8Array([254, 3, 2, 0x81, 0x01, 9]) }),

@@ -3,6 +3,9 @@
 // SDK's own code, and here every one is decoded (compared field by field with
 // what the SDK put in / decoded) and encoded again (compared byte for byte).
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import {
   decodeForwardBackwardOutput,
   decodeForwardBackwardRequest,
@@ -23,18 +26,12 @@ import type {
   TopkLogprobs,
 } from "./training_types.ts";
 
-const PYTHON = new URL("./.venv/bin/python", import.meta.url).pathname;
-const SCRIPT = new URL("./conformance/proto_fixtures.py", import.meta.url).pathname;
+const PYTHON = fileURLToPath(new URL("./.venv/bin/python", import.meta.url));
+const SCRIPT = fileURLToPath(new URL("./conformance/proto_fixtures.py", import.meta.url));
 
-function venvReason(): string | undefined {
-  try {
-    Deno.statSync(PYTHON);
-    return undefined;
-  } catch {
-    return `${PYTHON} is absent (create .venv with tinker==0.38.0 to compare with the SDK)`;
-  }
-}
-const skip = venvReason();
+const skip = existsSync(PYTHON)
+  ? undefined
+  : `${PYTHON} is absent (create .venv with tinker==0.38.0 to compare with the SDK)`;
 if (skip) console.log(`Skipping the SDK byte comparisons: ${skip}`);
 
 interface TensorJson {
@@ -214,11 +211,14 @@ function sortedOutput(o: ForwardBackwardOutput): ForwardBackwardOutput {
   };
 }
 
-async function sdkCases(): Promise<Case[]> {
-  const out = await new Deno.Command(PYTHON, { args: [SCRIPT], stdout: "piped", stderr: "piped" })
-    .output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+/** Runs the generator (with node:child_process, so the test also runs under Bun). */
+function sdkCases(): Promise<Case[]> {
+  return new Promise((resolve, reject) => {
+    execFile(PYTHON, [SCRIPT], { maxBuffer: 1 << 28 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${error.message}\n${stderr}`));
+      else resolve(JSON.parse(stdout));
+    });
+  });
 }
 
 Deno.test({

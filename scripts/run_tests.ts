@@ -122,6 +122,7 @@ const STAGES: Stage[] = [
         // The training types and the protobuf wire (SDK byte comparisons included).
         "_proto_test.ts",
         "_proto_messages_test.ts",
+        "_fwdbwd_chunks_test.ts",
         "model_input_test.ts",
         "tensor_data_test.ts",
       ];

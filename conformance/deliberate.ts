@@ -164,6 +164,20 @@ export const DELIBERATE: readonly Deliberate[] = [
     matches: (d, s) => tagged(s, "audit-redirect", d, "result"),
   },
   {
+    id: "fwdbwd-uncompressed",
+    reason:
+      "When the server's client config sets proto_compress_fwdbwd, the SDK zstd-compresses the " +
+      "protobuf forward_backward body (Content-Encoding: zstd). Deno and Node have no native " +
+      "zstd (CompressionStream: gzip/deflate only) and we add no dependency; Bun's native zstd " +
+      "writes frames without the content size that zstandard's one-shot decompress() (the " +
+      "SDK's own counterpart) refuses. So we send the body uncompressed everywhere, as the SDK " +
+      "does by default. Only the encoding (and so the length) may differ: the decompressed " +
+      "bodies must still match.",
+    matches: (d, s) =>
+      (header(d, "content-encoding") && d.theirs === "zstd" && d.ours === undefined) ||
+      (tagged(s, "fwdbwd-zstd", d, "header") && header(d, "content-length")),
+  },
+  {
     id: "instants-in-utc",
     reason:
       "Billing window bounds are sent as RFC 3339 in UTC (`…Z`, design doc); the SDK keeps the " +

@@ -7,7 +7,8 @@
 
 import assert from "node:assert/strict";
 import process from "node:process";
-import { NotFoundError, RestClient, TinkerPathError } from "../mod.ts";
+import { ModelInput, NotFoundError, RestClient, TinkerPathError } from "../mod.ts";
+import { decodeForwardBackwardRequest, encodeForwardBackwardRequest } from "../_proto_messages.ts";
 import { FAKE_IDS, startFakeTinker } from "../testing/mod.ts";
 
 const fake = await startFakeTinker();
@@ -40,6 +41,22 @@ const checks: [string, () => Promise<void>][] = [
       () => rest.deleteCheckpointFromTinkerPath("tinker://r/weights/"),
       TinkerPathError,
     );
+    return Promise.resolve();
+  }],
+  ["a forward_backward request round-trips through protobuf", () => {
+    const bytes = encodeForwardBackwardRequest({
+      model_id: "m",
+      seq_id: 1,
+      loss_fn: "cross_entropy",
+      data: [{
+        model_input: ModelInput.fromInts([1, 2]),
+        loss_fn_inputs: { target_tokens: [2, -3], weights: new Float32Array([0.5, NaN]) },
+      }],
+    });
+    const datum = decodeForwardBackwardRequest(bytes).data[0]!;
+    assert.deepEqual(datum.model_input.toInts(), [1, 2]);
+    assert.deepEqual(datum.loss_fn_inputs.target_tokens!.data, [2, -3]);
+    assert.deepEqual([...datum.loss_fn_inputs.weights!.data], [0.5, NaN]);
     return Promise.resolve();
   }],
 ];

@@ -808,3 +808,25 @@ Deno.test("listing pages from a server that never ends them stops with a clear e
     }
   });
 });
+
+Deno.test("billing usage --csv - escapes server text on a terminal, not in a pipe", async () => {
+  await using fake = await startFakeTinker();
+  const event = fake.state!.billing.find((e) => e.bucket_start.startsWith("2026-07-13T05"))!;
+  assert.ok(event, "the seed has usage in the window");
+  event.user_name = `eve${ESCAPES}`;
+  const args = ["billing", "usage", "2026-07-13T05:00:00Z", "2026-07-13T07:00:00Z", "--csv", "-"];
+  let out = "";
+  const code = await main(args, {
+    env: { TINKER_API_KEY: fake.apiKey, TINKER_BASE_URL: fake.url, NO_COLOR: "1" },
+    stdout: (t) => void (out += t),
+    stderr: () => {},
+    isTTY: true,
+    columns: 120,
+  });
+  assert.equal(code, 0);
+  assert.ok(out.includes("eve\\u001b]0;pwned\\u0007"), out);
+  assertInert(out.replaceAll("\r\n", "\n"), "CSV on a terminal");
+  const piped = await cli(fake, args);
+  assert.equal(piped.code, 0, piped.err);
+  assert.ok(piped.out.includes(`eve${ESCAPES}`), "a pipe gets the data unchanged");
+});

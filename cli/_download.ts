@@ -8,13 +8,13 @@ import { CliError, EXIT, Interrupted } from "./_errors.ts";
 import {
   type BodySource,
   bodySource,
-  DEFAULT_IDLE_TIMEOUT_S,
   type DownloadWords,
+  idleTimeoutMs,
   openDownload,
   Progress,
   pythonJoin,
   saveError,
-  tooLarge,
+  TooLargeError,
   transferError,
   type TransferLimits,
   writeBody,
@@ -77,8 +77,7 @@ export const download: Handler = async (ctx, { args, options }) => {
     });
   }
   const limits: TransferLimits = {
-    idleMs: transferOption(options["idle-timeout"], DEFAULT_IDLE_TIMEOUT_S, "--idle-timeout") *
-      1000,
+    idleMs: idleTimeoutMs(options["idle-timeout"]),
     maxBytes: sizeOption(options["max-size"]),
   };
   const exists = await fs.exists(target);
@@ -279,7 +278,7 @@ function fileSink(root: string, fs: Files): TarSink {
 function archiveError(ctx: Context, error: unknown): Error {
   if (error instanceof CliError || error instanceof Interrupted) return error;
   if (ctx.signal.aborted) return new Interrupted();
-  if (error instanceof TarSizeError) return tooLarge(WORDS, error.limit);
+  if (error instanceof TarSizeError) return new TooLargeError(WORDS, error.limit);
   if (error instanceof TarError) {
     return new CliError(
       `Failed to extract archive: ${error.message}`,
@@ -386,10 +385,7 @@ async function downloadExternal(
       total += await writeBody(source, target, words(name));
     } catch (error) {
       // The cap is on the whole checkpoint: name the whole limit.
-      const message = (error as Error)?.message ?? "";
-      if (error instanceof CliError && message.includes("--max-size")) {
-        throw tooLarge(WORDS, limits.maxBytes!);
-      }
+      if (error instanceof TooLargeError) throw new TooLargeError(WORDS, limits.maxBytes!);
       throw error;
     } finally {
       progress.done();
@@ -416,19 +412,6 @@ async function removeStalePartials(fs: Files, parent: string, prefix: string): P
     if (pid === undefined || processAlive(Number(pid))) continue;
     await fs.remove(fs.join(parent, entry)).catch(() => {});
   }
-}
-
-/** A whole number of seconds given to an option, at least 1. */
-function transferOption(value: unknown, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new CliError(
-      `Invalid value for '${name}': ${value} (expected a whole number of seconds, at least 1)`,
-      undefined,
-      EXIT.input,
-    );
-  }
-  return value;
 }
 
 const UNITS: Record<string, number> = {

@@ -189,18 +189,34 @@ export async function openDownload(
   if (length !== undefined && limits.maxBytes !== undefined && length > limits.maxBytes) {
     watch.dispose();
     await res.body.cancel().catch(() => {});
-    throw tooLarge(words, limits.maxBytes);
+    throw new TooLargeError(words, limits.maxBytes);
   }
   return { body: res.body, length, watch };
 }
 
-/** The download is larger than `--max-size`: exit 7. */
-export function tooLarge(words: Pick<DownloadWords, "failure">, max: number): CliError {
-  return new CliError(
-    `${words.failure}: it is larger than the ${formatSize(max)} allowed (--max-size ${max})`,
-    "Nothing was kept. If the checkpoint really is this large, raise --max-size.",
-    EXIT.local,
-  );
+/** A download larger than `--max-size` allows: exit 7. */
+export class TooLargeError extends CliError {
+  constructor(words: Pick<DownloadWords, "failure">, readonly limit: number) {
+    super(
+      `${words.failure}: it is larger than the ${formatSize(limit)} allowed (--max-size ${limit})`,
+      "Nothing was kept. If the checkpoint really is this large, raise --max-size.",
+      EXIT.local,
+    );
+    this.name = "TooLargeError";
+  }
+}
+
+/** `--idle-timeout` in milliseconds: whole seconds, at least 1 (default 60). */
+export function idleTimeoutMs(value: unknown): number {
+  if (value === undefined) return DEFAULT_IDLE_TIMEOUT_S * 1000;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new CliError(
+      `Invalid value for '--idle-timeout': ${value} (expected a whole number of seconds, at least 1)`,
+      undefined,
+      EXIT.input,
+    );
+  }
+  return value * 1000;
 }
 
 /** Wraps an error of fetching or reading a body: interrupt, or a network failure. */
@@ -306,7 +322,7 @@ export function bodySource(
       }
       if (received > maxBytes) {
         await stop();
-        throw tooLarge(words, maxBytes);
+        throw new TooLargeError(words, maxBytes);
       }
       onBytes(chunk.byteLength);
       return chunk;

@@ -6,14 +6,13 @@ import type { Handler } from "./_spec.ts";
 import { propertyTable } from "./_table.ts";
 import {
   checkServerUrl,
-  DEFAULT_IDLE_TIMEOUT_S,
   downloadToFile,
   type DownloadWords,
+  idleTimeoutMs,
   pythonPath,
 } from "./_fetch.ts";
 import { files } from "./_fs.ts";
 import { inert } from "./_inert.ts";
-import { CliError, EXIT } from "./_errors.ts";
 
 const TRACE_WORDS: DownloadWords = {
   label: "Downloading trace",
@@ -27,14 +26,7 @@ export const exportTrace: Handler = async (ctx, { args, options }) => {
   const sessionId = String(args.SESSION_ID);
   const rest = await ctx.client();
   if (!ctx.json) ctx.err(`Exporting trace for session ${sessionId} (this may take a while)...\n`);
-  const idle = options["idle-timeout"] ?? DEFAULT_IDLE_TIMEOUT_S;
-  if (typeof idle !== "number" || idle < 1) {
-    throw new CliError(
-      `Invalid value for '--idle-timeout': ${idle} (expected a whole number of seconds, at least 1)`,
-      undefined,
-      EXIT.input,
-    );
-  }
+  const idleMs = idleTimeoutMs(options["idle-timeout"]);
   const url = await rest.exportSessionTrace(sessionId, { signal: ctx.signal });
   // The same rule as for downloading it: no file: (or other) URL handed on.
   checkServerUrl(url, rest.baseUrl, TRACE_WORDS);
@@ -48,7 +40,7 @@ export const exportTrace: Handler = async (ctx, { args, options }) => {
   const output = options.output as string | undefined;
   const shown = output ? pythonPath(output) : join(ctx.cwd, `${sessionId}.pftrace`);
   const target = resolve(ctx.cwd, shown);
-  const written = await downloadToFile(ctx, url, target, TRACE_WORDS, { idleMs: idle * 1000 });
+  const written = await downloadToFile(ctx, url, target, TRACE_WORDS, { idleMs });
   const json: Record<string, Value> = { session_id: sessionId, destination: shown };
   if (written > 0) json.file_size_bytes = written;
   ctx.emit({

@@ -154,13 +154,20 @@ class ByteReader {
     }
   }
 
-  /** Reads and discards what is left, up to `limit` more bytes; true if that was the end. */
+  /**
+   * Reads and discards what is left, up to `limit` more bytes (or up to the
+   * size limit: the archive is complete by then); true if that was the end.
+   */
   async drain(limit: number): Promise<boolean> {
     const stop = this.received + limit;
     this.#offset = this.#chunk.byteLength;
-    while (this.received <= stop) {
-      if (!(await this.#fill())) return true;
-      this.#offset = this.#chunk.byteLength;
+    try {
+      while (this.received <= stop) {
+        if (!(await this.#fill())) return true;
+        this.#offset = this.#chunk.byteLength;
+      }
+    } catch (error) {
+      if (!(error instanceof TarSizeError)) throw error;
     }
     return false;
   }

@@ -13,6 +13,7 @@ import {
   openDownload,
   Progress,
   pythonJoin,
+  removeStale,
   saveError,
   TooLargeError,
   transferError,
@@ -32,7 +33,7 @@ import {
 } from "./_tar.ts";
 import { type Files, files } from "./_fs.ts";
 import { quoted } from "./_inert.ts";
-import { processAlive, processId } from "./_process.ts";
+import { processId } from "./_process.ts";
 
 const WORDS: DownloadWords = {
   label: "Downloading archive",
@@ -90,7 +91,7 @@ export const download: Handler = async (ctx, { args, options }) => {
   }
   const rest = await ctx.client();
   const prefix = `.${name}.partial-`;
-  await removeStalePartials(fs, parent, prefix);
+  await removeStale(fs, parent, prefix);
   let partial: string;
   try {
     partial = await fs.mkdtemp(join(parent, `${prefix}${processId()}-`));
@@ -392,26 +393,6 @@ async function downloadExternal(
     }
   }
   return total;
-}
-
-/**
- * Removes what SIGKILLed downloads of the same checkpoint left in `parent`:
- * `.<name>.partial-<pid>-…` directories whose process is gone. A partial
- * directory of a download still running (its process is alive) is kept.
- */
-async function removeStalePartials(fs: Files, parent: string, prefix: string): Promise<void> {
-  let names: string[];
-  try {
-    names = await fs.list(parent);
-  } catch {
-    return; // The parent does not exist yet (or cannot be read): nothing to clean.
-  }
-  for (const entry of names) {
-    if (!entry.startsWith(prefix)) continue;
-    const pid = /^(\d+)-/.exec(entry.slice(prefix.length))?.[1];
-    if (pid === undefined || processAlive(Number(pid))) continue;
-    await fs.remove(fs.join(parent, entry)).catch(() => {});
-  }
 }
 
 const UNITS: Record<string, number> = {

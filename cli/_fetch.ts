@@ -5,7 +5,8 @@ import type { Context } from "./_context.ts";
 import type { ChunkSource } from "./_tar.ts";
 import { CliError, EXIT, Interrupted } from "./_errors.ts";
 import { formatSize } from "./_format.ts";
-import { type AsyncFile, files } from "./_fs.ts";
+import { type AsyncFile, type Files, files } from "./_fs.ts";
+import { processAlive, processId } from "./_process.ts";
 import { inert, quoted } from "./_inert.ts";
 import { unrefTimeout } from "../_request.ts";
 
@@ -332,8 +333,9 @@ export function bodySource(
 }
 
 /**
- * Downloads `url` to `target` via `target.part-…`, renamed into place when
- * complete (removed on failure). Returns the bytes written.
+ * Downloads `url` to `target` via `target.part-<pid>-…`, renamed into place
+ * when complete (removed on failure; left by a killed run, removed by the
+ * next). Returns the bytes written.
  */
 export async function downloadToFile(
   ctx: Context,
@@ -343,9 +345,12 @@ export async function downloadToFile(
   limits: TransferLimits,
 ): Promise<number> {
   const fs = await files();
+  const dir = fs.dirname(target);
+  const prefix = `${target.slice(target.lastIndexOf(fs.sep) + 1)}.part-`;
+  await removeStale(fs, dir, prefix);
   const download = await openDownload(ctx, url, words, limits);
   const progress = new Progress(ctx, words.label, download.length);
-  const partial = `${target}.part-${crypto.randomUUID().slice(0, 8)}`;
+  const partial = fs.join(dir, `${prefix}${processId()}-${crypto.randomUUID().slice(0, 8)}`);
   try {
     await fs.mkdir(fs.dirname(target));
     const written = await writeBody(
@@ -360,6 +365,26 @@ export async function downloadToFile(
     throw error;
   } finally {
     progress.done();
+  }
+}
+
+/**
+ * Removes what killed downloads left in `dir`: entries named
+ * `<prefix><pid>-…` whose process is gone. One of a download still running
+ * (its process is alive) is kept.
+ */
+export async function removeStale(fs: Files, dir: string, prefix: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.list(dir);
+  } catch {
+    return; // The directory does not exist yet (or cannot be read): nothing to clean.
+  }
+  for (const entry of names) {
+    if (!entry.startsWith(prefix)) continue;
+    const pid = /^(\d+)-/.exec(entry.slice(prefix.length))?.[1];
+    if (pid === undefined || processAlive(Number(pid))) continue;
+    await fs.remove(fs.join(dir, entry)).catch(() => {});
   }
 }
 

@@ -584,6 +584,23 @@ Deno.test({
   },
 });
 
+Deno.test("a part file left by a killed trace export is removed by the next one", async () => {
+  await using fake = await startFakeTinker({ tracePendingCount: 0 });
+  await using storage = await storageServer();
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  storage.state.handle = (_req, res) => res.end("trace");
+  await traceAt(fake, `${storage.url}/t.pftrace`);
+  // No process has id 2^31 - 1 here; this test's process is alive.
+  await Deno.writeTextFile(`${dir}/t.pftrace.part-2147483647-dead`, "stale");
+  await Deno.writeTextFile(`${dir}/t.pftrace.part-${Deno.pid}-live`, "running");
+  const got = await cli(fake, ["session", "export-trace", SESSION, "-o", "t.pftrace"], {
+    cwd: dir,
+  });
+  assert.equal(got.code, 0, got.err);
+  assert.deepEqual(await listTree(dir), ["t.pftrace", `t.pftrace.part-${Deno.pid}-live`]);
+});
+
 // ---- 7. file: and other schemes from the server --------------------------------------
 
 Deno.test("URLs from the server that are not http(s) are refused, never fetched", async (t) => {

@@ -238,6 +238,13 @@ export function parseCommandLine(argv: string[], width = 80): Invocation {
         );
       }
       value = Number.parseInt(raw!, 10);
+      if (spec.min !== undefined && value < spec.min) {
+        throw new UsageError(
+          `Invalid value for ${shown}: ${value} is not in the range x>=${spec.min}.`,
+          usage,
+          prog,
+        );
+      }
     }
     if (spec.choices && !spec.choices.includes(raw!)) {
       throw new UsageError(

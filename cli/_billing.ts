@@ -13,6 +13,7 @@ import {
   type Value,
 } from "./_format.ts";
 import type { Handler } from "./_spec.ts";
+import { inert } from "./_inert.ts";
 
 type Row = Record<string, Value>;
 
@@ -141,15 +142,20 @@ function cell(value: Value | undefined): string {
   return value === null || value === undefined ? "" : pyStr(value);
 }
 
-/** `csv.DictWriter` (excel dialect: CRLF, minimal quoting) to a file or `-` (stdout). */
+/**
+ * `csv.DictWriter` (excel dialect: CRLF, minimal quoting) to a file or `-`
+ * (stdout; control characters in cells escaped when it is a terminal).
+ */
 async function writeCsv(ctx: Context, rows: Row[], path: string): Promise<void> {
   const columns = columnsOf(rows);
   const quote = (
     text: string,
   ) => (/[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
+  // On a terminal, cells (server text) are shown inert; files and pipes get the data as is.
+  const shown = path === "-" && ctx.stdoutIsTTY ? (t: string) => inert(t, true) : (t: string) => t;
   const lines = [
     columns.map(quote).join(","),
-    ...rows.map((r) => columns.map((c) => quote(cell(r[c]))).join(",")),
+    ...rows.map((r) => columns.map((c) => quote(shown(cell(r[c])))).join(",")),
   ];
   const text = lines.map((l) => `${l}\r\n`).join("");
   if (path === "-") {

@@ -12,6 +12,7 @@ import {
   pyJson,
   type Value,
 } from "./_format.ts";
+import { inert } from "./_inert.ts";
 import { countTitle, fetchPaged, walkPages } from "./_run.ts";
 import type { Handler } from "./_spec.ts";
 import { propertyTable, type TableSpec } from "./_table.ts";
@@ -34,6 +35,7 @@ export const list: Handler = async (ctx, { options }) => {
         ctx,
         rest.listUserCheckpoints({ limit: BATCH, signal: ctx.signal }).pages(),
         (p) => ({ items: p.checkpoints, total: p.cursor?.total_count }),
+        "checkpoints",
       )
       : await fetchPaged(
         ctx,
@@ -264,11 +266,13 @@ async function confirm(
     for (const c of checkpoints) {
       total += c.size_bytes ?? 0;
       const size = c.size_bytes == null ? "N/A" : formatSize(c.size_bytes);
-      lines.push(`  - ${c.tinker_path} (${size}, created ${formatTimestamp(c.time, now)})`);
+      // Server text, one line each: a `\r` or an escape sequence cannot hide an entry.
+      const created = inert(formatTimestamp(c.time, now), true);
+      lines.push(`  - ${inert(c.tinker_path, true)} (${size}, created ${created})`);
     }
     lines.push(`\nTotal size: ${formatSize(total)}`);
   } else {
-    for (const path of paths) lines.push(`  - ${path}`);
+    for (const path of paths) lines.push(`  - ${inert(path, true)}`);
     lines.push("");
   }
   lines.push("WARNING: This action is permanent and cannot be undone.");
@@ -300,7 +304,11 @@ function aborted(signal: AbortSignal): Promise<never> {
   });
 }
 
-/** Deletes with up to 32 requests in flight; prints the official summary (exit 0 even on failures). */
+/**
+ * Deletes with up to 32 requests in flight; prints the official summary.
+ * Unlike the official CLI (exit 0 regardless), a run where any deletion
+ * failed ends with an error and exit code 1, after the summary.
+ */
 async function deletePaths(ctx: Context, rest: RestClient, paths: string[]): Promise<void> {
   const failed: { tinker_path: string; error: string }[] = [];
   let deleted = 0;
@@ -319,14 +327,22 @@ async function deletePaths(ctx: Context, rest: RestClient, paths: string[]): Pro
     }
   };
   await Promise.all(Array.from({ length: Math.min(32, paths.length) }, worker));
-  if (ctx.json) {
-    ctx.out(`${pyJson({ deleted_count: deleted, failed })}\n`);
-    return;
+  if (ctx.json) ctx.out(`${pyJson({ deleted_count: deleted, failed })}\n`);
+  else {
+    ctx.out(`Deleted ${deleted} checkpoint(s)\n`);
+    if (failed.length) {
+      ctx.out(`Failed to delete ${failed.length} checkpoint(s):\n`);
+      for (const f of failed) {
+        ctx.out(`  - ${inert(f.tinker_path, true)}: ${inert(f.error, true)}\n`);
+      }
+    }
   }
-  ctx.out(`Deleted ${deleted} checkpoint(s)\n`);
   if (failed.length) {
-    ctx.out(`Failed to delete ${failed.length} checkpoint(s):\n`);
-    for (const f of failed) ctx.out(`  - ${f.tinker_path}: ${f.error}\n`);
+    throw new CliError(
+      `Failed to delete ${failed.length} of ${paths.length} checkpoint(s)`,
+      undefined,
+      EXIT.error,
+    );
   }
 }
 

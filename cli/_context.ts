@@ -6,6 +6,7 @@ import type { GlobalOptions } from "./_args.ts";
 import { CliError, EXIT, Interrupted } from "./_errors.ts";
 import { plain, pyJson, type Value } from "./_format.ts";
 import { renderTable, type TableSpec } from "./_table.ts";
+import { inert } from "./_inert.ts";
 
 /**
  * The streams and environment of one CLI run. Every field is optional; the
@@ -133,12 +134,9 @@ export class Context {
     else if (this.format === "jsonl") {
       const items = typeof result.items === "function" ? result.items() : result.items;
       for (const item of items ?? [json()]) {
-        // JSON escapes C0 controls; C1 and bidi controls are escaped too, so a line is inert.
-        const line = JSON.stringify(plain(item)).replace(
-          /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
-          (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-        );
-        this.out(`${line}\n`);
+        // JSON escapes C0 controls; C1 and bidi controls are escaped too (as
+        // JSON escapes), so a line is inert.
+        this.out(`${inert(JSON.stringify(plain(item)))}\n`);
       }
     } else this.table(result.table());
   }
@@ -177,7 +175,7 @@ export class Context {
       apiKey,
       baseUrl: this.env.TINKER_BASE_URL?.trim() || undefined,
       maxRetries: this.maxRetries,
-      logger: verbose ? (line: string) => this.err(`[http] ${line}\n`) : undefined,
+      logger: verbose ? (line: string) => this.err(`[http] ${inert(line, true)}\n`) : undefined,
     });
     return this.#client;
   }

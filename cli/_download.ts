@@ -9,18 +9,31 @@ import {
   type BodySource,
   bodySource,
   type DownloadWords,
+  idleTimeoutMs,
   openDownload,
   Progress,
   pythonJoin,
+  removeStale,
   saveError,
+  TooLargeError,
   transferError,
+  type TransferLimits,
   writeBody,
 } from "./_fetch.ts";
 import { formatSize, type Value } from "./_format.ts";
 import type { Handler } from "./_spec.ts";
 import { propertyTable } from "./_table.ts";
-import { type ChunkSource, readTar, safePath, TarError, type TarSink } from "./_tar.ts";
+import {
+  type ChunkSource,
+  readTar,
+  safePath,
+  TarError,
+  type TarSink,
+  TarSizeError,
+} from "./_tar.ts";
 import { type Files, files } from "./_fs.ts";
+import { quoted } from "./_inert.ts";
+import { processId } from "./_process.ts";
 
 const WORDS: DownloadWords = {
   label: "Downloading archive",
@@ -28,6 +41,15 @@ const WORDS: DownloadWords = {
   hint: "Please check your network connection and try again.",
 };
 const RESIGN_MARGIN_MS = 5 * 60_000;
+/** The default of `--max-size`: what a checkpoint may hold once extracted. */
+export const DEFAULT_MAX_SIZE = 256 * 1024 ** 3;
+/**
+ * Compressed bytes handed to the gzip decoder at a time. The decoder writes
+ * out all it can from one piece at once, up to ~1,000 times the piece (a gzip
+ * bomb): 16 KiB in keeps that under 17 MiB out. (Weights barely compress, so
+ * small pieces cost nothing measurable there.)
+ */
+const GUNZIP_FEED = 16 << 10;
 
 /** `tinker checkpoint download CHECKPOINT_PATH [-o DIR] [--force]`. */
 export const download: Handler = async (ctx, { args, options }) => {
@@ -55,6 +77,10 @@ export const download: Handler = async (ctx, { args, options }) => {
       throw saveError(e, join(parent, "x"), WORDS);
     });
   }
+  const limits: TransferLimits = {
+    idleMs: idleTimeoutMs(options["idle-timeout"]),
+    maxBytes: sizeOption(options["max-size"]),
+  };
   const exists = await fs.exists(target);
   if (exists && !options.force) {
     throw new CliError(
@@ -64,9 +90,11 @@ export const download: Handler = async (ctx, { args, options }) => {
     );
   }
   const rest = await ctx.client();
+  const prefix = `.${name}.partial-`;
+  await removeStale(fs, parent, prefix);
   let partial: string;
   try {
-    partial = await fs.mkdtemp(join(parent, `.${name}.partial-`));
+    partial = await fs.mkdtemp(join(parent, `${prefix}${processId()}-`));
     await fs.chmod(partial, 0o755);
   } catch (error) {
     throw saveError(error, join(parent, "x"), WORDS);
@@ -74,8 +102,8 @@ export const download: Handler = async (ctx, { args, options }) => {
   let bytes: number;
   try {
     bytes = kind === "external_weights"
-      ? await downloadExternal(ctx, rest, path, partial, fs)
-      : await downloadArchive(ctx, rest, path, partial, fs);
+      ? await downloadExternal(ctx, rest, path, partial, fs, limits)
+      : await downloadArchive(ctx, rest, path, partial, fs, limits);
     ctx.checkInterrupted();
     if (exists) await fs.remove(target);
     await fs.rename(partial, target);
@@ -109,21 +137,33 @@ async function downloadArchive(
   path: string,
   dir: string,
   fs: Files,
+  limits: TransferLimits,
 ): Promise<number> {
   if (!ctx.json) {
     ctx.err(`Requesting the archive of ${path} (the server may take a while to build it)...\n`);
   }
   const { url } = await rest.getCheckpointArchiveUrlFromTinkerPath(path, { signal: ctx.signal });
-  const { body, length } = await openDownload(ctx, url, WORDS);
-  const progress = new Progress(ctx, WORDS.label, length);
+  const download = await openDownload(ctx, url, WORDS, limits);
+  const progress = new Progress(ctx, WORDS.label, download.length);
   let received = 0;
+  let source: BodySource | undefined;
   try {
-    const source = bodySource(ctx, body, length, (n) => {
-      received += n;
-      progress.update(n);
-    }, WORDS);
-    await readTar(await decompressed(source), fileSink(dir, fs), ctx.signal);
+    source = bodySource(
+      ctx,
+      download,
+      (n) => {
+        received += n;
+        progress.update(n);
+      },
+      WORDS,
+      limits.maxBytes,
+    );
+    await readTar(await decompressed(source), fileSink(dir, fs), {
+      signal: ctx.signal,
+      maxBytes: limits.maxBytes,
+    });
   } catch (error) {
+    await source?.cancel().catch(() => {});
     throw archiveError(ctx, error);
   } finally {
     progress.done();
@@ -155,13 +195,20 @@ async function decompressed(source: BodySource): Promise<ChunkSource> {
     cancel: (reason) => source.cancel(reason),
   };
   if (first[0] === 0x1f && first[1] === 0x8b) {
-    // The decompressor may hold on to its input: hand it chunks of its own.
+    // Small pieces, one at a time, and only when the tar reader asks for
+    // more: the bytes in flight stay bounded whatever the expansion. Each
+    // piece is a copy (the decompressor may hold on to its input).
+    let rest: Uint8Array = new Uint8Array();
     const compressed = new ReadableStream<Uint8Array>({
       async pull(controller) {
-        const reused = head.length === 0 && source.reuses;
-        const chunk = await joined.read();
-        if (chunk === null) controller.close();
-        else controller.enqueue(reused ? chunk.slice() : chunk);
+        while (rest.byteLength === 0) {
+          const chunk = await joined.read();
+          if (chunk === null) return controller.close();
+          rest = chunk;
+        }
+        const piece = rest.slice(0, GUNZIP_FEED);
+        rest = rest.subarray(piece.byteLength);
+        controller.enqueue(piece);
       },
       cancel: (reason) => joined.cancel(reason),
     }, { highWaterMark: 0 });
@@ -232,6 +279,7 @@ function fileSink(root: string, fs: Files): TarSink {
 function archiveError(ctx: Context, error: unknown): Error {
   if (error instanceof CliError || error instanceof Interrupted) return error;
   if (ctx.signal.aborted) return new Interrupted();
+  if (error instanceof TarSizeError) return new TooLargeError(WORDS, error.limit);
   if (error instanceof TarError) {
     return new CliError(
       `Failed to extract archive: ${error.message}`,
@@ -258,6 +306,8 @@ function archiveError(ctx: Context, error: unknown): Error {
   return transferError(ctx, error, WORDS);
 }
 
+const words = (name: string): DownloadWords => ({ ...WORDS, label: name });
+
 /** external_weights/…: every file of the signed URL map, re-signed when close to expiry. */
 async function downloadExternal(
   ctx: Context,
@@ -265,6 +315,7 @@ async function downloadExternal(
   path: string,
   dir: string,
   fs: Files,
+  limits: TransferLimits,
 ): Promise<number> {
   const sign = (p: string, o: { signal: AbortSignal }) => rest.getExternalWeightsUrls(p, o);
   let signed = await sign(path, { signal: ctx.signal });
@@ -276,15 +327,41 @@ async function downloadExternal(
       EXIT.notFound,
     );
   }
+  const paths = new Map<string, string>();
   for (const name of names) {
+    let safe: string;
     try {
-      if (safePath(name) === "") throw new TarError("empty", true);
+      safe = safePath(name);
+      if (safe === "") throw new TarError("empty", true);
     } catch {
       throw new CliError(
-        `Unsafe file path in checkpoint: ${name}`,
+        `Unsafe file path in checkpoint: ${quoted(name)}`,
         "The checkpoint may be corrupted or malicious.",
         EXIT.local,
       );
+    }
+    const twin = paths.get(safe);
+    if (twin !== undefined) {
+      throw new CliError(
+        `Two files of the checkpoint have the same path: ${quoted(twin)} and ${quoted(name)}`,
+        "The checkpoint may be corrupted or malicious.",
+        EXIT.local,
+      );
+    }
+    paths.set(safe, name);
+  }
+  // A file cannot also be a directory ("a" and "a/b").
+  for (const [safe, name] of paths) {
+    const parts = safe.split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const file = paths.get(parts.slice(0, i).join("/"));
+      if (file !== undefined) {
+        throw new CliError(
+          `The checkpoint's file ${quoted(file)} would also be the directory of ${quoted(name)}`,
+          "The checkpoint may be corrupted or malicious.",
+          EXIT.local,
+        );
+      }
     }
   }
   let total = 0;
@@ -298,16 +375,55 @@ async function downloadExternal(
       throw new CliError(`The re-signed URLs no longer include ${name}`, undefined, EXIT.error);
     }
     const target = fs.join(dir, ...safePath(name).split("/"));
-    await fs.mkdir(fs.dirname(target));
-    const words = { ...WORDS, label: name };
-    const { body, length } = await openDownload(ctx, url, words);
-    const progress = new Progress(ctx, name, length);
+    await fs.mkdir(fs.dirname(target)).catch((error) => {
+      throw saveError(error, target, words(name));
+    });
+    const download = await openDownload(ctx, url, words(name), limits);
+    const progress = new Progress(ctx, name, download.length);
     try {
-      const source = bodySource(ctx, body, length, (n) => progress.update(n), words);
-      total += await writeBody(source, target, words);
+      const left = (limits.maxBytes ?? Infinity) - total;
+      const source = bodySource(ctx, download, (n) => progress.update(n), words(name), left);
+      total += await writeBody(source, target, words(name));
+    } catch (error) {
+      // The cap is on the whole checkpoint: name the whole limit.
+      if (error instanceof TooLargeError) throw new TooLargeError(WORDS, limits.maxBytes!);
+      throw error;
     } finally {
       progress.done();
     }
   }
   return total;
+}
+
+const UNITS: Record<string, number> = {
+  "": 1,
+  B: 1,
+  K: 1024,
+  KB: 1024,
+  KIB: 1024,
+  M: 1024 ** 2,
+  MB: 1024 ** 2,
+  MIB: 1024 ** 2,
+  G: 1024 ** 3,
+  GB: 1024 ** 3,
+  GIB: 1024 ** 3,
+  T: 1024 ** 4,
+  TB: 1024 ** 4,
+  TIB: 1024 ** 4,
+};
+
+/** `--max-size`: bytes, or a number with a 1024-based unit (`500M`, `2GiB`, `1T`). */
+export function sizeOption(value: unknown): number {
+  if (value === undefined) return DEFAULT_MAX_SIZE;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(String(value));
+  const unit = m ? UNITS[m[2]!.toUpperCase()] : undefined;
+  const bytes = m && unit ? Math.floor(Number(m[1]) * unit) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) {
+    throw new CliError(
+      `Invalid value for '--max-size': ${quoted(String(value))}`,
+      "Give bytes, or a number with a unit: 500M, 20G, 1T (1024-based).",
+      EXIT.input,
+    );
+  }
+  return bytes;
 }

@@ -5,7 +5,10 @@ import type { Context } from "./_context.ts";
 import type { ChunkSource } from "./_tar.ts";
 import { CliError, EXIT, Interrupted } from "./_errors.ts";
 import { formatSize } from "./_format.ts";
-import { type AsyncFile, files } from "./_fs.ts";
+import { type AsyncFile, type Files, files } from "./_fs.ts";
+import { processAlive, processId } from "./_process.ts";
+import { inert, quoted } from "./_inert.ts";
+import { unrefTimeout } from "../_request.ts";
 
 /** How to word a failed download. */
 export interface DownloadWords {
@@ -17,19 +20,160 @@ export interface DownloadWords {
   hint: string;
 }
 
-/** `GET url` with no headers beyond the runtime's; errors become {@linkcode CliError}s. */
+/** How long a transfer may wait for the server, and how much it may receive. */
+export interface TransferLimits {
+  /**
+   * The longest wait for the server, in milliseconds: for the response's
+   * headers, and for each piece of its body.
+   */
+  idleMs: number;
+  /** The most bytes the body may have (default: no limit). */
+  maxBytes?: number | undefined;
+}
+
+/** The default of `--idle-timeout`, in seconds. */
+export const DEFAULT_IDLE_TIMEOUT_S = 60;
+
+/** An open download: its body, announced length, and the watch on its pauses. */
+export interface Download {
+  body: ReadableStream<Uint8Array>;
+  /**
+   * Content-Length, when it counts the bytes the body yields (undefined when
+   * absent, or when the runtime decodes a `Content-Encoding`).
+   */
+  length: number | undefined;
+  /** Aborts the transfer when the server is silent for too long. */
+  watch: IdleWatch;
+}
+
+/**
+ * Gives up on a transfer when the server stays silent for `ms`: each wait
+ * (for headers, for a piece of body) runs through {@linkcode IdleWatch.wait},
+ * which aborts the fetch (its `signal`) and fails with a clear error when the
+ * wait outlasts `ms`. Ctrl-C aborts it too. The timer runs only during a wait
+ * and never keeps the process alive.
+ */
+export class IdleWatch {
+  readonly #controller = new AbortController();
+  readonly #ctx: Context;
+  readonly #ms: number;
+  readonly #words: DownloadWords;
+  readonly #onAbort: () => void;
+
+  constructor(ctx: Context, ms: number, words: DownloadWords) {
+    this.#ctx = ctx;
+    this.#ms = ms;
+    this.#words = words;
+    this.#onAbort = () => this.#controller.abort(ctx.signal.reason);
+    if (ctx.signal.aborted) this.#onAbort();
+    else ctx.signal.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  /** Aborted on Ctrl-C or after a wait that was too long. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Awaits `start()`, failing if it takes longer than the idle timeout. */
+  async wait<T>(start: () => Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const seconds = this.#ms / 1000;
+        const error = new CliError(
+          `${this.#words.failure}: the server sent nothing for ${seconds} s (--idle-timeout)`,
+          this.#words.hint,
+          EXIT.network,
+        );
+        reject(error);
+        this.#controller.abort(error);
+      }, this.#ms);
+      unrefTimeout(timer);
+    });
+    const running = start();
+    running.catch(() => {});
+    try {
+      return await Promise.race([running, idle]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops listening for Ctrl-C. */
+  dispose(): void {
+    this.#ctx.signal.removeEventListener("abort", this.#onAbort);
+  }
+}
+
+/**
+ * Whether a URL the server handed out may be fetched: `https:`, or `http:`
+ * to a loopback host or when the API itself is reached over `http:`.
+ * Anything else (`file:`, `data:`, `ftp:`, …) is refused before any fetch:
+ * a `file:` URL would copy a local file into the download.
+ */
+export function checkServerUrl(url: string, baseUrl: string, words: DownloadWords): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new CliError(
+      `${words.failure}: the server gave a download URL that is not a URL: ${quoted(url)}`,
+      "The server's answer is malformed; nothing was downloaded.",
+      EXIT.local,
+    );
+  }
+  if (parsed.protocol === "https:") return parsed;
+  if (parsed.protocol === "http:") {
+    const host = parsed.hostname;
+    const loopback = host === "localhost" || host.endsWith(".localhost") ||
+      /^127(\.\d{1,3}){3}$/.test(host) || host === "[::1]";
+    let plainApi = false;
+    try {
+      plainApi = new URL(baseUrl).protocol === "http:";
+    } catch {
+      // An unparsable base URL cannot vouch for anything.
+    }
+    if (loopback || plainApi) return parsed;
+    throw new CliError(
+      `${words.failure}: refusing a plain http: download URL from the server (host ${
+        quoted(host)
+      }); only https: is accepted, or http: to this machine or when the API itself uses http:`,
+      "Nothing was downloaded.",
+      EXIT.local,
+    );
+  }
+  throw new CliError(
+    `${words.failure}: refusing a ${
+      quoted(parsed.protocol)
+    } URL from the server; only https: (or http: to this machine) is accepted`,
+    "Nothing was downloaded or read.",
+    EXIT.local,
+  );
+}
+
+/**
+ * `GET url` with no headers beyond the runtime's, after
+ * {@linkcode checkServerUrl}; errors become {@linkcode CliError}s. The wait
+ * for the headers is limited by `limits.idleMs`.
+ */
 export async function openDownload(
   ctx: Context,
   url: string,
   words: DownloadWords,
-): Promise<{ body: ReadableStream<Uint8Array>; length: number | undefined }> {
+  limits: TransferLimits,
+): Promise<Download> {
+  const rest = await ctx.client();
+  checkServerUrl(url, rest.baseUrl, words);
+  const watch = new IdleWatch(ctx, limits.idleMs, words);
   let res: Response;
   try {
-    res = await fetch(url, { signal: ctx.signal });
+    res = await watch.wait(() => fetch(url, { signal: watch.signal }));
   } catch (error) {
+    watch.dispose();
     throw transferError(ctx, error, words);
   }
   if (!res.ok || !res.body) {
+    watch.dispose();
     await res.body?.cancel().catch(() => {});
     const code = res.status === 404 ? EXIT.notFound : res.status === 403 ? EXIT.auth : EXIT.network;
     throw new CliError(
@@ -39,8 +183,41 @@ export async function openDownload(
     );
   }
   const header = res.headers.get("content-length");
-  const length = header !== null && /^\d+$/.test(header) ? Number(header) : undefined;
-  return { body: res.body, length };
+  const encoding = (res.headers.get("content-encoding") ?? "").trim().toLowerCase();
+  // fetch decodes gzip/br/deflate bodies, but Content-Length counts the encoded bytes.
+  const decoded = encoding !== "" && encoding !== "identity";
+  const length = header !== null && /^\d+$/.test(header) && !decoded ? Number(header) : undefined;
+  if (length !== undefined && limits.maxBytes !== undefined && length > limits.maxBytes) {
+    watch.dispose();
+    await res.body.cancel().catch(() => {});
+    throw new TooLargeError(words, limits.maxBytes);
+  }
+  return { body: res.body, length, watch };
+}
+
+/** A download larger than `--max-size` allows: exit 7. */
+export class TooLargeError extends CliError {
+  constructor(words: Pick<DownloadWords, "failure">, readonly limit: number) {
+    super(
+      `${words.failure}: it is larger than the ${formatSize(limit)} allowed (--max-size ${limit})`,
+      "Nothing was kept. If the checkpoint really is this large, raise --max-size.",
+      EXIT.local,
+    );
+    this.name = "TooLargeError";
+  }
+}
+
+/** `--idle-timeout` in milliseconds: whole seconds, at least 1 (default 60). */
+export function idleTimeoutMs(value: unknown): number {
+  if (value === undefined) return DEFAULT_IDLE_TIMEOUT_S * 1000;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new CliError(
+      `Invalid value for '--idle-timeout': ${value} (expected a whole number of seconds, at least 1)`,
+      undefined,
+      EXIT.input,
+    );
+  }
+  return value * 1000;
 }
 
 /** Wraps an error of fetching or reading a body: interrupt, or a network failure. */
@@ -63,9 +240,10 @@ export interface BodySource extends ChunkSource {
 }
 
 /**
- * A response body as chunks that counts what passes (`onBytes`), honours
- * Ctrl-C, and fails when the body ends before (or runs past) its
- * Content-Length. Pull-based, so the consumer's pace is the download's pace.
+ * A download's body as chunks that counts what passes (`onBytes`), honours
+ * Ctrl-C and the idle timeout, and fails when the body ends before (or runs
+ * past) its Content-Length, or passes `maxBytes`. Pull-based, so the
+ * consumer's pace is the download's pace.
  * Where the body is a byte stream (Deno), it is read into one reused 1 MiB
  * buffer, filled at least halfway before it is handed on: no garbage per
  * chunk (which otherwise piles up as RSS until a GC) and few, large writes.
@@ -73,11 +251,12 @@ export interface BodySource extends ChunkSource {
  */
 export function bodySource(
   ctx: Context,
-  body: ReadableStream<Uint8Array>,
-  length: number | undefined,
+  download: Download,
   onBytes: (bytes: number) => void,
   words: DownloadWords,
+  maxBytes = Infinity,
 ): BodySource {
+  const { body, length, watch } = download;
   let byob: ReadableStreamBYOBReader | undefined;
   try {
     byob = body.getReader({ mode: "byob" });
@@ -94,8 +273,8 @@ export function bodySource(
     if (byob) {
       let filled = 0;
       while (filled < SOURCE_CHUNK / 2) {
-        const { done, value } = await byob.read(
-          new Uint8Array(buffer!, filled, SOURCE_CHUNK - filled),
+        const { done, value } = await watch.wait(() =>
+          byob.read(new Uint8Array(buffer!, filled, SOURCE_CHUNK - filled))
         );
         if (value) buffer = value.buffer as ArrayBuffer;
         if (done || !value) {
@@ -106,9 +285,16 @@ export function bodySource(
       }
       return filled > 0 ? new Uint8Array(buffer!, 0, filled) : null;
     }
-    const { done, value } = await (reader as ReadableStreamDefaultReader<Uint8Array>).read();
+    const { done, value } = await watch.wait(() =>
+      (reader as ReadableStreamDefaultReader<Uint8Array>).read()
+    );
     if (done) ended = true;
     return done ? null : value;
+  };
+  const stop = async (reason?: unknown) => {
+    ended = true;
+    watch.dispose();
+    await reader.cancel(reason).catch(() => {});
   };
   return {
     reuses: byob !== undefined,
@@ -119,10 +305,12 @@ export function bodySource(
           if (ctx.signal.aborted) throw new Interrupted();
           chunk = await next();
         } catch (error) {
+          await stop(error);
           throw transferError(ctx, error, words);
         }
       }
       if (chunk === null) {
+        watch.dispose();
         if (length !== undefined && received !== length) {
           throw fail(`the transfer ended after ${received} of ${length} bytes`);
         }
@@ -130,34 +318,43 @@ export function bodySource(
       }
       received += chunk.byteLength;
       if (length !== undefined && received > length) {
-        await reader.cancel().catch(() => {});
+        await stop();
         throw fail(`received more than the announced ${length} bytes`);
+      }
+      if (received > maxBytes) {
+        await stop();
+        throw new TooLargeError(words, maxBytes);
       }
       onBytes(chunk.byteLength);
       return chunk;
     },
-    cancel: (reason) => reader.cancel(reason).catch(() => {}),
+    cancel: (reason) => stop(reason),
   };
 }
 
 /**
- * Downloads `url` to `target` via `target.part-…`, renamed into place when
- * complete (removed on failure). Returns the bytes written.
+ * Downloads `url` to `target` via `target.part-<pid>-…`, renamed into place
+ * when complete (removed on failure; left by a killed run, removed by the
+ * next). Returns the bytes written.
  */
 export async function downloadToFile(
   ctx: Context,
   url: string,
   target: string,
   words: DownloadWords,
+  limits: TransferLimits,
 ): Promise<number> {
   const fs = await files();
-  const { body, length } = await openDownload(ctx, url, words);
-  const progress = new Progress(ctx, words.label, length);
-  const partial = `${target}.part-${crypto.randomUUID().slice(0, 8)}`;
+  const dir = fs.dirname(target);
+  const prefix = `${target.slice(target.lastIndexOf(fs.sep) + 1)}.part-`;
+  await removeStale(fs, dir, prefix);
+  const download = await openDownload(ctx, url, words, limits);
+  const progress = new Progress(ctx, words.label, download.length);
+  const partial = fs.join(dir, `${prefix}${processId()}-${crypto.randomUUID().slice(0, 8)}`);
   try {
     await fs.mkdir(fs.dirname(target));
     const written = await writeBody(
-      bodySource(ctx, body, length, (n) => progress.update(n), words),
+      bodySource(ctx, download, (n) => progress.update(n), words, limits.maxBytes),
       partial,
       words,
     );
@@ -168,6 +365,26 @@ export async function downloadToFile(
     throw error;
   } finally {
     progress.done();
+  }
+}
+
+/**
+ * Removes what killed downloads left in `dir`: entries named
+ * `<prefix><pid>-…` whose process is gone. One of a download still running
+ * (its process is alive) is kept.
+ */
+export async function removeStale(fs: Files, dir: string, prefix: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.list(dir);
+  } catch {
+    return; // The directory does not exist yet (or cannot be read): nothing to clean.
+  }
+  for (const entry of names) {
+    if (!entry.startsWith(prefix)) continue;
+    const pid = /^(\d+)-/.exec(entry.slice(prefix.length))?.[1];
+    if (pid === undefined || processAlive(Number(pid))) continue;
+    await fs.remove(fs.join(dir, entry)).catch(() => {});
   }
 }
 
@@ -244,7 +461,8 @@ export class Progress {
 
   constructor(ctx: Context, label: string, total: number | undefined) {
     this.#ctx = ctx;
-    this.#label = label;
+    // The label may be a file name from the server: shown, never obeyed.
+    this.#label = inert(label, true);
     this.#total = total;
     this.#visible = ctx.stderrIsTTY && !ctx.json;
   }

@@ -38,6 +38,8 @@ export interface Files extends Paths {
   rename(from: string, to: string): Promise<void>;
   /** Removes `path` and what is under it; nothing when it does not exist. */
   remove(path: string): Promise<void>;
+  /** The names in a directory. */
+  list(path: string): Promise<string[]>;
   readText(path: string): Promise<string>;
   writeText(path: string, text: string): Promise<void>;
   /** Creates or truncates `path` (`mode` when created). */
@@ -64,6 +66,7 @@ interface DenoFs {
   chmod(path: string, mode: number): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   remove(path: string, options: { recursive: boolean }): Promise<void>;
+  readDir(path: string): AsyncIterable<{ name: string }>;
   readTextFile(path: string): Promise<string>;
   writeTextFile(path: string, text: string): Promise<void>;
   open(path: string, options: OpenOptions): Promise<DenoFile>;
@@ -122,6 +125,11 @@ async function denoFiles(deno: DenoFs): Promise<Files> {
       deno.remove(path, { recursive: true }).catch((error: { code?: string }) => {
         if (error?.code !== "ENOENT") throw error;
       }),
+    async list(path) {
+      const names: string[] = [];
+      for await (const entry of deno.readDir(path)) names.push(entry.name);
+      return names;
+    },
     readText: (path) => deno.readTextFile(path),
     writeText: (path, text) => deno.writeTextFile(path, text),
     async open(path, mode) {
@@ -160,6 +168,7 @@ async function nodeFiles(): Promise<Files> {
     chmod: (path, mode) => fsp.chmod(path, mode),
     rename: (from, to) => fsp.rename(from, to),
     remove: (path) => fsp.rm(path, { recursive: true, force: true }),
+    list: (path) => fsp.readdir(path),
     readText: (path) => fsp.readFile(path, "utf8"),
     writeText: (path, text) => fsp.writeFile(path, text),
     async open(path, mode) {

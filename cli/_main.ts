@@ -3,6 +3,7 @@
 
 import { parseCommandLine } from "./_args.ts";
 import { type CliIo, Context, type LineReader, lineReader, linesFrom } from "./_context.ts";
+import { inert } from "./_inert.ts";
 import { processIo } from "./_io.ts";
 import { exitProcess, nodeProcess, onInterrupt, processCwd, processEnv } from "./_process.ts";
 import { causeChain, type CliError, EXIT, Interrupted, toCliError, UsageError } from "./_errors.ts";
@@ -89,11 +90,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       );
       return EXIT.usage;
     }
+    // Messages quote server answers, archive names and URLs: shown, never obeyed.
     const cli = failure as CliError;
-    stderr(`Error: ${cli.message}\n`);
-    if (cli.details) stderr(`${cli.details}\n`);
+    stderr(`Error: ${inert(cli.message)}\n`);
+    if (cli.details) stderr(`${inert(cli.details)}\n`);
     if (ctx.verbose) {
-      for (const line of causeChain(cli)) stderr(`${line}\n`);
+      for (const line of causeChain(cli)) stderr(`${inert(line)}\n`);
     }
     return exit(cli.code);
   } finally {

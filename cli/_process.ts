@@ -8,6 +8,8 @@ import type NodeProcess from "node:process";
 type Process = typeof NodeProcess;
 
 interface DenoLike {
+  pid: number;
+  kill(pid: number, signal: "SIGINT"): void;
   args: string[];
   env: { toObject(): Record<string, string> };
   cwd(): string;
@@ -53,4 +55,26 @@ export function onInterrupt(handler: () => void): () => void {
   const process = nodeProcess();
   process.on("SIGINT", handler);
   return () => void process.off("SIGINT", handler);
+}
+
+/** This process's id. */
+export function processId(): number {
+  return deno ? deno.pid : nodeProcess().pid;
+}
+
+/**
+ * Whether a process with this id is running (signal 0: nothing is sent).
+ * Only "no such process" counts as gone; any other answer (e.g. not ours to
+ * signal) counts as alive.
+ */
+export function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    if (deno) deno.kill(pid, 0 as unknown as "SIGINT");
+    else nodeProcess().kill(pid, 0);
+    return true;
+  } catch (error) {
+    const e = error as { code?: string; name?: string; message?: string };
+    return !(e?.code === "ESRCH" || e?.name === "NotFound" || /ESRCH/.test(e?.message ?? ""));
+  }
 }

@@ -49,6 +49,7 @@ export const list: Handler = async (ctx, { options }) => {
       ctx,
       rest.listTrainingRuns({ limit: BATCH, signal: ctx.signal }).pages(),
       (p) => ({ items: p.training_runs, total: p.cursor.total_count }),
+      "training runs",
     )
     : await fetchPaged(
       ctx,
@@ -113,9 +114,55 @@ function runRows(run: TrainingRun, now: number): string[][] {
 }
 
 /**
+ * The most pages one listing reads: 1,000,000 runs at 100 a page, 10,000,000
+ * checkpoints at 1,000. A server that never stops announcing more (or that
+ * ignores the offset and repeats a page) gets a clear error, not a loop.
+ */
+export const MAX_PAGES = 10_000;
+
+/** Counts the pages of one listing and notices a page that repeats the one before. */
+class PageGuard {
+  #what: string;
+  #max: number;
+  #pages = 0;
+  #items = 0;
+  #last: string | undefined;
+
+  constructor(what: string, max: number) {
+    this.#what = what;
+    this.#max = max;
+  }
+
+  /** Checks the page that just arrived. */
+  check(items: unknown[]): void {
+    this.#pages++;
+    if (this.#pages > this.#max) {
+      throw new CliError(
+        `Stopped listing ${this.#what} after ${this.#max} pages (${this.#items} items): the server keeps announcing more`,
+        "Use --limit to fetch fewer.",
+        EXIT.error,
+      );
+    }
+    this.#items += items.length;
+    if (items.length > 0) {
+      const text = JSON.stringify(items);
+      if (text === this.#last) {
+        throw new CliError(
+          `Stopped listing ${this.#what}: the server sent the same page twice (page ${this.#pages})`,
+          "The server's paging looks broken; use --limit to fetch fewer.",
+          EXIT.error,
+        );
+      }
+      this.#last = text;
+    }
+  }
+}
+
+/**
  * The official CLI's paging: a first page of `min(batch, limit)` (or `batch`
  * when `limit` is 0 = all) tells the total; further pages of at most `batch`
- * up to `min(limit, total)`, stopping at a short page.
+ * up to `min(limit, total)`, stopping at a short page, and after `maxPages`
+ * or a page that repeats the previous one (an error).
  */
 export async function fetchPaged<T>(
   ctx: Context,
@@ -123,8 +170,11 @@ export async function fetchPaged<T>(
   batch: number,
   what: string,
   page: (limit: number, offset: number) => Promise<{ items: T[]; total: number | undefined }>,
+  maxPages: number = MAX_PAGES,
 ): Promise<{ items: T[]; total: number }> {
+  const guard = new PageGuard(what, maxPages);
   const first = await page(limit > 0 ? Math.min(batch, limit) : batch, 0);
+  guard.check(first.items);
   const items = [...first.items];
   const total = first.total ?? items.length;
   const target = Math.min(limit > 0 ? limit : total, total);
@@ -135,22 +185,30 @@ export async function fetchPaged<T>(
     ctx.checkInterrupted();
     const size = Math.min(batch, target - items.length);
     const next = await page(size, items.length);
+    guard.check(next.items);
     items.push(...next.items);
     if (next.items.length < size) break;
   }
   return { items, total };
 }
 
-/** `--all`: every page of a page future (`for await` over `.pages()`). */
+/**
+ * `--all`: every page of a page future (`for await` over `.pages()`), up to
+ * `maxPages`, failing on a page that repeats the previous one.
+ */
 export async function walkPages<P, T>(
   ctx: Context,
   pages: AsyncIterable<P>,
   read: (page: P) => { items: T[]; total: number | undefined },
+  what = "items",
+  maxPages: number = MAX_PAGES,
 ): Promise<{ items: T[]; total: number }> {
+  const guard = new PageGuard(what, maxPages);
   const items: T[] = [];
   let total: number | undefined;
   for await (const page of pages) {
     const { items: more, total: t } = read(page);
+    guard.check(more);
     items.push(...more);
     total = t ?? total;
     ctx.checkInterrupted();

@@ -4,31 +4,43 @@ import { formatSize, type Value } from "./_format.ts";
 import { countTitle, walkPages } from "./_run.ts";
 import type { Handler } from "./_spec.ts";
 import { propertyTable } from "./_table.ts";
-import { downloadToFile, pythonPath } from "./_fetch.ts";
+import {
+  checkServerUrl,
+  downloadToFile,
+  type DownloadWords,
+  idleTimeoutMs,
+  pythonPath,
+} from "./_fetch.ts";
 import { files } from "./_fs.ts";
+import { inert } from "./_inert.ts";
+
+const TRACE_WORDS: DownloadWords = {
+  label: "Downloading trace",
+  failure: "Failed to download trace",
+  hint:
+    "The signed URL may have expired (it is valid for about an hour). Re-run the command to get a fresh one.",
+};
 
 /** `tinker session export-trace SESSION_ID [-o PATH] [--url-only]`. */
 export const exportTrace: Handler = async (ctx, { args, options }) => {
   const sessionId = String(args.SESSION_ID);
   const rest = await ctx.client();
   if (!ctx.json) ctx.err(`Exporting trace for session ${sessionId} (this may take a while)...\n`);
+  const idleMs = idleTimeoutMs(options["idle-timeout"]);
   const url = await rest.exportSessionTrace(sessionId, { signal: ctx.signal });
+  // The same rule as for downloading it: no file: (or other) URL handed on.
+  checkServerUrl(url, rest.baseUrl, TRACE_WORDS);
   if (options["url-only"]) {
     if (ctx.json) {
       ctx.emit({ json: { session_id: sessionId, url }, table: () => ({ columns: [], rows: [] }) });
-    } else ctx.out(`${url}\n`);
+    } else ctx.out(`${inert(url, true)}\n`);
     return;
   }
   const { join, resolve } = await files();
   const output = options.output as string | undefined;
   const shown = output ? pythonPath(output) : join(ctx.cwd, `${sessionId}.pftrace`);
   const target = resolve(ctx.cwd, shown);
-  const written = await downloadToFile(ctx, url, target, {
-    label: "Downloading trace",
-    failure: "Failed to download trace",
-    hint:
-      "The signed URL may have expired (it is valid for about an hour). Re-run the command to get a fresh one.",
-  });
+  const written = await downloadToFile(ctx, url, target, TRACE_WORDS, { idleMs });
   const json: Record<string, Value> = { session_id: sessionId, destination: shown };
   if (written > 0) json.file_size_bytes = written;
   ctx.emit({
@@ -85,6 +97,7 @@ export const list: Handler = async (ctx, { options }) => {
       ctx,
       rest.listSessions({ limit: BATCH, signal: ctx.signal }).pages(),
       (p) => ({ items: p.sessions, total: undefined }),
+      "sessions",
     ));
   } else {
     // No cursor: page until `limit` or a short page.

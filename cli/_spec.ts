@@ -18,6 +18,8 @@ export interface OptionSpec {
   choices?: readonly string[];
   /** Default value of `int`/`text` options. */
   default?: string | number;
+  /** The smallest value of an `int` option. */
+  min?: number;
   /** Help text. */
   help: string;
 }
@@ -68,6 +70,7 @@ const LIMIT = (what: string, fallback = 20): OptionSpec => ({
   type: "int",
   metavar: "INTEGER",
   default: fallback,
+  min: 0,
   help: `Maximum number of ${what} to fetch (default: ${fallback}, use --limit=0 to fetch all)`,
 });
 const ALL = (what: string): OptionSpec => ({
@@ -76,6 +79,14 @@ const ALL = (what: string): OptionSpec => ({
   help: `Fetch every ${what}, page by page (same as --limit=0)`,
 });
 const PATH_ARG: ArgSpec = { name: "CHECKPOINT_PATH", required: true };
+const IDLE_TIMEOUT: OptionSpec = {
+  name: "idle-timeout",
+  type: "int",
+  metavar: "SECONDS",
+  min: 1,
+  help:
+    "Give up when the download server sends nothing for this many seconds (default: 60), before its headers or mid-transfer",
+};
 
 /** The global options, accepted before the command (as the official CLI) or after it. */
 export const GLOBAL_OPTIONS: OptionSpec[] = [
@@ -190,6 +201,7 @@ export const TREE: (GroupSpec | CommandSpec)[] = [
           "\b    tinker checkpoint delete --run-id <run-id> --type weights --before 2024-06-01",
           "Dates are interpreted as UTC. Only the owner of the training run can delete checkpoints.",
           "WARNING: This action is permanent and cannot be undone.",
+          "Exits with code 1 when any deletion failed, after listing the failures (the official CLI exits 0).",
         ].join("\n\n"),
         args: [{ name: "CHECKPOINT_PATHS", required: false, variadic: true }],
         options: [
@@ -227,7 +239,7 @@ export const TREE: (GroupSpec | CommandSpec)[] = [
         name: "download",
         summary: "Download and extract a checkpoint.",
         help:
-          "CHECKPOINT_PATH is a tinker path: weights/… and sampler_weights/… checkpoints are downloaded as one archive and extracted; external_weights/… checkpoints file by file. Everything lands in a temporary directory that is renamed to <output>/<run-id>_<kind>_<name> only when complete.",
+          "CHECKPOINT_PATH is a tinker path: weights/… and sampler_weights/… checkpoints are downloaded as one archive and extracted; external_weights/… checkpoints file by file. Everything lands in a temporary directory that is renamed to <output>/<run-id>_<kind>_<name> only when complete; temporary directories left by a killed run are removed by the next one. Download URLs from the server must be https: (or http: to this machine, or when the API itself uses http:).",
         args: [PATH_ARG],
         options: [
           {
@@ -238,6 +250,14 @@ export const TREE: (GroupSpec | CommandSpec)[] = [
             help: "Parent directory for the checkpoint (default: current directory)",
           },
           { name: "force", type: "flag", help: "Overwrite existing directory if it exists" },
+          {
+            name: "max-size",
+            type: "text",
+            metavar: "SIZE",
+            help:
+              "Refuse a checkpoint larger than this once extracted: bytes or a 1024-based unit, e.g. 500M, 20G, 1T (default: 256G)",
+          },
+          IDLE_TIMEOUT,
         ],
         load: () => import("./_download.ts").then((m) => m.download),
       },
@@ -385,6 +405,7 @@ export const TREE: (GroupSpec | CommandSpec)[] = [
             type: "flag",
             help: "Print the signed download URL instead of downloading the trace",
           },
+          IDLE_TIMEOUT,
         ],
         load: () => import("./_session.ts").then((m) => m.exportTrace),
       },

@@ -6,6 +6,8 @@
 // evenly, then wrap words (cropping words that do not fit with `…`).
 // Plain text unless `color` is set (the caller decides: TTY and no NO_COLOR).
 
+import { inert } from "./_inert.ts";
+
 /** What a table shows. */
 export interface TableSpec {
   /** A centred line above the table (wrapped when wider than the table). */
@@ -36,20 +38,6 @@ const PADDING = 2;
  * take the fast paths below (same results as the general code, in one pass).
  */
 const PLAIN = /^[\x20-\x7e]*$/;
-
-/**
- * Server text made inert for a terminal: control characters (but newline and
- * tab) and bidi overrides are shown as `\uXXXX` instead of being obeyed
- * (`ESC[2J`, OSC 8 links, a `\r` that overwrites the line).
- */
-export function inert(text: string): string {
-  if (PLAIN.test(text)) return text;
-  return text.replace(
-    // deno-lint-ignore no-control-regex
-    /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
 
 /** Renders a table to text (every line ends with `\n`). */
 export function renderTable(input: TableSpec, style: TableStyle): string {

@@ -4,8 +4,18 @@
 // goes from the input's chunks to disk as views (no copies), each written
 // before the next chunk is read. Plus a small tar writer for tests and benchmarks.
 
+import { inert, quoted } from "./_inert.ts";
+
 const BLOCK = 512;
-const MAX_META_BYTES = 1 << 20; // pax / GNU long-name records
+/** The largest pax / GNU long-name record. */
+const MAX_META_BYTES = 1 << 20;
+/**
+ * The most header-record bytes (pax `x`/`g`, GNU `L`/`K`) before one entry:
+ * consecutive records accumulate, so each being small is not enough.
+ */
+const MAX_META_TOTAL = 4 << 20;
+/** What is still read after the end-of-archive marker (to let gzip check its trailer). */
+const MAX_AFTER_END = 1 << 20;
 const decoder = new TextDecoder();
 
 /** The archive is malformed or unsafe; the message says what and where. */
@@ -14,6 +24,26 @@ export class TarError extends Error {
     super(message);
     this.name = "TarError";
   }
+}
+
+/** The archive is larger than the `maxBytes` it was allowed. */
+export class TarSizeError extends TarError {
+  constructor(readonly limit: number) {
+    super(`The archive is larger than the ${limit} bytes allowed`);
+    this.name = "TarSizeError";
+  }
+}
+
+/** Options of {@linkcode readTar}. */
+export interface ReadTarOptions {
+  /** Checked between chunks. */
+  signal?: AbortSignal | undefined;
+  /**
+   * The most bytes the tar stream may hold (headers, data and padding),
+   * checked against each entry's declared size before anything of it is
+   * written. Default: no limit.
+   */
+  maxBytes?: number | undefined;
 }
 
 /**
@@ -49,10 +79,19 @@ class ByteReader {
   #chunk: Uint8Array = new Uint8Array(0);
   #offset = 0;
   #done = false;
+  #max: number;
+  /** Bytes of the stream received so far. */
+  received = 0;
 
-  constructor(source: ChunkSource, signal: AbortSignal | undefined) {
+  constructor(source: ChunkSource, signal: AbortSignal | undefined, max = Infinity) {
     this.#source = source;
     this.#signal = signal;
+    this.#max = max;
+  }
+
+  /** Bytes handed out so far. */
+  get position(): number {
+    return this.received - (this.#chunk.byteLength - this.#offset);
   }
 
   async #fill(): Promise<boolean> {
@@ -63,6 +102,8 @@ class ByteReader {
         this.#done = true;
         return false;
       }
+      this.received += value.byteLength;
+      if (this.received > this.#max) throw new TarSizeError(this.#max);
       this.#chunk = value;
       this.#offset = 0;
     }
@@ -113,10 +154,22 @@ class ByteReader {
     }
   }
 
-  /** Reads and discards everything left. */
-  async drain(): Promise<void> {
+  /**
+   * Reads and discards what is left, up to `limit` more bytes (or up to the
+   * size limit: the archive is complete by then); true if that was the end.
+   */
+  async drain(limit: number): Promise<boolean> {
+    const stop = this.received + limit;
     this.#offset = this.#chunk.byteLength;
-    while (await this.#fill()) this.#offset = this.#chunk.byteLength;
+    try {
+      while (this.received <= stop) {
+        if (!(await this.#fill())) return true;
+        this.#offset = this.#chunk.byteLength;
+      }
+    } catch (error) {
+      if (!(error instanceof TarSizeError)) throw error;
+    }
+    return false;
   }
 
   cancel(reason?: unknown): Promise<void> {
@@ -145,21 +198,26 @@ export interface TarSink {
 }
 
 /**
- * Reads a tar stream to its end-of-archive marker (then drains the rest),
- * handing each entry to `sink`. Throws {@linkcode TarError} on a corrupt,
- * truncated or unsafe archive. `signal` is checked between chunks.
+ * Reads a tar stream to its end-of-archive marker, handing each entry to
+ * `sink`. What follows the marker is read (so a gzip trailer is checked) up
+ * to 1 MiB, then the input is cancelled: an endless tail is not read. Throws
+ * {@linkcode TarError} on a corrupt, truncated or unsafe archive, or one
+ * larger than `maxBytes` ({@linkcode TarSizeError}).
  */
 export async function readTar(
   input: ReadableStream<Uint8Array> | ChunkSource,
   sink: TarSink,
-  signal?: AbortSignal,
+  options: ReadTarOptions = {},
 ): Promise<{ entries: number; bytes: number }> {
+  const { signal, maxBytes = Infinity } = options;
   const reader = new ByteReader(
     input instanceof ReadableStream ? streamSource(input) : input,
     signal,
+    maxBytes,
   );
   let pax: Record<string, string> = {};
   let longName: string | undefined;
+  let metaBytes = 0;
   let entries = 0;
   let bytes = 0;
   try {
@@ -174,7 +232,7 @@ export async function readTar(
         );
       }
       if (header.every((b) => b === 0)) {
-        await reader.drain();
+        if (!(await reader.drain(MAX_AFTER_END))) await reader.cancel();
         return { entries, bytes };
       }
       checkChecksum(header, index);
@@ -187,6 +245,12 @@ export async function readTar(
         if (size > MAX_META_BYTES) {
           throw new TarError(`A ${type} header record is too large (${size} bytes)`);
         }
+        metaBytes += size;
+        if (metaBytes > MAX_META_TOTAL) {
+          throw new TarError(
+            `The header records before one entry exceed ${MAX_META_TOTAL} bytes (in block ${index})`,
+          );
+        }
         const data = size === 0 ? new Uint8Array() : await reader.exact(size, "a header record");
         if (data === null) throw new TarError("The archive is truncated (inside a header record)");
         await reader.skip(padding, "padding");
@@ -198,6 +262,8 @@ export async function readTar(
       const name = pax.path ?? longName ?? headerName(header);
       pax = {};
       longName = undefined;
+      metaBytes = 0;
+      if (reader.position + size > maxBytes) throw new TarSizeError(maxBytes);
       const path = safePath(name);
       const mode = number(header, 100, 8, "mode");
       const mtime = number(header, 136, 12, "mtime");
@@ -208,23 +274,21 @@ export async function readTar(
         if (path === "") throw new TarError(`A file entry has an empty name`, true);
         await sink.file(
           { path, type: "file", size, mode, mtime },
-          reader.take(size, `file ${JSON.stringify(path)}`),
+          reader.take(size, `file ${quoted(path)}`),
         );
         await reader.skip(padding, "padding");
         bytes += size;
       } else if (type === "1" || type === "2") {
         throw new TarError(
-          `Refusing ${type === "2" ? "symlink" : "hard link"} ${
-            JSON.stringify(name)
-          } in the archive`,
+          `Refusing ${type === "2" ? "symlink" : "hard link"} ${quoted(name)} in the archive`,
           true,
         );
       } else if (type === "3" || type === "4" || type === "6") {
         const kind = type === "6" ? "FIFO" : "device file";
-        throw new TarError(`Refusing ${kind} ${JSON.stringify(name)} in the archive`, true);
+        throw new TarError(`Refusing ${kind} ${quoted(name)} in the archive`, true);
       } else {
         throw new TarError(
-          `Unsupported tar entry type '${type}' for ${JSON.stringify(name)}`,
+          `Unsupported tar entry type '${inert(type, true)}' for ${quoted(name)}`,
           true,
         );
       }
@@ -243,14 +307,14 @@ export async function readTar(
 export function safePath(name: string): string {
   if (name === "") throw new TarError("An entry has an empty name", true);
   if (name.includes("\0") || name.includes("\\")) {
-    throw new TarError(`Unsafe path in the archive: ${JSON.stringify(name)}`, true);
+    throw new TarError(`Unsafe path in the archive: ${quoted(name)}`, true);
   }
   if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) {
-    throw new TarError(`Unsafe absolute path in the archive: ${JSON.stringify(name)}`, true);
+    throw new TarError(`Unsafe absolute path in the archive: ${quoted(name)}`, true);
   }
   const parts = name.split("/").filter((p) => p !== "" && p !== ".");
   if (parts.includes("..")) {
-    throw new TarError(`Unsafe path (..) in the archive: ${JSON.stringify(name)}`, true);
+    throw new TarError(`Unsafe path (..) in the archive: ${quoted(name)}`, true);
   }
   return parts.join("/");
 }
@@ -284,7 +348,9 @@ function number(header: Uint8Array, offset: number, length: number, what: string
 }
 
 function parsePaxSize(value: string): number {
-  if (!/^\d+$/.test(value)) throw new TarError(`The archive is corrupt (bad pax size ${value})`);
+  if (!/^\d+$/.test(value)) {
+    throw new TarError(`The archive is corrupt (bad pax size ${quoted(value)})`);
+  }
   return Number(value);
 }
 

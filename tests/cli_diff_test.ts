@@ -17,6 +17,12 @@ const DELIBERATE: Record<string, string> = {
     "the official retries ~5 minutes and prints 'Connection error.'; ours retries --max-retries times and names the request",
   "missing API key":
     "the official says 'Failed to connect to Tinker API: …' (exit 1); ours 'Missing API key: …' (exit 3)",
+  "checkpoint delete with failures":
+    "the official exits 0 when deletions failed; ours prints the same summary, then exits 1",
+  "negative --limit":
+    "the official reads --limit -5 as 'all'; ours refuses it as a usage error (exit 2)",
+  "server text on a terminal":
+    "ours shows control and bidi characters of server strings as \\uXXXX (tables, errors, prompts, progress, CSV on a TTY); the official prints them raw",
 };
 
 import assert from "node:assert/strict";

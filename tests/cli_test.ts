@@ -180,7 +180,7 @@ Deno.test(`cli: publish, unpublish, set-ttl, delete`, async (t) => {
     await t.step("delete -y with JSON output, one failure", async (t) => {
       const missing = `tinker://${RUN}/weights/999999`;
       const result = await cli(["-f", "json", "checkpoint", "delete", "-y", PUBLIC, missing]);
-      assert.equal(result.code, 0);
+      assert.equal(result.code, 1, "a failed deletion is an error exit");
       await t.assertSnapshot(transcript(result));
     });
     await t.step("delete with no match", async () => {

@@ -76,7 +76,7 @@ export interface RawResponse {
 export type Steps<T> = Generator<Step, T, unknown>;
 
 /** What a call waits for. */
-export type Step = FetchStep | SleepStep | ShareStep;
+export type Step = FetchStep | SleepStep | ShareStep | RunStep;
 
 /** One fetch, as plain data (the sync worker gets it as it is). */
 export interface FetchOrder {
@@ -115,6 +115,18 @@ export interface ShareStep {
   t: "share";
   slot: Shared;
   run(): Steps<unknown>;
+}
+
+/**
+ * Work on the machine (running `TINKER_CREDENTIAL_CMD`), bounded in time by
+ * itself: `drive` awaits `run`, `.result()` calls `runSync`.
+ */
+export interface RunStep {
+  t: "run";
+  /** What runs, for error messages. */
+  what: string;
+  run(): Promise<unknown>;
+  runSync(): unknown;
 }
 
 /** Where a shared piece of work keeps its promise while it runs. */
@@ -163,6 +175,7 @@ export async function drive<T>(steps: Steps<T>): Promise<T> {
 function perform(step: Step): Promise<unknown> {
   if (step.t === "fetch") return fetchOnce(step);
   if (step.t === "sleep") return sleep(step.ms, step.signal);
+  if (step.t === "run") return step.run();
   const slot = step.slot;
   return slot.pending ??= drive(step.run()).finally(() => (slot.pending = undefined));
 }

@@ -49,6 +49,37 @@ export interface CommandOutput {
   code: number | null;
 }
 
+/**
+ * Where the credential of a request comes from: a key (the `apiKey` option
+ * or `TINKER_API_KEY`, else the stored default key) or `TINKER_CREDENTIAL_CMD`,
+ * run for a fresh credential on every token request.
+ */
+export type Credential =
+  | { kind: "key"; key: string; stored?: StoredKey | undefined }
+  | { kind: "command"; command: string };
+
+/**
+ * The SDK's `resolve_auth_provider(api_key, enforce_cmd=False)`: the key of
+ * the option or `TINKER_API_KEY`; else, or when that key is malformed, the
+ * command; else the stored default key (looked for only without a command,
+ * so it never shadows one). Undefined when there is none.
+ */
+export function resolveCredential(
+  apiKey: string | undefined,
+  command: string | undefined,
+  stored: () => StoredKey | undefined,
+): Credential | undefined {
+  if (apiKey) {
+    if (!command || apiKey.startsWith("eyJ") || apiKey.startsWith("tml-")) {
+      return { kind: "key", key: apiKey };
+    }
+    return { kind: "command", command };
+  }
+  if (command) return { kind: "command", command };
+  const found = stored();
+  return found && { kind: "key", key: found.record.key, stored: found };
+}
+
 /** Thrown when this runtime cannot read the file or run the command. */
 export class HostUnavailable extends Error {}
 

@@ -29,9 +29,11 @@ import { SDK_COMPAT_VERSION } from "./_version.ts";
 import {
   COMMAND_TIMEOUT_MS,
   commandCredential,
+  type Credential,
   credentialsPath,
   HostUnavailable,
   readStoredKey,
+  resolveCredential,
   runCommand,
   runCommandSync,
   type StoredKey,
@@ -61,15 +63,6 @@ export interface EngineConfig {
   archivePollIntervalMs: number;
   tracePollIntervalMs: number;
 }
-
-/**
- * Where the credential of a request comes from, resolved as the SDK's
- * `resolve_auth_provider`: a key (the option, `TINKER_API_KEY` or the stored
- * default) or `TINKER_CREDENTIAL_CMD`, run on every token request.
- */
-export type Credential =
-  | { kind: "key"; key: string; source: "option" | "file" }
-  | { kind: "command"; command: string };
 
 /** The bootstrap's outcome (the JWT itself is kept apart: it is refreshed). */
 interface AuthState {
@@ -181,16 +174,9 @@ export class Engine {
   }
 
   #resolveWith(apiKey: string | undefined, command: string | undefined): Credential {
-    if (apiKey) {
-      if (!command || isJwt(apiKey) || apiKey.startsWith("tml-")) {
-        return { kind: "key", key: apiKey, source: "option" };
-      }
-      return { kind: "command", command };
-    }
-    if (command) return { kind: "command", command };
-    const stored = this.#storedKey();
-    if (stored) return { kind: "key", key: stored.record.key, source: "file" };
-    throw new TinkerError(MISSING_API_KEY + this.#whyNoFile());
+    const credential = resolveCredential(apiKey, command, () => this.#storedKey());
+    if (credential === undefined) throw new TinkerError(MISSING_API_KEY + this.#whyNoFile());
+    return credential;
   }
 
   /** The stored default key (read once; a file that cannot be read is an error). */

@@ -245,12 +245,13 @@ async function promptKey(ctx: Context): Promise<string> {
     }
     return line;
   }
-  ctx.out("Paste your API key: ");
   const stdin = nodeProcess().stdin as unknown as RawStdin;
   const key: string[] = [];
+  // Raw (no echo) before the prompt shows: nothing typed after it can echo.
   stdin.setRawMode(true);
   stdin.setEncoding("utf8");
   stdin.resume();
+  ctx.out("Paste your API key: ");
   try {
     return await new Promise<string>((resolve, reject) => {
       const onAbort = () => reject(new Interrupted());

@@ -82,6 +82,10 @@ Deno.test("auth login stores a verified key owner-only, in the SDK's format", as
     const r = await f.cli(["-f", "json", "run", "list", "--limit", "2"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).runs.length, 2);
+    const verbose = await f.cli(["--verbose", "run", "info", "no-such-run"]);
+    assert.equal(verbose.code, 4);
+    assert.match(verbose.stderr, /\[http\] GET http:.* -> 404/);
+    f.noKey(verbose.stdout + verbose.stderr);
     const status = await f.cli(["auth", "status"]);
     assert.equal(status.code, 0, status.stderr);
     assert.equal(
@@ -231,4 +235,59 @@ Deno.test("auth status and whoami name the credential's source, never the key", 
     assert.match(run.stderr, /is not valid/);
   });
   assert.ok(FAKE_IDS.run);
+});
+
+// A real terminal (a pseudo-terminal driven by Python's pty module): the key
+// typed at the prompt shows as stars, never as itself.
+const PTY_DRIVER = `
+import json, os, pty, sys, time
+argv, key = json.loads(sys.argv[1]), sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+out = b""
+def read_until(token, limit):
+    global out
+    end = time.time() + limit
+    while token not in out and time.time() < end:
+        try:
+            out += os.read(fd, 4096)
+        except OSError:
+            break
+read_until(b"Paste your API key: ", 30)
+os.write(fd, key[:-1].encode())
+time.sleep(0.2)
+os.write(fd, key[-1].encode() + b"x\\x7f\\r")
+read_until(b"default credential.", 30)
+_, status = os.waitpid(pid, 0)
+print(json.dumps({"output": out.decode(errors="replace"), "code": os.waitstatus_to_exitcode(status)}))
+`;
+
+Deno.test({
+  name: "on a terminal, auth login reads the key without echoing it",
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  await using f = await fixture();
+  const cli = new URL("../cli.ts", import.meta.url).pathname;
+  const child = new Deno.Command("python3", {
+    args: [
+      "-c",
+      PTY_DRIVER,
+      JSON.stringify([Deno.execPath(), "run", "-A", cli, "auth", "login"]),
+      f.fake.apiKey,
+    ],
+    env: { HOME: f.home, TINKER_BASE_URL: f.fake.url, PATH: Deno.env.get("PATH") ?? "" },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const { stdout, stderr } = await child.output();
+  const result = JSON.parse(new TextDecoder().decode(stdout)) as { output: string; code: number };
+  assert.equal(result.code, 0, result.output + new TextDecoder().decode(stderr));
+  assert.ok(
+    result.output.includes(`Paste your API key: ${"*".repeat(f.fake.apiKey.length)}*\b \b`),
+  );
+  assert.match(result.output, /Stored API key 'tinker-cli-fake' as the default credential\./);
+  f.noKey(result.output);
+  assert.equal(JSON.parse(await readFile(f.file, "utf8")).keys["4242"].key, f.fake.apiKey);
 });

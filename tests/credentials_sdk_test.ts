@@ -79,7 +79,8 @@ print(json.dumps([r.training_run_id for r in page.training_runs]))
 `;
 
 Deno.test({
-  name: "a credentials file written by the official SDK serves our CLI and library as it serves theirs",
+  name:
+    "a credentials file written by the official SDK serves our CLI and library as it serves theirs",
   ignore: !available,
   async fn(t) {
     await using fake = await startFakeTinker();
@@ -104,7 +105,10 @@ Deno.test({
 
       await t.step("tinker run list: our answer is the official CLI's", async () => {
         for (const args of [["-f", "json", "run", "list", "--limit", "0"], ["run", "list"]]) {
-          const [theirs, ours] = await Promise.all([run(OFFICIAL, args, env), runCli(args, { env })]);
+          const [theirs, ours] = await Promise.all([
+            run(OFFICIAL, args, env),
+            runCli(args, { env }),
+          ]);
           assert.equal(theirs.code, 0, theirs.stderr);
           assert.equal(ours.code, 0, ours.stderr);
           assert.equal(ours.stdout, theirs.stdout, args.join(" "));
@@ -166,7 +170,10 @@ Deno.test({
           key: fake.apiKey,
           name: "tinker-cli-fake",
           note: "created in the console",
-          details: { org_details: { name: "Fake Org" }, user_details: { email: "ada@example.com" } },
+          details: {
+            org_details: { name: "Fake Org" },
+            user_details: { email: "ada@example.com" },
+          },
         },
         provider_key_matches: true,
       });
@@ -176,7 +183,10 @@ Deno.test({
       assert.equal(theirs.stdout, ours.stdout);
       const logout = await run(OFFICIAL, ["auth", "logout"], env);
       assert.equal(logout.code, 0, logout.stderr);
-      assert.match(logout.stdout, /^Removed credential 'tinker-cli-fake'\. The API key is still active\./);
+      assert.match(
+        logout.stdout,
+        /^Removed credential 'tinker-cli-fake'\. The API key is still active\./,
+      );
       const status = await runCli(["auth", "status"], { env });
       assert.equal(status.stdout, "Credentials available: no\n");
     } finally {

@@ -194,9 +194,13 @@ export function* sendRequest(
   let renewed = false;
   for (let attempt = 0;; attempt++) {
     const retriesLeft = attempt < maxRetries;
+    // Outside the try below: a credential problem (a failed JWT refresh, a
+    // failing TINKER_CREDENTIAL_CMD) is thrown as it is, never retried.
+    const pending = transport.credential();
+    const credential = typeof pending === "string" ? pending : yield* pending;
     let response: RawResponse;
     try {
-      response = yield* attemptOnce(transport, spec, call, idempotencyKey, attempt);
+      response = yield* attemptOnce(transport, spec, call, idempotencyKey, attempt, credential);
     } catch (error) {
       if (error instanceof ApiUserAbortError) throw error;
       const timedOut = error instanceof ApiTimeoutError;
@@ -256,12 +260,10 @@ function* attemptOnce(
   call: CallSettings,
   idempotencyKey: string | undefined,
   attempt: number,
+  credential: string,
 ): Steps<RawResponse> {
   const { config } = transport;
   const timeoutMs = call.timeoutMs ?? config.timeoutMs;
-  // Outside the try below: a credential problem is never retried.
-  const pending = transport.credential();
-  const credential = typeof pending === "string" ? pending : yield* pending;
   const started = transport.log ? Date.now() : 0;
   // A plain record with lower-case names (later ones win): Deno's fetch
   // converts a `Headers` instance several times more slowly (~50 µs a call).

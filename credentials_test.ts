@@ -194,8 +194,9 @@ Deno.test("a failing, empty, expired or hanging command is a clear error", async
   const fails = async (cmd: string, pattern: RegExp, timeoutMs?: number) => {
     const rest = env.client({ TINKER_CREDENTIAL_CMD: cmd }, undefined, timeoutMs);
     const error = await rejection(rest.getTrainingRun(FAKE_IDS.run));
-    assert.ok(error instanceof TinkerError, String(error));
+    assert.equal(error.constructor, TinkerError, String(error));
     assert.match(error.message, pattern);
+    assert.match(error.message, /^TINKER_CREDENTIAL_CMD /);
   };
   await t.step("a command that fails", () =>
     fails(
@@ -211,6 +212,17 @@ Deno.test("a failing, empty, expired or hanging command is a clear error", async
     "a command that hangs is stopped at the client's timeout",
     () => fails("sleep 30; echo tml-late", /did not finish within 300 ms and was stopped/, 300),
   );
+  await t.step("a failing command is run once per call, not retried", async () => {
+    const rest = new RestClient({
+      baseUrl: env.fake.url,
+      env: { HOME: env.home, TINKER_CREDENTIAL_CMD: `echo run >> '${env.home}/runs'; exit 2` },
+      initialRetryDelayMs: 1,
+    });
+    const error = await rejection(rest.getTrainingRun(FAKE_IDS.run));
+    assert.equal(error.constructor, TinkerError);
+    assert.match(error.message, /^TINKER_CREDENTIAL_CMD returned an empty credential/);
+    assert.equal(await runs(env.home), 1);
+  });
   await t.step(
     "a command that cannot start",
     () => fails("/nonexistent/credential-helper", /empty credential; it exited with status 127/),

@@ -53,6 +53,26 @@ const checks: [string, () => Promise<void>][] = [
       .catch((e) => e);
     assert.match(String(error?.message), /empty credential; it exited with status 5/);
   }],
+  ["an edge-like runtime (no file or process access) says what to set", async () => {
+    const proc = process as unknown as { getBuiltinModule?: unknown };
+    const saved = proc.getBuiltinModule;
+    proc.getBuiltinModule = undefined;
+    try {
+      const stored = await client({}).getTrainingRun(run).catch((e) => e);
+      assert.match(
+        String(stored?.message),
+        /^The API key is missing: pass apiKey to the client, set the TINKER_API_KEY environment variable, or store a key with `tinker auth login` \(the stored key was not looked for: this runtime has neither Deno's file API nor process\.getBuiltinModule/,
+      );
+      const cmd = await client({ TINKER_CREDENTIAL_CMD: "echo tml-x" }).getTrainingRun(run)
+        .catch((e) => e);
+      assert.match(
+        String(cmd?.message),
+        /^TINKER_CREDENTIAL_CMD is set, but this runtime cannot run commands; grant that, or pass apiKey/,
+      );
+    } finally {
+      proc.getBuiltinModule = saved;
+    }
+  }],
 ];
 if (bun) {
   checks.push(["with .result(), the file and the command too", () => {

@@ -194,3 +194,63 @@ Deno.test({
     }
   },
 });
+
+const SDK_LISTS_TWICE = `
+import tinker
+rest = tinker.RestClient()
+for _ in range(2):
+    rest.list_training_runs(limit=2).result()
+print("done")
+`;
+
+Deno.test({
+  name: "TINKER_CREDENTIAL_CMD runs as often as in the SDK, and its output buys the JWT",
+  ignore: !available,
+  async fn() {
+    const side = async (which: "sdk" | "ours") => {
+      await using fake = await startFakeTinker({
+        jwtAuth: true,
+        clientConfig: { credential_default_source: "credential_cmd" },
+      });
+      const home = await mkdtemp(join(tmpdir(), `tinker-cmd-${which}-`));
+      const env = {
+        HOME: home,
+        TINKER_BASE_URL: fake.url,
+        TINKER_CREDENTIAL_CMD: `echo run >> '${home}/runs'; echo ${fake.apiKey}`,
+      };
+      try {
+        let out: Run;
+        if (which === "sdk") out = await python(SDK_LISTS_TWICE, [], env);
+        else {
+          const script = join(home, "list.ts");
+          await Deno.writeTextFile(
+            script,
+            `import { RestClient } from "${new URL("../mod.ts", import.meta.url).href}";
+            const rest = new RestClient();
+            for (let i = 0; i < 2; i++) await rest.listTrainingRuns({ limit: 2 });
+            console.log("done");`,
+          );
+          out = await run(Deno.execPath(), ["run", "-A", "--no-prompt", script], env);
+        }
+        assert.equal(out.code, 0, `${which}: ${out.stderr}`);
+        const runs = (await readFile(join(home, "runs"), "utf8")).split("\n").filter(Boolean);
+        const byPath = (path: string) => fake.log.filter((r) => r.path === path);
+        return {
+          runs: runs.length,
+          config: byPath("/api/v1/client/config").map((r) => r.headers["x-api-key"]),
+          exchange: byPath("/api/v1/auth/token").map((r) => r.headers["x-api-key"]),
+          calls: byPath("/api/v1/training_runs").map((r) => r.headers["x-api-key"]?.slice(0, 3)),
+          key: fake.apiKey,
+        };
+      } finally {
+        await rm(home, { recursive: true, force: true });
+      }
+    };
+    const sdk = await side("sdk");
+    const ours = await side("ours");
+    assert.equal(sdk.runs, 2);
+    assert.deepEqual(ours, sdk);
+    assert.deepEqual(ours.exchange, [ours.key]);
+    assert.deepEqual(ours.calls, ["eyJ", "eyJ"]);
+  },
+});

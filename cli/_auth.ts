@@ -4,18 +4,12 @@
 // `~/.tinker/credentials.json`; logout removes it (and deletes on the server
 // a key the CLI generated). No output ever shows a key.
 
-import {
-  type Credential,
-  credentialsPath,
-  readStoredKey,
-  resolveCredential,
-  type StoredKey,
-} from "../_credentials.ts";
 import { authApiError, authBaseUrl, deleteSelfApiKey, getSelfApiKey } from "./_auth_api.ts";
 import type { Context } from "./_context.ts";
 import { credentialsFileOf, loadCredentials, saveCredentials } from "./_credentials_file.ts";
 import { CliError, EXIT, Interrupted } from "./_errors.ts";
 import { nodeProcess } from "./_process.ts";
+import { credentialSource } from "./_source.ts";
 import type { Handler } from "./_spec.ts";
 import { propertyTable } from "./_table.ts";
 
@@ -126,41 +120,6 @@ export const logout: Handler = async (ctx) => {
     ctx.out(`Removed credential '${record.name}'. The API key is still active.\n${hint}\n`);
   }
 };
-
-/**
- * Where the client will take its credential from, as the library resolves
- * it (the command is not run): a description without the key, or a CliError.
- */
-export function credentialSource(ctx: Context): string {
-  let credential: Credential | undefined;
-  let home: string | undefined;
-  try {
-    home = ctx.env.HOME?.trim() || ctx.env.USERPROFILE?.trim();
-    credential = resolveCredential(
-      ctx.env.TINKER_API_KEY?.trim(),
-      ctx.env.TINKER_CREDENTIAL_CMD?.trim(),
-      (): StoredKey | undefined => home ? readStoredKey(credentialsPath(home)) : undefined,
-    );
-  } catch (error) {
-    throw new CliError(
-      error instanceof Error ? error.message : String(error),
-      undefined,
-      EXIT.auth,
-      { cause: error },
-    );
-  }
-  if (credential === undefined) {
-    throw new CliError(
-      "No Tinker credentials are available",
-      "Run 'tinker auth login', or set TINKER_API_KEY or TINKER_CREDENTIAL_CMD.",
-      EXIT.auth,
-    );
-  }
-  if (credential.kind === "command") return "TINKER_CREDENTIAL_CMD (run for each token)";
-  const stored = credential.stored;
-  if (stored === undefined) return "TINKER_API_KEY";
-  return `${stored.path} (key '${stored.record.name}', id ${stored.id})`;
-}
 
 /** `tinker auth status`: is there a credential, where from, and does the API accept it? */
 export const status: Handler = async (ctx) => {

@@ -171,7 +171,7 @@ export class Context {
    */
   async client(): Promise<RestClient> {
     if (this.#client) return this.#client;
-    const { credentialSource } = await import("./_auth.ts");
+    const { credentialSource } = await import("./_source.ts");
     try {
       credentialSource(this);
     } catch (error) {

@@ -26,6 +26,18 @@ import {
   type TransportConfig,
 } from "./_request.ts";
 import { SDK_COMPAT_VERSION } from "./_version.ts";
+import {
+  COMMAND_TIMEOUT_MS,
+  commandCredential,
+  type Credential,
+  credentialsPath,
+  HostUnavailable,
+  readStoredKey,
+  resolveCredential,
+  runCommand,
+  runCommandSync,
+  type StoredKey,
+} from "./_credentials.ts";
 import type { CheckpointArchiveUrlResponse, WhoamiResponse } from "./types.ts";
 
 /** One client call as plain data: what a future needs to run it anywhere. */
@@ -39,7 +51,15 @@ export type Operation =
 /** The engine's settings, as plain data. */
 export interface EngineConfig {
   transport: TransportConfig;
+  /** The `apiKey` option, else `TINKER_API_KEY`. */
   apiKey: string | undefined;
+  /** `TINKER_CREDENTIAL_CMD`: run for a fresh credential on every token request. */
+  credentialCmd?: string | undefined;
+  /**
+   * The home directory holding `.tinker/credentials.json` (the stored
+   * default key); undefined when it is unknown or not needed.
+   */
+  home?: string | undefined;
   archivePollIntervalMs: number;
   tracePollIntervalMs: number;
 }
@@ -47,7 +67,15 @@ export interface EngineConfig {
 /** The bootstrap's outcome (the JWT itself is kept apart: it is refreshed). */
 interface AuthState {
   jwtEnabled: boolean;
+  /** The `X-API-Key` of every call when no JWT is exchanged for it. */
+  direct: string | undefined;
+  /** What the JWT is exchanged with (and refreshed with) otherwise. */
+  exchange: Credential | undefined;
 }
+
+/** The SDK's message when no credential source is available. */
+export const MISSING_API_KEY =
+  "The API key is missing: pass apiKey to the client, set the TINKER_API_KEY environment variable, or store a key with `tinker auth login`";
 
 const ARCHIVE_POLLS = 6;
 const REFRESH_BEFORE_EXPIRY_S = 300;
@@ -69,6 +97,11 @@ export class Engine {
   #callTransport: Transport | undefined;
   #callTransportKey: string | undefined;
   #decoded: { jwt: string; exp: unknown } | undefined;
+  #stored: StoredKey | undefined;
+  #initial: Credential | undefined;
+  #initialFor: string | undefined;
+  /** The last credentials a command printed (secrets, like the key). */
+  #printed: string[] = [];
 
   constructor(
     config: EngineConfig,
@@ -93,15 +126,15 @@ export class Engine {
       // Server data in an error (body, headers, a field quoted by validation,
       // a trace failure's reason) may echo the key or the JWT: scrub it here,
       // where every error of a call passes.
-      throw scrub(error, { secrets: () => [this.config.apiKey ?? "", this.#jwt ?? ""] });
+      throw scrub(error, { secrets: () => this.#secrets() });
     }
   }
 
   *#steps(op: Operation, call: CallSettings): Steps<unknown> {
-    const apiKey = this.#checkConfig();
-    if (op.kind === "whoami") return yield* this.#whoami(apiKey);
-    const transport = this.#callTransportFor(apiKey);
-    if (this.#authDone === undefined) yield* this.#bootstrap(apiKey);
+    const credential = this.#checkConfig();
+    if (op.kind === "whoami") return yield* this.#whoami(credential);
+    const transport = this.#callTransportFor(credential);
+    if (this.#authDone === undefined) yield* this.#bootstrap(credential);
     switch (op.kind) {
       case "json": {
         const res = yield* sendRequest(transport, op.http, call);
@@ -118,14 +151,72 @@ export class Engine {
     }
   }
 
-  /** Validates the key and base URL; throws a clear TinkerError at the first call. */
-  #checkConfig(): string {
-    const { apiKey, transport } = this.config;
-    if (apiKey === undefined) {
-      throw new TinkerError(
-        "The API key is missing: pass apiKey to the client or set the TINKER_API_KEY environment variable",
-      );
+  /** The strings errors and logs never show: the keys, the JWT, what a command printed. */
+  #secrets(): string[] {
+    return [this.config.apiKey ?? "", this.#stored?.record.key ?? "", this.#jwt ?? ""].concat(
+      this.#printed,
+    );
+  }
+
+  /**
+   * The credential of the first request (`resolve_auth_provider(api_key,
+   * enforce_cmd=False)`): the key of the option or `TINKER_API_KEY`; else,
+   * or when that key is malformed, `TINKER_CREDENTIAL_CMD`; else the stored
+   * default key (consulted only without a command, as in the SDK).
+   */
+  #resolve(): Credential {
+    const { apiKey, credentialCmd } = this.config;
+    if (this.#initial === undefined || this.#initialFor !== apiKey) {
+      this.#initial = this.#resolveWith(apiKey, credentialCmd);
+      this.#initialFor = apiKey;
     }
+    return this.#initial;
+  }
+
+  #resolveWith(apiKey: string | undefined, command: string | undefined): Credential {
+    const credential = resolveCredential(apiKey, command, () => this.#storedKey());
+    if (credential === undefined) throw new TinkerError(MISSING_API_KEY + this.#whyNoFile());
+    return credential;
+  }
+
+  /** The stored default key (read once; a file that cannot be read is an error). */
+  #storedKey(): StoredKey | undefined {
+    if (this.#stored) return this.#stored;
+    const home = this.config.home;
+    if (home === undefined) return undefined;
+    try {
+      return this.#stored = readStoredKey(credentialsPath(home));
+    } catch (error) {
+      if (error instanceof HostUnavailable) return undefined;
+      throw error;
+    }
+  }
+
+  /** Why the stored key could not be looked for, when it could not (an edge runtime). */
+  #whyNoFile(): string {
+    const home = this.config.home;
+    if (home === undefined) {
+      return " (the stored key was not looked for: HOME is not set or not readable here)";
+    }
+    try {
+      readStoredKey(credentialsPath(home));
+      return "";
+    } catch (error) {
+      return error instanceof HostUnavailable
+        ? ` (the stored key was not looked for: ${error.message})`
+        : "";
+    }
+  }
+
+  /** Validates the key and base URL; throws a clear TinkerError at the first call. */
+  #checkConfig(): Credential {
+    const credential = this.#resolve();
+    if (credential.kind === "key") this.#checkKey(credential.key);
+    this.#checkBaseUrl();
+    return credential;
+  }
+
+  #checkKey(apiKey: string): void {
     const known = apiKey === this.#checkedApiKey; // It passed the checks below before.
     if (!known && !apiKey.startsWith("tml-") && !apiKey.startsWith("eyJ")) {
       throw new TinkerError(
@@ -148,7 +239,11 @@ export class Engine {
       );
     }
     this.#checkedApiKey = apiKey;
-    if (transport.baseUrl === this.#checkedBaseUrl) return apiKey; // Checked already.
+  }
+
+  #checkBaseUrl(): void {
+    const { transport } = this.config;
+    if (transport.baseUrl === this.#checkedBaseUrl) return; // Checked already.
     let url: URL;
     try {
       url = new URL(transport.baseUrl);
@@ -174,35 +269,53 @@ export class Engine {
       );
     }
     this.#checkedBaseUrl = transport.baseUrl;
-    return apiKey;
   }
 
-  /** The transport of client calls: one per API key (it holds nothing of a call). */
-  #callTransportFor(apiKey: string): Transport {
+  /** The transport of client calls: one per credential (it holds nothing of a call). */
+  #callTransportFor(initial: Credential): Transport {
     const reused = this.#callTransport;
-    if (reused?.config === this.config.transport && this.#callTransportKey === apiKey) {
+    const id = initial.kind === "key" ? initial.key : `\0${initial.command}`;
+    if (reused?.config === this.config.transport && this.#callTransportKey === id) {
       return reused;
     }
-    this.#callTransportKey = apiKey;
-    return this.#callTransport = this.#transport(() => this.#credential(apiKey), apiKey);
+    this.#callTransportKey = id;
+    return this.#callTransport = this.#transport(() => this.#credential(initial), initial);
   }
 
-  #transport(credential: () => string | Steps<string>, apiKey?: string): Transport {
+  #transport(credential: () => string | Steps<string>, initial?: Credential): Transport {
     return {
       config: this.config.transport,
       fetch: this.#fetch,
       credential,
-      secrets: () => [this.config.apiKey ?? "", this.#jwt ?? ""],
-      renewCredential: apiKey === undefined ? undefined : () => this.#renew(apiKey),
+      secrets: () => this.#secrets(),
+      renewCredential: initial === undefined ? undefined : () => this.#renew(initial),
       log: this.#log,
     };
   }
 
+  /** The key, or the command's fresh output (the SDK runs it on every token request). */
+  #token(credential: Credential): string | Steps<string> {
+    return credential.kind === "key" ? credential.key : this.#runCommand(credential.command);
+  }
+
+  *#runCommand(command: string): Steps<string> {
+    const timeoutMs = Math.min(this.config.transport.timeoutMs, COMMAND_TIMEOUT_MS);
+    const output = (yield {
+      t: "run",
+      what: "TINKER_CREDENTIAL_CMD",
+      run: () => runCommand(command, timeoutMs),
+      runSync: () => runCommandSync(command, timeoutMs),
+    }) as Parameters<typeof commandCredential>[0];
+    const credential = commandCredential(output, this.#secrets());
+    this.#printed = [credential, ...this.#printed.slice(0, 3)];
+    return credential;
+  }
+
   /** After a 401 `invalid_token`: a fresh JWT (one exchange shared by concurrent callers). */
-  *#renew(apiKey: string): Steps<boolean> {
-    const auth = yield* this.#bootstrap(apiKey);
-    if (!auth.jwtEnabled || isJwt(apiKey)) return false;
-    yield* this.#refresh(apiKey);
+  *#renew(initial: Credential): Steps<boolean> {
+    const auth = yield* this.#bootstrap(initial);
+    if (auth.exchange === undefined) return false;
+    yield* this.#refresh(auth.exchange);
     return true;
   }
 
@@ -210,14 +323,14 @@ export class Engine {
    * `POST /client/config` once, then the JWT exchange if enabled. Concurrent
    * first calls share one bootstrap; a failed one is tried again next call.
    */
-  *#bootstrap(apiKey: string): Steps<AuthState> {
+  *#bootstrap(initial: Credential): Steps<AuthState> {
     if (this.#authDone !== undefined) return this.#authDone;
-    const run = () => this.#runBootstrap(apiKey);
+    const run = () => this.#runBootstrap(initial);
     return (yield { t: "share", slot: this.#bootstrapping, run }) as AuthState;
   }
 
-  *#runBootstrap(apiKey: string): Steps<AuthState> {
-    const keyTransport = this.#transport(() => apiKey);
+  *#runBootstrap(initial: Credential): Steps<AuthState> {
+    const keyTransport = this.#transport(() => this.#token(initial));
     const res = yield* sendRequest(keyTransport, {
       method: "POST",
       path: "/api/v1/client/config",
@@ -229,28 +342,66 @@ export class Engine {
       credential_default_source?: string;
     };
     const jwtEnabled = config.pjwt_auth_enabled === true;
-    if (jwtEnabled && config.credential_default_source === "credential_cmd" && !isJwt(apiKey)) {
-      throw new TinkerError(
-        "Your organization requires dynamic credentials (TINKER_CREDENTIAL_CMD), which this client does not run; pass a JWT as the API key instead",
-      );
+    const useCommand = config.credential_default_source === "credential_cmd";
+    const auth = this.#afterConfig(jwtEnabled, useCommand);
+    if (auth.exchange) this.#jwt = yield* this.#exchange(auth.exchange);
+    return this.#authDone = auth;
+  }
+
+  /**
+   * The credential of later calls, as the SDK's client holder picks it once
+   * the config is known: without JWT auth, a key (the option, the variable,
+   * else the stored key when no command is set); with it, a JWT key as it is,
+   * else a JWT exchanged with the command (required when the organization's
+   * `credential_default_source` is `credential_cmd`) or with the key.
+   */
+  #afterConfig(jwtEnabled: boolean, useCommand: boolean): AuthState {
+    const { credentialCmd } = this.config;
+    const key = this.config.apiKey ||
+      (credentialCmd ? undefined : this.#storedKey()?.record.key);
+    if (!jwtEnabled) {
+      if (key === undefined && credentialCmd) {
+        throw new TinkerError(
+          `${MISSING_API_KEY} (TINKER_CREDENTIAL_CMD is set, but this server has JWT auth disabled and accepts only an API key)`,
+        );
+      }
+      if (key === undefined) throw new TinkerError(MISSING_API_KEY + this.#whyNoFile());
+      this.#checkKey(key);
+      return { jwtEnabled, direct: key, exchange: undefined };
     }
-    if (jwtEnabled && !isJwt(apiKey)) this.#jwt = yield* this.#exchange(apiKey);
-    return this.#authDone = { jwtEnabled };
+    if (key !== undefined && isJwt(key)) {
+      return { jwtEnabled, direct: key, exchange: undefined };
+    }
+    if (useCommand) {
+      if (!credentialCmd) {
+        throw new TinkerError(
+          "Your organization requires dynamic credentials — set TINKER_CREDENTIAL_CMD to a command that prints a valid credential.",
+        );
+      }
+      return {
+        jwtEnabled,
+        direct: undefined,
+        exchange: { kind: "command", command: credentialCmd },
+      };
+    }
+    const exchange = key === undefined ? this.#resolve() : this.#resolveWith(key, credentialCmd);
+    if (exchange.kind === "key") this.#checkKey(exchange.key);
+    return { jwtEnabled, direct: undefined, exchange };
   }
 
   /** A fresh JWT, stored for later calls (one exchange shared by concurrent callers). */
-  *#refresh(apiKey: string): Steps<string> {
-    const run = () => this.#runRefresh(apiKey);
+  *#refresh(exchange: Credential): Steps<string> {
+    const run = () => this.#runRefresh(exchange);
     return (yield { t: "share", slot: this.#refreshing, run }) as string;
   }
 
-  *#runRefresh(apiKey: string): Steps<string> {
-    return this.#jwt = yield* this.#exchange(apiKey);
+  *#runRefresh(exchange: Credential): Steps<string> {
+    return this.#jwt = yield* this.#exchange(exchange);
   }
 
-  /** `POST /auth/token` with the API key: a fresh JWT. */
-  *#exchange(apiKey: string): Steps<string> {
-    const keyTransport = this.#transport(() => apiKey);
+  /** `POST /auth/token` with the key or the command's output: a fresh JWT. */
+  *#exchange(exchange: Credential): Steps<string> {
+    const keyTransport = this.#transport(() => this.#token(exchange));
     const res = yield* sendRequest(keyTransport, {
       method: "POST",
       path: "/api/v1/auth/token",
@@ -265,15 +416,15 @@ export class Engine {
    * After the bootstrap, a plain API key is returned as it is, not as
    * steps: most calls need not wait for anything here.
    */
-  #credential(apiKey: string): string | Steps<string> {
+  #credential(initial: Credential): string | Steps<string> {
     const auth = this.#authDone;
     const jwt = this.#jwt;
-    if (auth && (!auth.jwtEnabled || isJwt(apiKey) || jwt === undefined)) return apiKey;
+    if (auth?.direct !== undefined) return auth.direct;
     if (auth && jwt !== undefined) { // A JWT far from expiry needs no wait either.
       const exp = this.#expiry(jwt);
       if (typeof exp === "number" && exp - Date.now() / 1000 > REFRESH_BEFORE_EXPIRY_S) return jwt;
     }
-    return this.#jwtCredential(apiKey);
+    return this.#jwtCredential(initial);
   }
 
   /** The `exp` claim of `jwt`, kept for the last JWT asked about: every call asks. */
@@ -282,28 +433,32 @@ export class Engine {
     return this.#decoded.exp;
   }
 
-  *#jwtCredential(apiKey: string): Steps<string> {
-    const auth = yield* this.#bootstrap(apiKey);
+  *#jwtCredential(initial: Credential): Steps<string> {
+    const auth = yield* this.#bootstrap(initial);
+    if (auth.direct !== undefined) return auth.direct;
     const jwt = this.#jwt;
-    if (!auth.jwtEnabled || isJwt(apiKey) || jwt === undefined) return apiKey;
-    const left = secondsUntilExpiry(jwt);
-    if (left > REFRESH_BEFORE_EXPIRY_S) return jwt;
+    const left = jwt === undefined ? 0 : secondsUntilExpiry(jwt);
+    if (jwt !== undefined && left > REFRESH_BEFORE_EXPIRY_S) return jwt;
     try {
-      return yield* this.#refresh(apiKey);
+      return yield* this.#refresh(auth.exchange!);
     } catch (error) {
-      if (left > 0) return jwt; // Still valid: use it, refresh again next call.
+      if (jwt !== undefined && left > 0) return jwt; // Still valid: use it, refresh again next call.
       throw error;
     }
   }
 
-  *#whoami(apiKey: string): Steps<WhoamiResponse> {
-    const auth = yield* this.#bootstrap(apiKey);
+  *#whoami(initial: Credential): Steps<WhoamiResponse> {
+    const auth = yield* this.#bootstrap(initial);
+    const direct = auth.direct;
     let jwt: string | undefined;
-    if (auth.jwtEnabled && !isJwt(apiKey)) {
-      const credential = this.#credential(apiKey);
+    if (auth.exchange !== undefined) {
+      const credential = this.#credential(initial);
       jwt = typeof credential === "string" ? credential : yield* credential;
-    } else if (isJwt(apiKey) && String(jwtClaims(apiKey)?.iss ?? "").startsWith("passport-")) {
-      jwt = apiKey;
+    } else if (
+      direct !== undefined && isJwt(direct) &&
+      String(jwtClaims(direct)?.iss ?? "").startsWith("passport-")
+    ) {
+      jwt = direct;
     }
     if (jwt === undefined) {
       throw new TinkerError(

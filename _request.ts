@@ -76,7 +76,7 @@ export interface RawResponse {
 export type Steps<T> = Generator<Step, T, unknown>;
 
 /** What a call waits for. */
-export type Step = FetchStep | SleepStep | ShareStep;
+export type Step = FetchStep | SleepStep | ShareStep | RunStep;
 
 /** One fetch, as plain data (the sync worker gets it as it is). */
 export interface FetchOrder {
@@ -115,6 +115,18 @@ export interface ShareStep {
   t: "share";
   slot: Shared;
   run(): Steps<unknown>;
+}
+
+/**
+ * Work on the machine (running `TINKER_CREDENTIAL_CMD`), bounded in time by
+ * itself: `drive` awaits `run`, `.result()` calls `runSync`.
+ */
+export interface RunStep {
+  t: "run";
+  /** What runs, for error messages. */
+  what: string;
+  run(): Promise<unknown>;
+  runSync(): unknown;
 }
 
 /** Where a shared piece of work keeps its promise while it runs. */
@@ -163,6 +175,7 @@ export async function drive<T>(steps: Steps<T>): Promise<T> {
 function perform(step: Step): Promise<unknown> {
   if (step.t === "fetch") return fetchOnce(step);
   if (step.t === "sleep") return sleep(step.ms, step.signal);
+  if (step.t === "run") return step.run();
   const slot = step.slot;
   return slot.pending ??= drive(step.run()).finally(() => (slot.pending = undefined));
 }
@@ -181,9 +194,13 @@ export function* sendRequest(
   let renewed = false;
   for (let attempt = 0;; attempt++) {
     const retriesLeft = attempt < maxRetries;
+    // Outside the try below: a credential problem (a failed JWT refresh, a
+    // failing TINKER_CREDENTIAL_CMD) is thrown as it is, never retried.
+    const pending = transport.credential();
+    const credential = typeof pending === "string" ? pending : yield* pending;
     let response: RawResponse;
     try {
-      response = yield* attemptOnce(transport, spec, call, idempotencyKey, attempt);
+      response = yield* attemptOnce(transport, spec, call, idempotencyKey, attempt, credential);
     } catch (error) {
       if (error instanceof ApiUserAbortError) throw error;
       const timedOut = error instanceof ApiTimeoutError;
@@ -243,12 +260,10 @@ function* attemptOnce(
   call: CallSettings,
   idempotencyKey: string | undefined,
   attempt: number,
+  credential: string,
 ): Steps<RawResponse> {
   const { config } = transport;
   const timeoutMs = call.timeoutMs ?? config.timeoutMs;
-  // Outside the try below: a credential problem is never retried.
-  const pending = transport.credential();
-  const credential = typeof pending === "string" ? pending : yield* pending;
   const started = transport.log ? Date.now() : 0;
   // A plain record with lower-case names (later ones win): Deno's fetch
   // converts a `Headers` instance several times more slowly (~50 µs a call).

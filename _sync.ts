@@ -136,6 +136,11 @@ export class SyncExecutor {
   #perform(step: Step, deadline: number, late: () => Abandon): unknown {
     if (step.t === "fetch") return this.#fetch(step, deadline, late);
     if (step.t === "share") return this.#drive(step.run(), deadline, late); // Nothing runs concurrently here.
+    if (step.t === "run") {
+      const value = step.runSync();
+      if (performance.now() > deadline) throw late();
+      return value;
+    }
     if (step.signal?.aborted) {
       throw new ApiUserAbortError({ message: "Request was aborted", cause: step.signal.reason });
     }

@@ -93,7 +93,12 @@ const DEFAULTS = {
  *
  * Configuration comes from the options, then `TINKER_API_KEY` /
  * `TINKER_BASE_URL` (where the runtime lets us read the environment), then
- * the defaults. The bootstrap (`POST /api/v1/client/config`, and the JWT
+ * the defaults. The credential is found as the official SDK finds it: the
+ * `apiKey` option, `TINKER_API_KEY`, `TINKER_CREDENTIAL_CMD` (a command
+ * printing a fresh credential, run on every token request), then the default
+ * key stored in `~/.tinker/credentials.json` by `tinker auth login`. The
+ * last two need a runtime that can run commands and read files (Deno with
+ * the permissions granted, Bun, Node); elsewhere pass `apiKey`. The bootstrap (`POST /api/v1/client/config`, and the JWT
  * exchange when the server enables it) runs once, lazily, on the first call.
  *
  * @example Reading one run and its checkpoints
@@ -121,9 +126,13 @@ export class RestClient implements Disposable {
    * @param options Key, base URL, retries, timeouts, polling, headers, fetch.
    */
   constructor(options: ClientOptions = {}) {
+    const given = options.env;
+    const env = given ? (name: string) => given[name]?.trim() || undefined : readEnv;
+    const apiKey = options.apiKey || env("TINKER_API_KEY");
+    const credentialCmd = env("TINKER_CREDENTIAL_CMD");
     const config: EngineConfig = {
       transport: {
-        baseUrl: options.baseUrl || readEnv("TINKER_BASE_URL") || DEFAULT_BASE_URL,
+        baseUrl: options.baseUrl || env("TINKER_BASE_URL") || DEFAULT_BASE_URL,
         maxRetries: options.maxRetries ?? DEFAULTS.maxRetries,
         timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
         initialRetryDelayMs: options.initialRetryDelayMs ?? DEFAULTS.initialRetryDelayMs,
@@ -131,7 +140,10 @@ export class RestClient implements Disposable {
         defaultHeaders: { ...options.defaultHeaders },
         userAgent: `tinker-ts/${VERSION} (${runtimeName()})`,
       },
-      apiKey: options.apiKey ?? readEnv("TINKER_API_KEY"),
+      apiKey,
+      credentialCmd,
+      // The stored key is looked for only without a key or a command.
+      home: apiKey || credentialCmd ? undefined : env("HOME") ?? env("USERPROFILE"),
       archivePollIntervalMs: options.archivePollIntervalMs ?? DEFAULTS.archivePollIntervalMs,
       tracePollIntervalMs: options.tracePollIntervalMs ?? DEFAULTS.tracePollIntervalMs,
     };

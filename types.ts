@@ -597,8 +597,17 @@ export interface ParsedTinkerPath {
  * ```
  */
 export interface ClientOptions {
-  /** The API key (`tml-…`) or a JWT. Default: `TINKER_API_KEY`. */
+  /**
+   * The API key (`tml-…`) or a JWT. Default: `TINKER_API_KEY`, else
+   * `TINKER_CREDENTIAL_CMD`, else the default key stored by `tinker auth login`.
+   */
   apiKey?: string | undefined;
+  /**
+   * Environment variables to read instead of the process's
+   * (`TINKER_API_KEY`, `TINKER_BASE_URL`, `TINKER_CREDENTIAL_CMD`, `HOME`),
+   * e.g. the bindings of an edge function.
+   */
+  env?: Record<string, string | undefined> | undefined;
   /**
    * The service's base URL, path prefix included.
    * Default: `TINKER_BASE_URL`, else `https://tinker.thinkingmachines.dev/services/tinker-prod`.

@@ -68,6 +68,8 @@ export class Context {
   readonly #out: (text: string) => void;
   readonly #err: (text: string) => void;
   readonly #stdin: () => LineReader;
+  /** Whether stdin is the process's terminal (a prompt can hide what is typed). */
+  readonly stdinIsTTY: () => boolean;
   #lines: LineReader | undefined;
   #client: RestClient | undefined;
 
@@ -78,6 +80,7 @@ export class Context {
       stderrIsTTY: boolean;
       columns: number;
       stdin: () => LineReader;
+      stdinIsTTY?: () => boolean;
     },
   ) {
     this.format = global.format;
@@ -96,6 +99,7 @@ export class Context {
     this.#out = io.stdout;
     this.#err = io.stderr;
     this.#stdin = io.stdin;
+    this.stdinIsTTY = io.stdinIsTTY ?? (() => false);
   }
 
   /** Whether the output is JSON or JSON Lines. */
@@ -158,47 +162,34 @@ export class Context {
     if (this.signal.aborted) throw new Interrupted();
   }
 
-  /** The REST client, created on first use from `TINKER_API_KEY` / `TINKER_BASE_URL`. */
+  /**
+   * The REST client, created on first use. Its credential is found as the
+   * official SDK finds it (`TINKER_API_KEY`, `TINKER_CREDENTIAL_CMD`, then the
+   * default key of `~/.tinker/credentials.json`), from this run's environment.
+   */
   async client(): Promise<RestClient> {
     if (this.#client) return this.#client;
-    const apiKey = this.env.TINKER_API_KEY?.trim() || await storedApiKey(this.env);
-    if (!apiKey) {
+    const { credentialSource } = await import("./_source.ts");
+    try {
+      credentialSource(this);
+    } catch (error) {
+      if (!(error instanceof CliError) || error.message !== "No Tinker credentials are available") {
+        throw error;
+      }
       throw new CliError(
         "Missing API key: set the TINKER_API_KEY environment variable",
-        "Create a key at https://tinker.thinkingmachines.ai/keys (or store one with the official `tinker auth login`).",
+        "Create a key at https://tinker.thinkingmachines.ai/keys and store it with `tinker auth login` (or set TINKER_CREDENTIAL_CMD).",
         EXIT.auth,
       );
     }
     const { RestClient } = await import("../mod.ts");
     const verbose = this.verbose;
     this.#client = new RestClient({
-      apiKey,
-      baseUrl: this.env.TINKER_BASE_URL?.trim() || undefined,
+      env: this.env,
       maxRetries: this.maxRetries,
       logger: verbose ? (line: string) => this.err(`[http] ${inert(line, true)}\n`) : undefined,
     });
     return this.#client;
-  }
-}
-
-/**
- * The default key stored by the official `tinker auth login`
- * (`~/.tinker/credentials.json`), as the official SDK falls back to it.
- */
-async function storedApiKey(env: Record<string, string | undefined>): Promise<string | undefined> {
-  const home = env.HOME ?? env.USERPROFILE;
-  if (!home) return undefined;
-  try {
-    const { files } = await import("./_fs.ts");
-    const fs = await files();
-    const data = JSON.parse(await fs.readText(fs.join(home, ".tinker", "credentials.json"))) as {
-      default?: string | null;
-      keys?: Record<string, { key?: string }>;
-    };
-    const key = data.default ? data.keys?.[data.default]?.key : undefined;
-    return typeof key === "string" && key.trim() !== "" ? key.trim() : undefined;
-  } catch {
-    return undefined;
   }
 }
 

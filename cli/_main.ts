@@ -68,6 +68,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       usedStdin = true;
       return io.stdin === undefined ? processStdin() : lineReader(io.stdin);
     },
+    stdinIsTTY: () => {
+      if (io.stdin !== undefined) return false;
+      usedStdin = true;
+      return (nodeProcess().stdin as { isTTY?: boolean }).isTTY === true;
+    },
   });
   try {
     const handler = await invocation.command.load();

@@ -1,7 +1,5 @@
-// `tinker version`, `whoami` / `auth whoami`, `auth status`, `model list`,
-// `sampler info`.
+// `tinker version`, `model list`, `sampler info`.
 
-import type { RestClient } from "../mod.ts";
 import { SDK_COMPAT_VERSION, VERSION } from "../_version.ts";
 import { CliError, EXIT } from "./_errors.ts";
 import { dumpSupportedModel, formatBool } from "./_format.ts";
@@ -26,49 +24,6 @@ function runtime(): string {
   const node = (globalThis as { process?: { versions?: { node?: string } } }).process;
   return node?.versions?.node ? `node ${node.versions.node}` : "unknown";
 }
-
-/** `tinker whoami` / `tinker auth whoami`: the credential's user and organization. */
-export const whoami: Handler = async (ctx) => {
-  const rest = await ctx.client();
-  const me = await rest.whoami({ signal: ctx.signal }) as {
-    user_urn: string;
-    org_urn?: string | null;
-    email?: string | null;
-  };
-  ctx.emit({
-    json: { user_urn: me.user_urn, org_urn: me.org_urn ?? null, email: me.email ?? null },
-    table: () =>
-      propertyTable(undefined, [
-        ["Email", me.email ?? "N/A"],
-        ["User", me.user_urn],
-        ["Organization", me.org_urn ?? "N/A"],
-      ]),
-  });
-};
-
-/** `tinker auth status`: is there a credential, and does the API accept it? */
-export const authStatus: Handler = async (ctx) => {
-  let rest: RestClient;
-  try {
-    rest = await ctx.client();
-  } catch (error) {
-    ctx.out("Credentials available: no\n");
-    throw new CliError(
-      "No Tinker credentials are available",
-      "Set TINKER_API_KEY (or run the official `tinker auth login`).",
-      EXIT.auth,
-      { cause: error },
-    );
-  }
-  ctx.out("Credentials available: yes\n");
-  try {
-    await rest.getServerCapabilities({ signal: ctx.signal });
-  } catch (error) {
-    ctx.out("Tinker accessible: no\n");
-    throw error;
-  }
-  ctx.out("Tinker accessible: yes\n");
-};
 
 /** `tinker model list [SUBSTRING]`. */
 export const modelList: Handler = async (ctx, { args }) => {

@@ -119,18 +119,42 @@ export const TREE: (GroupSpec | CommandSpec)[] = [
     summary: "Manage authentication credentials.",
     commands: [
       {
+        name: "login",
+        summary: "Store an API key as the default credential.",
+        help:
+          "Prints the console page to create a key, reads the key (a prompt that does not echo it on a terminal, else one line of stdin), checks it with the Tinker API and stores it as the default in ~/.tinker/credentials.json (mode 0600), where the official SDK and CLI also find it.",
+        args: [],
+        options: [{
+          name: "api-key",
+          type: "text",
+          metavar: "KEY",
+          help:
+            "The key, instead of the prompt (visible to other users in the process list; prefer stdin)",
+        }],
+        load: () => import("./_auth.ts").then((m) => m.login),
+      },
+      {
+        name: "logout",
+        summary: "Remove the stored default credential.",
+        help:
+          "Removes the default key from ~/.tinker/credentials.json. A key the CLI generated is also deleted on the server; a key you pasted stays active, and the console page to delete it is printed.",
+        args: [],
+        options: [],
+        load: () => import("./_auth.ts").then((m) => m.logout),
+      },
+      {
         name: "status",
         summary: "Check that credentials are available and Tinker is reachable.",
         args: [],
         options: [],
-        load: () => import("./_misc.ts").then((m) => m.authStatus),
+        load: () => import("./_auth.ts").then((m) => m.status),
       },
       {
         name: "whoami",
         summary: "Show who the credential belongs to.",
         args: [],
         options: [],
-        load: () => import("./_misc.ts").then((m) => m.whoami),
+        load: () => import("./_auth.ts").then((m) => m.whoami),
       },
     ],
   },
@@ -437,7 +461,7 @@ export const TREE: (GroupSpec | CommandSpec)[] = [
     summary: "Show who the credential belongs to (same as auth whoami).",
     args: [],
     options: [],
-    load: () => import("./_misc.ts").then((m) => m.whoami),
+    load: () => import("./_auth.ts").then((m) => m.whoami),
   },
 ];
 

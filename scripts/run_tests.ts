@@ -128,9 +128,11 @@ const STAGES: Stage[] = [
       ];
       const e2e = await sh([...BUN, "run", "tests/bun_runner.ts", ...files]);
       const sync = await sh([...BUN, "run", "tests/sync_bun.ts"]);
-      const a = denoCounts(e2e.text, e2e.code);
-      const b = denoCounts(sync.text, sync.code);
-      return { passed: a.passed + b.passed, failed: a.failed + b.failed };
+      const creds = await sh([...BUN, "run", "tests/credentials_runtimes.ts"]);
+      return [e2e, sync, creds].map((r) => denoCounts(r.text, r.code)).reduce((a, b) => ({
+        passed: a.passed + b.passed,
+        failed: a.failed + b.failed,
+      }));
     },
   },
   {
@@ -147,7 +149,18 @@ const STAGES: Stage[] = [
       ]);
       if (built.code !== 0) return { passed: 0, failed: 1 };
       const { code, text } = await sh(["node", out]);
-      return denoCounts(text, code);
+      const creds = out.replace(/node_smoke\.mjs$/, "credentials_runtimes.mjs");
+      const builtCreds = await sh([
+        ...BUN,
+        "build",
+        "tests/credentials_runtimes.ts",
+        "--target=node",
+        `--outfile=${creds}`,
+      ]);
+      const ran = builtCreds.code === 0 ? await sh(["node", creds]) : undefined;
+      const c = ran ? denoCounts(ran.text, ran.code) : { passed: 0, failed: 1 };
+      const n = denoCounts(text, code);
+      return { passed: n.passed + c.passed, failed: n.failed + c.failed };
     },
   },
   {

@@ -19,6 +19,7 @@ import {
 } from "./_state.ts";
 import { type Context, SIGNED_URL_TTL_SECONDS, signUrl } from "./_storage.ts";
 import type { RecordedRequest } from "./_types.ts";
+import { AUTH_ROUTES } from "./_auth_routes.ts";
 
 type Handler = (ctx: Context, req: RecordedRequest, params: string[]) => Reply | Promise<Reply>;
 type Methods = Partial<Record<string, Handler>>;
@@ -690,4 +691,5 @@ const ROUTES: [string[], Methods][] = [
   [["api", "v1", "audit"], { GET: auditLog }],
   [["api", "v1", "billing", "usage", "events"], { GET: billingUsage }],
   [["api", "v1", "billing", "usage", "checkpoints", "current"], { GET: storageUsage }],
+  ...AUTH_ROUTES,
 ];

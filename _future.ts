@@ -17,8 +17,27 @@ export interface TinkerFuture<T> extends Promise<T> {
    * (Python's `future.result(timeout)`, with the timeout in milliseconds).
    * Each HTTP exchange goes to a worker while the caller waits in `Atomics.wait`.
    *
+   * Where it blocks: scripts and CLIs in Deno, Bun and Node workers (any
+   * thread that may wait), against a server in another process or host.
+   *
+   * Where it throws at once, before sending (a `SyncUnavailableError`; the
+   * future stays usable with `await`), because blocking would be wrong or
+   * could never end:
+   * - the client was created with `{ blocking: false }` (server code: a
+   *   blocked `Deno.serve` handler or edge function stalls every request);
+   * - the base URL is served on this very thread (`startFakeTinker()`): the
+   *   server could not answer while its thread waits — use `spawnFakeTinker()`;
+   * - the runtime cannot block (no `Worker` or `SharedArrayBuffer`, a
+   *   browser's main thread), or the client has a custom `fetch` (functions
+   *   cannot cross into the worker).
+   *
+   * It also throws a `TinkerError` at once when the call is already running
+   * asynchronously (it was awaited): await it instead.
+   *
    * @param timeoutMs Give up after this many milliseconds (`ApiTimeoutError`).
    * @returns The value.
+   * @throws {SyncUnavailableError} When blocking is off or impossible here (see above).
+   * @throws {ApiError} The call's own failure, as `await` would reject with it.
    */
   result(timeoutMs?: number): T;
 }
@@ -44,8 +63,23 @@ export interface Runner {
   executeSync(op: Operation, call: CallSettings, timeoutMs: number | undefined): unknown;
 }
 
-/** Thrown by `executeSync` when nothing was sent: the future stays usable with `await`. */
+/**
+ * Thrown by `.result()` at once, before anything is sent, when blocking is off
+ * (`{ blocking: false }`) or impossible here (an in-process server, no
+ * `Worker`, a custom `fetch`, a browser's main thread); the message says why.
+ * The future stays usable with `await`.
+ *
+ * @example Refusing to block in server code
+ * ```ts
+ * import { RestClient, SyncUnavailableError } from "@tinker-ts/tinker";
+ * import assert from "node:assert/strict";
+ *
+ * const rest = new RestClient({ apiKey: "tml-example", blocking: false });
+ * assert.throws(() => rest.whoami().result(), SyncUnavailableError);
+ * ```
+ */
 export class SyncUnavailableError extends TinkerError {
+  /** The class name, kept through minification. */
   override name: string = "SyncUnavailableError";
 }
 

@@ -44,6 +44,7 @@ import { encodeSegment, type HttpSpec, type Method } from "./_request.ts";
 import type { SchemaName } from "./_schema.ts";
 import { readEnv } from "./_env.ts";
 import { SyncExecutor } from "./_sync.ts";
+import { servedOnThisThread } from "./_blocking.ts";
 import { VERSION } from "./_version.ts";
 import { parseTinkerPath, TinkerPathError } from "./tinker_path.ts";
 import type {
@@ -112,6 +113,7 @@ const DEFAULTS = {
 export class RestClient implements Disposable {
   #engine: Engine;
   #customFetch: boolean;
+  #blocking: boolean;
   #sync: SyncExecutor | undefined;
   #runner: Runner;
 
@@ -138,6 +140,7 @@ export class RestClient implements Disposable {
     checkInt("maxRetries", config.transport.maxRetries, 0, 0);
     checkInt("timeoutMs", config.transport.timeoutMs, 1, 0);
     this.#customFetch = options.fetch !== undefined;
+    this.#blocking = options.blocking ?? true;
     this.#engine = new Engine(config, options.fetch ?? globalThis.fetch, options.logger);
     this.#runner = {
       execute: (op, call) => this.#engine.execute(op, call),
@@ -995,9 +998,19 @@ export class RestClient implements Disposable {
   }
 
   #executeSync(op: Operation, call: RequestOptions, timeoutMs: number | undefined): unknown {
+    if (!this.#blocking) {
+      throw new SyncUnavailableError(
+        "Cannot block with .result(): this client was created with { blocking: false } (server code must not block its event loop); await the call instead",
+      );
+    }
     if (this.#customFetch) {
       throw new SyncUnavailableError(
         "Cannot use .result() with a custom fetch: functions cannot cross into the worker that .result() blocks on; await the call instead",
+      );
+    }
+    if (servedOnThisThread(this.baseUrl)) {
+      throw new SyncUnavailableError(
+        `Cannot block with .result(): ${this.baseUrl} is served on this thread by startFakeTinker(), which could not answer while .result() blocks the thread; start the server in its own process with spawnFakeTinker(), or await the call instead`,
       );
     }
     this.#sync ??= new SyncExecutor(this.#engine);

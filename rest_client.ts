@@ -45,6 +45,7 @@ import type { SchemaName } from "./_schema.ts";
 import { readEnv } from "./_env.ts";
 import { SyncExecutor } from "./_sync.ts";
 import { servedOnThisThread } from "./_blocking.ts";
+import { checkOptions, KEYS } from "./_options.ts";
 import { VERSION } from "./_version.ts";
 import { parseTinkerPath, TinkerPathError } from "./tinker_path.ts";
 import type {
@@ -123,6 +124,7 @@ export class RestClient implements Disposable {
    * @param options Key, base URL, retries, timeouts, polling, headers, fetch.
    */
   constructor(options: ClientOptions = {}) {
+    checkOptions(options, KEYS.client, "new RestClient()");
     const config: EngineConfig = {
       transport: {
         baseUrl: options.baseUrl || readEnv("TINKER_BASE_URL") || DEFAULT_BASE_URL,
@@ -175,6 +177,7 @@ export class RestClient implements Disposable {
     trainingRunId: string,
     options: AccessScopeOptions = {},
   ): TinkerFuture<TrainingRun> {
+    checkOptions(options, KEYS.accessScope, "getTrainingRun()");
     const id = checkId("trainingRunId", trainingRunId);
     const query: [string, string][] = [["access_scope", checkScope(options.accessScope)]];
     return this.#json("GET", `/training_runs/${encodeSegment(id)}`, "TrainingRun", options, query);
@@ -203,6 +206,7 @@ export class RestClient implements Disposable {
     tinkerPath: string,
     options: AccessScopeOptions = {},
   ): TinkerFuture<TrainingRun> {
+    checkOptions(options, KEYS.accessScope, "getTrainingRunByTinkerPath()");
     return this.getTrainingRun(parseTinkerPath(tinkerPath).training_run_id, options);
   }
 
@@ -229,6 +233,7 @@ export class RestClient implements Disposable {
     tinkerPath: string,
     options: RequestOptions = {},
   ): TinkerFuture<WeightsInfoResponse> {
+    checkOptions(options, KEYS.request, "getWeightsInfoByTinkerPath()");
     parseTinkerPath(tinkerPath);
     const body = { tinker_path: tinkerPath };
     return this.#json("POST", "/weights_info", "WeightsInfoResponse", options, [], body, "safe");
@@ -257,6 +262,7 @@ export class RestClient implements Disposable {
   listTrainingRuns(
     options: ListTrainingRunsOptions = {},
   ): PageFuture<TrainingRunsResponse, TrainingRun> {
+    checkOptions(options, KEYS.listTrainingRuns, "listTrainingRuns()");
     const scope = checkScope(options.accessScope);
     const project = options.projectId === undefined
       ? []
@@ -290,6 +296,7 @@ export class RestClient implements Disposable {
     trainingRunId: string,
     options: RequestOptions = {},
   ): TinkerFuture<CheckpointsListResponse> {
+    checkOptions(options, KEYS.request, "listCheckpoints()");
     const id = checkId("trainingRunId", trainingRunId);
     const path = `/training_runs/${encodeSegment(id)}/checkpoints`;
     return this.#json("GET", path, "CheckpointsListResponse", options);
@@ -316,6 +323,7 @@ export class RestClient implements Disposable {
   listUserCheckpoints(
     options: PageOptions = {},
   ): PageFuture<CheckpointsListResponse, Checkpoint> {
+    checkOptions(options, KEYS.page, "listUserCheckpoints()");
     return this.#paged("/checkpoints", "CheckpointsListResponse", options, 100, (page) => ({
       items: (page as CheckpointsListResponse).checkpoints,
       total: (page as CheckpointsListResponse).cursor?.total_count,
@@ -348,6 +356,7 @@ export class RestClient implements Disposable {
     checkpointId: string,
     options: RequestOptions = {},
   ): TinkerFuture<CheckpointArchiveUrlResponse> {
+    checkOptions(options, KEYS.request, "getCheckpointArchiveUrl()");
     const http = this.#http("GET", `${checkpointPath(trainingRunId, checkpointId)}/archive`);
     return this.#future({ kind: "archive", http }, options);
   }
@@ -375,6 +384,7 @@ export class RestClient implements Disposable {
     tinkerPath: string,
     options: RequestOptions = {},
   ): TinkerFuture<CheckpointArchiveUrlResponse> {
+    checkOptions(options, KEYS.request, "getCheckpointArchiveUrlFromTinkerPath()");
     const { training_run_id, checkpoint_id } = parseTinkerPath(tinkerPath);
     return this.getCheckpointArchiveUrl(training_run_id, checkpoint_id, options);
   }
@@ -402,6 +412,7 @@ export class RestClient implements Disposable {
     checkpointId: string,
     options: RequestOptions = {},
   ): TinkerFuture<void> {
+    checkOptions(options, KEYS.request, "deleteCheckpoint()");
     return this.#void("DELETE", checkpointPath(trainingRunId, checkpointId), options);
   }
 
@@ -426,6 +437,7 @@ export class RestClient implements Disposable {
     tinkerPath: string,
     options: RequestOptions = {},
   ): TinkerFuture<void> {
+    checkOptions(options, KEYS.request, "deleteCheckpointFromTinkerPath()");
     const { training_run_id, checkpoint_id } = parseTinkerPath(tinkerPath);
     return this.deleteCheckpoint(training_run_id, checkpoint_id, options);
   }
@@ -451,6 +463,7 @@ export class RestClient implements Disposable {
     tinkerPath: string,
     options: RequestOptions = {},
   ): TinkerFuture<void> {
+    checkOptions(options, KEYS.request, "publishCheckpointFromTinkerPath()");
     const { training_run_id, checkpoint_id } = parseTinkerPath(tinkerPath);
     return this.#void("POST", `${checkpointPath(training_run_id, checkpoint_id)}/publish`, options);
   }
@@ -476,6 +489,7 @@ export class RestClient implements Disposable {
     tinkerPath: string,
     options: RequestOptions = {},
   ): TinkerFuture<void> {
+    checkOptions(options, KEYS.request, "unpublishCheckpointFromTinkerPath()");
     const { training_run_id, checkpoint_id } = parseTinkerPath(tinkerPath);
     const path = `${checkpointPath(training_run_id, checkpoint_id)}/publish`;
     return this.#void("DELETE", path, options);
@@ -505,6 +519,7 @@ export class RestClient implements Disposable {
     ttlSeconds: number | null,
     options: RequestOptions = {},
   ): TinkerFuture<void> {
+    checkOptions(options, KEYS.request, "setCheckpointTtlFromTinkerPath()");
     const { training_run_id, checkpoint_id } = parseTinkerPath(tinkerPath);
     const path = `${checkpointPath(training_run_id, checkpoint_id)}/ttl`;
     return this.#void("PUT", path, options, { ttl_seconds: checkTtl(ttlSeconds) }, "safe");
@@ -533,6 +548,7 @@ export class RestClient implements Disposable {
     sessionId: string,
     options: AccessScopeOptions = {},
   ): TinkerFuture<GetSessionResponse> {
+    checkOptions(options, KEYS.accessScope, "getSession()");
     const id = checkId("sessionId", sessionId);
     const query: [string, string][] = [["access_scope", checkScope(options.accessScope)]];
     return this.#json(
@@ -566,6 +582,7 @@ export class RestClient implements Disposable {
   listSessions(
     options: ListSessionsOptions = {},
   ): PageFuture<ListSessionsResponse, string> {
+    checkOptions(options, KEYS.listSessions, "listSessions()");
     const scope = checkScope(options.accessScope);
     return this.#paged("/sessions", "ListSessionsResponse", options, 20, (page) => ({
       items: (page as ListSessionsResponse).sessions,
@@ -596,6 +613,7 @@ export class RestClient implements Disposable {
     projectId: string,
     options: RequestOptions = {},
   ): TinkerFuture<void> {
+    checkOptions(options, KEYS.request, "assignSessionProject()");
     const path = `/sessions/${encodeSegment(checkId("sessionId", sessionId))}/project`;
     const body = { project_id: checkText("projectId", projectId) };
     return this.#void("PUT", path, options, body, "safe");
@@ -621,6 +639,7 @@ export class RestClient implements Disposable {
    * ```
    */
   exportSessionTrace(sessionId: string, options: RequestOptions = {}): TinkerFuture<string> {
+    checkOptions(options, KEYS.request, "exportSessionTrace()");
     const id = checkId("sessionId", sessionId);
     const http = this.#http("GET", `/sessions/${encodeSegment(id)}/trace_export`);
     return this.#future({ kind: "trace", http, sessionId: id }, options);
@@ -645,6 +664,7 @@ export class RestClient implements Disposable {
    * ```
    */
   getSampler(samplerId: string, options: RequestOptions = {}): TinkerFuture<GetSamplerResponse> {
+    checkOptions(options, KEYS.request, "getSampler()");
     const path = `/samplers/${encodeSegment(checkId("samplerId", samplerId))}`;
     return this.#json("GET", path, "GetSamplerResponse", options);
   }
@@ -668,6 +688,7 @@ export class RestClient implements Disposable {
    * ```
    */
   getAuditLog(options: AuditLogOptions = {}): TinkerFuture<AuditLogResponse> {
+    checkOptions(options, KEYS.auditLog, "getAuditLog()");
     const types = ["all", "checkpoints", "projects", "teams", "organizations"] as const;
     const query: [string, string][] = [
       ["event_type", checkChoice("eventType", options.eventType, types, "all")],
@@ -702,6 +723,7 @@ export class RestClient implements Disposable {
     endingBefore: string | Date,
     options: RequestOptions = {},
   ): TinkerFuture<BillingUsageResponse> {
+    checkOptions(options, KEYS.request, "getBillingUsage()");
     const query: [string, string][] = [
       ["starting_on", checkInstant("startingOn", startingOn)],
       ["ending_before", checkInstant("endingBefore", endingBefore)],
@@ -729,6 +751,7 @@ export class RestClient implements Disposable {
    * ```
    */
   whoami(options: RequestOptions = {}): TinkerFuture<WhoamiResponse> {
+    checkOptions(options, KEYS.request, "whoami()");
     return this.#future({ kind: "whoami" }, options);
   }
 
@@ -751,6 +774,7 @@ export class RestClient implements Disposable {
    * ```
    */
   getServerCapabilities(options: RequestOptions = {}): TinkerFuture<GetServerCapabilitiesResponse> {
+    checkOptions(options, KEYS.request, "getServerCapabilities()");
     return this.#json("GET", "/get_server_capabilities", "GetServerCapabilitiesResponse", options);
   }
 
@@ -777,6 +801,7 @@ export class RestClient implements Disposable {
     tinkerPath: string,
     options: RequestOptions = {},
   ): TinkerFuture<ExternalWeightsUrlsResponse> {
+    checkOptions(options, KEYS.request, "getExternalWeightsUrls()");
     const { training_run_id, checkpoint_id, checkpoint_type } = parseTinkerPath(tinkerPath);
     if (checkpoint_type !== "external") {
       throw new TinkerPathError(
@@ -809,6 +834,7 @@ export class RestClient implements Disposable {
    * ```
    */
   copyWeights(tinkerPath: string, options: CopyWeightsOptions = {}): TinkerFuture<string> {
+    checkOptions(options, KEYS.copyWeights, "copyWeights()");
     parseTinkerPath(tinkerPath);
     const project = options.destinationProjectId ?? readEnv("TINKER_PROJECT_ID");
     if (project === undefined) {
@@ -865,6 +891,7 @@ export class RestClient implements Disposable {
     request: SessionSearchRequest = {},
     options: RequestOptions = {},
   ): TinkerFuture<SessionSearchResponse> {
+    checkOptions(options, KEYS.request, "searchSessions()");
     const body = {
       ...(request.session_id !== undefined &&
         { session_id: checkId("session_id", request.session_id) }),
@@ -912,6 +939,7 @@ export class RestClient implements Disposable {
   getCurrentCheckpointStorageUsage(
     options: RequestOptions & { projectId?: string | undefined } = {},
   ): TinkerFuture<CurrentCheckpointStorageUsageResponse> {
+    checkOptions(options, KEYS.storageUsage, "getCurrentCheckpointStorageUsage()");
     const query: [string, string][] = options.projectId === undefined
       ? []
       : [["project_id", checkText("projectId", options.projectId)]];
@@ -1037,6 +1065,7 @@ export class ServiceClient {
    * @param options Passed to the {@linkcode RestClient}.
    */
   constructor(options: ClientOptions = {}) {
+    checkOptions(options, KEYS.client, "new ServiceClient()");
     this.#options = { ...options };
   }
 
@@ -1086,6 +1115,7 @@ export class AdminClient implements Disposable {
    * @param options As for {@linkcode RestClient}.
    */
   constructor(options: ClientOptions = {}) {
+    checkOptions(options, KEYS.client, "new AdminClient()");
     this.#rest = new RestClient(options);
   }
 
@@ -1109,6 +1139,7 @@ export class AdminClient implements Disposable {
     endingBefore: string | Date,
     options: RequestOptions = {},
   ): TinkerFuture<BillingUsageResponse> {
+    checkOptions(options, KEYS.request, "getBillingUsage()");
     return this.#rest.getBillingUsage(startingOn, endingBefore, options);
   }
 
@@ -1128,6 +1159,7 @@ export class AdminClient implements Disposable {
   getCurrentCheckpointStorageUsage(
     options: RequestOptions & { projectId?: string | undefined } = {},
   ): TinkerFuture<CurrentCheckpointStorageUsageResponse> {
+    checkOptions(options, KEYS.storageUsage, "getCurrentCheckpointStorageUsage()");
     return this.#rest.getCurrentCheckpointStorageUsage(options);
   }
 
@@ -1145,6 +1177,7 @@ export class AdminClient implements Disposable {
    * ```
    */
   getAuditLog(options: AuditLogOptions = {}): TinkerFuture<AuditLogResponse> {
+    checkOptions(options, KEYS.auditLog, "getAuditLog()");
     return this.#rest.getAuditLog(options);
   }
 

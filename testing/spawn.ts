@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { FaultJson } from "./_server.ts";
 import type {
@@ -32,17 +33,24 @@ import type {
  * console.log(res.status, (await fake.requests()).length); // 503 1
  * ```
  */
-export async function spawnFakeTinker(options: FakeTinkerOptions = {}): Promise<FakeTinker> {
-  const serve = new URL("./serve.ts", import.meta.url);
-  const script = serve.protocol === "file:" ? fileURLToPath(serve) : serve.href;
+export async function spawnFakeTinker(
+  options: FakeTinkerOptions = {},
+): Promise<FakeTinker> {
+  const script = serveScript();
   const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
   const [command, args] = deno
     ? [deno.execPath(), ["run", "-A", script]]
     : [process.execPath, "Bun" in globalThis ? ["run", script] : [script]];
-  const child = spawn(command, [...args, JSON.stringify(options), "--exit-on-stdin-close"], {
+  const child = spawn(command, [
+    ...args,
+    JSON.stringify(options),
+    "--exit-on-stdin-close",
+  ], {
     stdio: ["pipe", "pipe", "inherit"],
   });
-  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    child.once("close", () => resolve())
+  );
   let info: { url: string; apiKey: string; storageUrl: string };
   try {
     info = JSON.parse(await firstLine(child));
@@ -54,17 +62,26 @@ export async function spawnFakeTinker(options: FakeTinkerOptions = {}): Promise<
   const log: RecordedRequest[] = [];
   const storageLog: RecordedRequest[] = [];
   let apiKey = info.apiKey;
-  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<unknown> => {
     const res = await fetch(`${info.url}/_fake/${path}`, {
       method,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    if (!res.ok) throw new Error(`fake admin ${method} ${path}: ${res.status} ${text}`);
+    if (!res.ok) {
+      throw new Error(`fake admin ${method} ${path}: ${res.status} ${text}`);
+    }
     return text === "" ? undefined : JSON.parse(text);
   };
   const refresh = async () => {
-    const [api, storage] = await Promise.all([call("GET", "log"), call("GET", "storage_log")]);
+    const [api, storage] = await Promise.all([
+      call("GET", "log"),
+      call("GET", "storage_log"),
+    ]);
     log.splice(0, log.length, ...api as RecordedRequest[]);
     storageLog.splice(0, storageLog.length, ...storage as RecordedRequest[]);
     return [...log];
@@ -109,12 +126,44 @@ export async function spawnFakeTinker(options: FakeTinkerOptions = {}): Promise<
   };
 }
 
+/**
+ * The fake server's entry point for the child: `serve.ts` beside this module
+ * (source, JSR), `serve.js` beside it (the npm build), or — from a bundle,
+ * where this module is part of one file — the installed package's
+ * `@tinker-ts/tinker/testing/serve`, resolved from the bundle's location.
+ */
+function serveScript(): string {
+  const here = import.meta.url;
+  const ext = /\.[cm]?js$/.test(new URL(here).pathname) ? "js" : "ts";
+  const beside = new URL(`./serve.${ext}`, here);
+  if (beside.protocol !== "file:") return beside.href; // Deno from a remote URL (JSR).
+  const path = fileURLToPath(beside);
+  if (existsSync(path)) return path;
+  const resolve =
+    (import.meta as { resolve?: (specifier: string) => string }).resolve;
+  let installed: string | undefined;
+  try {
+    installed = resolve?.("@tinker-ts/tinker/testing/serve");
+  } catch {
+    // Not installed next to the bundle.
+  }
+  if (installed?.startsWith("file:") && existsSync(fileURLToPath(installed))) {
+    return fileURLToPath(installed);
+  }
+  throw new Error(
+    `spawnFakeTinker cannot find the fake server's script: not at ${path}, and @tinker-ts/tinker/testing/serve is not installed where this code runs. ` +
+      "It runs that script in a child process: install the package (npm, JSR) beside the bundle, or keep @tinker-ts/tinker external when bundling",
+  );
+}
+
 /** Reads the child's stdout up to the first newline. */
 function firstLine(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = "";
     const onData = (chunk: Uint8Array | string) => {
-      text += typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk);
+      text += typeof chunk === "string"
+        ? chunk
+        : new TextDecoder().decode(chunk);
       const nl = text.indexOf("\n");
       if (nl < 0) return;
       child.stdout?.off("data", onData);

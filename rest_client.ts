@@ -122,6 +122,8 @@ export class RestClient implements Disposable {
    * Creates a client. Nothing is sent until the first call.
    *
    * @param options Key, base URL, retries, timeouts, polling, headers, fetch.
+   * @throws {InvalidArgumentError} An unknown option key (named, with the closest known one) or a
+   *  bad `maxRetries` / `timeoutMs`.
    */
   constructor(options: ClientOptions = {}) {
     checkOptions(options, KEYS.client, "new RestClient()");
@@ -162,6 +164,14 @@ export class RestClient implements Disposable {
    * @param options `accessScope` (default `"owned"`), `signal`, `timeoutMs`.
    * @returns The run.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {NotFoundError} The future rejects: no such training run, or not one the caller may
+   *  see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -190,6 +200,15 @@ export class RestClient implements Disposable {
    * @param options `accessScope`, `signal`, `timeoutMs`.
    * @returns The run.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such training run, or not one the caller may
+   *  see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -216,6 +235,14 @@ export class RestClient implements Disposable {
    * @param tinkerPath The checkpoint's tinker path (validated, sent as given).
    * @param options `signal`, `timeoutMs`.
    * @returns Base model and LoRA settings.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -244,6 +271,12 @@ export class RestClient implements Disposable {
    *
    * @param options `limit` (default 20), `offset`, `accessScope`, `projectId`.
    * @returns A page future.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -280,6 +313,14 @@ export class RestClient implements Disposable {
    * @param options `signal`, `timeoutMs`.
    * @returns The checkpoints, training and sampler alike.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {NotFoundError} The future rejects: no such training run, or not one the caller may
+   *  see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -307,6 +348,12 @@ export class RestClient implements Disposable {
    *
    * @param options `limit` (default 100), `offset`.
    * @returns A page future.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -339,6 +386,13 @@ export class RestClient implements Disposable {
    * @param options `signal`, `timeoutMs`.
    * @returns `{ url, expires }`.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -367,6 +421,14 @@ export class RestClient implements Disposable {
    * @param tinkerPath e.g. `tinker://run-1/weights/0001`.
    * @param options `signal`, `timeoutMs`.
    * @returns `{ url, expires }`.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -397,6 +459,13 @@ export class RestClient implements Disposable {
    * @param options `signal`, `timeoutMs`.
    * @returns Resolves to `undefined`.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure; after it may have
+   *  reached the server it is not resent (`ApiConnectionError`, `ApiTimeoutError`,
+   *  `InternalServerError`).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -422,6 +491,14 @@ export class RestClient implements Disposable {
    * @param tinkerPath e.g. `tinker://run-1/weights/0001`.
    * @param options `signal`, `timeoutMs`.
    * @returns Resolves to `undefined`.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure; after it may have
+   *  reached the server it is not resent (`ApiConnectionError`, `ApiTimeoutError`,
+   *  `InternalServerError`).
    *
    * @example
    * ```ts
@@ -449,6 +526,15 @@ export class RestClient implements Disposable {
    * @param options `signal`, `timeoutMs`.
    * @returns Resolves to `undefined`.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ConflictError} The future rejects: the checkpoint is already public.
+   * @throws {ApiError} The future rejects with the subclass of any other failure; after it may have
+   *  reached the server it is not resent (`ApiConnectionError`, `ApiTimeoutError`,
+   *  `InternalServerError`).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -474,6 +560,15 @@ export class RestClient implements Disposable {
    * @param tinkerPath e.g. `tinker://run-1/weights/0001`.
    * @param options `signal`, `timeoutMs`.
    * @returns Resolves to `undefined`.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ConflictError} The future rejects: the checkpoint is already private.
+   * @throws {ApiError} The future rejects with the subclass of any other failure; after it may have
+   *  reached the server it is not resent (`ApiConnectionError`, `ApiTimeoutError`,
+   *  `InternalServerError`).
    *
    * @example
    * ```ts
@@ -503,6 +598,14 @@ export class RestClient implements Disposable {
    * @param options `signal`, `timeoutMs`.
    * @returns Resolves to `undefined`.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -531,6 +634,13 @@ export class RestClient implements Disposable {
    * @param sessionId The session.
    * @param options `accessScope`, `signal`, `timeoutMs`.
    * @returns Run and sampler ids.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {NotFoundError} The future rejects: no such session, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -566,6 +676,12 @@ export class RestClient implements Disposable {
    * @param options `limit` (default 20), `offset`, `accessScope`.
    * @returns A page future.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -598,6 +714,13 @@ export class RestClient implements Disposable {
    * @param options `signal`, `timeoutMs`.
    * @returns Resolves to `undefined`.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {NotFoundError} The future rejects: no such session, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -626,6 +749,15 @@ export class RestClient implements Disposable {
    * @param options `signal`, `timeoutMs`.
    * @returns The signed URL of the `.pftrace` file (valid about an hour).
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {NotFoundError} The future rejects: no such session, or not one the caller may see.
+   * @throws {TinkerError} The future rejects: the server reports that the export failed (its reason
+   *  in the message).
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -652,6 +784,13 @@ export class RestClient implements Disposable {
    * @param options `signal`, `timeoutMs`.
    * @returns The sampler.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {NotFoundError} The future rejects: no such sampler, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -674,6 +813,13 @@ export class RestClient implements Disposable {
    *
    * @param options `eventType` (`"all"`), `day` (`"YYYY-MM-DD"` or a `Date`).
    * @returns The entries.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {PermissionDeniedError} The future rejects: the credential may not read the audit log.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -705,6 +851,12 @@ export class RestClient implements Disposable {
    * @param endingBefore RFC 3339 string with an offset, or a `Date`.
    * @param options `signal`, `timeoutMs`.
    * @returns The usage rows and the sessions they name.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -738,6 +890,14 @@ export class RestClient implements Disposable {
    * @param options `signal`, `timeoutMs` (for the bootstrap).
    * @returns The user URN and email.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerError} The future rejects: the server has JWT auth off and the credential is a
+   *  plain API key (nothing to decode).
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -760,6 +920,12 @@ export class RestClient implements Disposable {
    *
    * @param options `signal`, `timeoutMs`.
    * @returns The supported models.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -784,6 +950,14 @@ export class RestClient implements Disposable {
    * @param tinkerPath `tinker://<run>/external_weights/<name>`.
    * @param options `signal`, `timeoutMs`.
    * @returns File path → URL, and when they expire.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -820,6 +994,14 @@ export class RestClient implements Disposable {
    * @param tinkerPath The source checkpoint.
    * @param options `destinationProjectId` (default `TINKER_PROJECT_ID`), `ttlSeconds`, `weightsAccessToken`.
    * @returns The tinker path of the copy.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -875,6 +1057,12 @@ export class RestClient implements Disposable {
    * @param options `signal`, `timeoutMs`.
    * @returns One page of matching sessions.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -923,6 +1111,12 @@ export class RestClient implements Disposable {
    *
    * @param options `projectId` to narrow to one project.
    * @returns The rows and the rate.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -1063,6 +1257,7 @@ export class ServiceClient {
    * Creates a service client; nothing is sent.
    *
    * @param options Passed to the {@linkcode RestClient}.
+   * @throws {InvalidArgumentError} An unknown option key (named, with the closest known one).
    */
   constructor(options: ClientOptions = {}) {
     checkOptions(options, KEYS.client, "new ServiceClient()");
@@ -1073,6 +1268,7 @@ export class ServiceClient {
    * The REST client of this service client (one per service client, as in the SDK).
    *
    * @returns The client.
+   * @throws {InvalidArgumentError} A bad `maxRetries` / `timeoutMs` in the options.
    *
    * @example
    * ```ts
@@ -1113,6 +1309,8 @@ export class AdminClient implements Disposable {
    * Creates an admin client; nothing is sent.
    *
    * @param options As for {@linkcode RestClient}.
+   * @throws {InvalidArgumentError} An unknown option key (named, with the closest known one) or a
+   *  bad `maxRetries` / `timeoutMs`.
    */
   constructor(options: ClientOptions = {}) {
     checkOptions(options, KEYS.client, "new AdminClient()");
@@ -1126,6 +1324,12 @@ export class AdminClient implements Disposable {
    * @param endingBefore RFC 3339 string with an offset, or a `Date`.
    * @param options `signal`, `timeoutMs`.
    * @returns The usage rows.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -1149,6 +1353,12 @@ export class AdminClient implements Disposable {
    * @param options `projectId`, `signal`, `timeoutMs`.
    * @returns The rows and the rate.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { AdminClient } from "@tinker-ts/tinker";
@@ -1168,6 +1378,13 @@ export class AdminClient implements Disposable {
    *
    * @param options `eventType`, `day`, `signal`, `timeoutMs`.
    * @returns The entries.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {PermissionDeniedError} The future rejects: the credential may not read the audit log.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts

@@ -93,9 +93,7 @@ export class Engine {
       // Server data in an error (body, headers, a field quoted by validation,
       // a trace failure's reason) may echo the key or the JWT: scrub it here,
       // where every error of a call passes.
-      throw scrub(error, {
-        secrets: () => [this.config.apiKey ?? "", this.#jwt ?? ""],
-      });
+      throw scrub(error, { secrets: () => [this.config.apiKey ?? "", this.#jwt ?? ""] });
     }
   }
 
@@ -108,9 +106,7 @@ export class Engine {
       case "json": {
         const res = yield* sendRequest(transport, op.http, call);
         const value = parseJson(res, op.schema, transport);
-        return op.pick === undefined
-          ? value
-          : (value as Record<string, unknown>)[op.pick];
+        return op.pick === undefined ? value : (value as Record<string, unknown>)[op.pick];
       }
       case "void":
         yield* sendRequest(transport, op.http, call);
@@ -163,9 +159,7 @@ export class Engine {
     }
     if (url.protocol !== "https:" && url.protocol !== "http:") {
       throw new TinkerError(
-        `The base URL ${
-          JSON.stringify(transport.baseUrl)
-        } must use http:// or https://`,
+        `The base URL ${JSON.stringify(transport.baseUrl)} must use http:// or https://`,
       );
     }
     if (url.username || url.password || url.search || url.hash) {
@@ -173,9 +167,7 @@ export class Engine {
         "The base URL must not contain credentials, a query string or a fragment",
       );
     }
-    if (
-      url.protocol === "http:" && !isLoopback(url.hostname) && !this.#warned
-    ) {
+    if (url.protocol === "http:" && !isLoopback(url.hostname) && !this.#warned) {
       this.#warned = true;
       console.warn(
         `Warning: the Tinker base URL ${url.origin} uses plain http:// to a non-loopback host; the API key travels unencrypted.`,
@@ -188,31 +180,20 @@ export class Engine {
   /** The transport of client calls: one per API key (it holds nothing of a call). */
   #callTransportFor(apiKey: string): Transport {
     const reused = this.#callTransport;
-    if (
-      reused?.config === this.config.transport &&
-      this.#callTransportKey === apiKey
-    ) {
+    if (reused?.config === this.config.transport && this.#callTransportKey === apiKey) {
       return reused;
     }
     this.#callTransportKey = apiKey;
-    return this.#callTransport = this.#transport(
-      () => this.#credential(apiKey),
-      apiKey,
-    );
+    return this.#callTransport = this.#transport(() => this.#credential(apiKey), apiKey);
   }
 
-  #transport(
-    credential: () => string | Steps<string>,
-    apiKey?: string,
-  ): Transport {
+  #transport(credential: () => string | Steps<string>, apiKey?: string): Transport {
     return {
       config: this.config.transport,
       fetch: this.#fetch,
       credential,
       secrets: () => [this.config.apiKey ?? "", this.#jwt ?? ""],
-      renewCredential: apiKey === undefined
-        ? undefined
-        : () => this.#renew(apiKey),
+      renewCredential: apiKey === undefined ? undefined : () => this.#renew(apiKey),
       log: this.#log,
     };
   }
@@ -248,10 +229,7 @@ export class Engine {
       credential_default_source?: string;
     };
     const jwtEnabled = config.pjwt_auth_enabled === true;
-    if (
-      jwtEnabled && config.credential_default_source === "credential_cmd" &&
-      !isJwt(apiKey)
-    ) {
+    if (jwtEnabled && config.credential_default_source === "credential_cmd" && !isJwt(apiKey)) {
       throw new TinkerError(
         "Your organization requires dynamic credentials (TINKER_CREDENTIAL_CMD), which this client does not run; pass a JWT as the API key instead",
       );
@@ -290,24 +268,17 @@ export class Engine {
   #credential(apiKey: string): string | Steps<string> {
     const auth = this.#authDone;
     const jwt = this.#jwt;
-    if (auth && (!auth.jwtEnabled || isJwt(apiKey) || jwt === undefined)) {
-      return apiKey;
-    }
+    if (auth && (!auth.jwtEnabled || isJwt(apiKey) || jwt === undefined)) return apiKey;
     if (auth && jwt !== undefined) { // A JWT far from expiry needs no wait either.
       const exp = this.#expiry(jwt);
-      if (
-        typeof exp === "number" &&
-        exp - Date.now() / 1000 > REFRESH_BEFORE_EXPIRY_S
-      ) return jwt;
+      if (typeof exp === "number" && exp - Date.now() / 1000 > REFRESH_BEFORE_EXPIRY_S) return jwt;
     }
     return this.#jwtCredential(apiKey);
   }
 
   /** The `exp` claim of `jwt`, kept for the last JWT asked about: every call asks. */
   #expiry(jwt: string): unknown {
-    if (this.#decoded?.jwt !== jwt) {
-      this.#decoded = { jwt, exp: jwtClaims(jwt)?.exp };
-    }
+    if (this.#decoded?.jwt !== jwt) this.#decoded = { jwt, exp: jwtClaims(jwt)?.exp };
     return this.#decoded.exp;
   }
 
@@ -331,10 +302,7 @@ export class Engine {
     if (auth.jwtEnabled && !isJwt(apiKey)) {
       const credential = this.#credential(apiKey);
       jwt = typeof credential === "string" ? credential : yield* credential;
-    } else if (
-      isJwt(apiKey) &&
-      String(jwtClaims(apiKey)?.iss ?? "").startsWith("passport-")
-    ) {
+    } else if (isJwt(apiKey) && String(jwtClaims(apiKey)?.iss ?? "").startsWith("passport-")) {
       jwt = apiKey;
     }
     if (jwt === undefined) {
@@ -344,13 +312,9 @@ export class Engine {
     }
     const claims = jwtClaims(jwt);
     if (claims === undefined || typeof claims.sub !== "string") {
-      throw new TinkerError(
-        'Cannot read the JWT\'s claims: it has no string "sub" claim',
-      );
+      throw new TinkerError('Cannot read the JWT\'s claims: it has no string "sub" claim');
     }
-    const email = typeof claims.email === "string" && claims.email !== ""
-      ? claims.email
-      : null;
+    const email = typeof claims.email === "string" && claims.email !== "" ? claims.email : null;
     const org = claims.org_id;
     const orgUrn = typeof org === "string" || typeof org === "number"
       ? `tml:organization:${org}`
@@ -377,11 +341,7 @@ export class Engine {
               `The checkpoint archive was still not ready after ${ARCHIVE_POLLS} polls (GET ${http.path})`,
           });
         }
-        yield {
-          t: "sleep",
-          ms: this.config.archivePollIntervalMs,
-          signal: call.signal,
-        };
+        yield { t: "sleep", ms: this.config.archivePollIntervalMs, signal: call.signal };
         continue;
       }
       if (res.status === 302) {
@@ -391,25 +351,18 @@ export class Engine {
             status: 302,
             headers: res.headers,
             body: bodyOf(res),
-            message:
-              `The archive redirect has no Location header (GET ${http.path})`,
+            message: `The archive redirect has no Location header (GET ${http.path})`,
           });
         }
         const expires = Date.parse(res.headers.get("expires") ?? "");
         return {
           url,
           expires: new Date(
-            Number.isNaN(expires)
-              ? Date.now() + ARCHIVE_DEFAULT_TTL_MS
-              : expires,
+            Number.isNaN(expires) ? Date.now() + ARCHIVE_DEFAULT_TTL_MS : expires,
           ).toISOString(),
         };
       }
-      const body = parseJson(
-        res,
-        "CheckpointArchiveUrlResponse",
-        transport,
-      ) as {
+      const body = parseJson(res, "CheckpointArchiveUrlResponse", transport) as {
         url: string;
         expires: string | number;
       };
@@ -435,23 +388,14 @@ export class Engine {
       };
       if (poll.status === "ready") {
         if (typeof poll.url === "string") return poll.url;
-        throw validationError(
-          res,
-          'Response field "url" must be a string when status is "ready"',
-        );
+        throw validationError(res, 'Response field "url" must be a string when status is "ready"');
       }
       if (poll.status === "failed") {
         throw new TinkerError(
-          `Trace export failed for session ${op.sessionId}: ${
-            poll.error ?? "no reason given"
-          }`,
+          `Trace export failed for session ${op.sessionId}: ${poll.error ?? "no reason given"}`,
         );
       }
-      yield {
-        t: "sleep",
-        ms: this.config.tracePollIntervalMs,
-        signal: call.signal,
-      };
+      yield { t: "sleep", ms: this.config.tracePollIntervalMs, signal: call.signal };
     }
   }
 }
@@ -478,19 +422,13 @@ export function parseJson(
   try {
     validate(schema, value);
   } catch (error) {
-    if (error instanceof SchemaIssue) {
-      throw validationError(res, `${error.message} (${schema})`);
-    }
+    if (error instanceof SchemaIssue) throw validationError(res, `${error.message} (${schema})`);
     throw error;
   }
   return value;
 }
 
-function validationError(
-  res: RawResponse,
-  message: string,
-  body?: unknown,
-): ApiError {
+function validationError(res: RawResponse, message: string, body?: unknown): ApiError {
   return new ApiResponseValidationError({
     status: res.status,
     headers: res.headers,
@@ -509,13 +447,9 @@ function scrub(error: unknown, transport: Pick<Transport, "secrets">): unknown {
       ? new TinkerError(clean(error.message))
       : error;
   }
-  const body = typeof error.body === "string"
-    ? error.body
-    : JSON.stringify(error.body) ?? "";
+  const body = typeof error.body === "string" ? error.body : JSON.stringify(error.body) ?? "";
   const headers = error.headers ? [...error.headers] : [];
-  const dirty = [error.message, body, ...headers.map(([, v]) => v)].some((t) =>
-    clean(t) !== t
-  );
+  const dirty = [error.message, body, ...headers.map(([, v]) => v)].some((t) => clean(t) !== t);
   if (!dirty) return error;
   const Class = error.constructor as new (init: ApiErrorInit) => ApiError;
   return new Class({
@@ -543,6 +477,5 @@ function isJwt(credential: string): boolean {
 }
 
 function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "[::1]" ||
-    /^127\./.test(hostname);
+  return hostname === "localhost" || hostname === "[::1]" || /^127\./.test(hostname);
 }

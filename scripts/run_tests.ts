@@ -39,19 +39,13 @@ async function sh(
     stdin: "null",
   }).spawn();
   let text = "";
-  const pump = async (
-    stream: ReadableStream<Uint8Array>,
-    out: typeof Deno.stdout,
-  ) => {
+  const pump = async (stream: ReadableStream<Uint8Array>, out: typeof Deno.stdout) => {
     for await (const chunk of stream) {
       text += new TextDecoder().decode(chunk);
       await out.write(chunk);
     }
   };
-  await Promise.all([
-    pump(child.stdout, Deno.stdout),
-    pump(child.stderr, Deno.stderr),
-  ]);
+  await Promise.all([pump(child.stdout, Deno.stdout), pump(child.stderr, Deno.stderr)]);
   const { code } = await child.status;
   return { code, text };
 }
@@ -60,15 +54,10 @@ async function sh(
 function denoCounts(text: string, code: number): Counts {
   // deno-lint-ignore no-control-regex
   const plain = text.replace(/\x1b\[[0-9;]*m/g, "");
-  const lines = [
-    ...plain.matchAll(/^(?:ok|FAILED) \| (\d+) passed.*?\| (\d+) failed/gm),
-  ];
+  const lines = [...plain.matchAll(/^(?:ok|FAILED) \| (\d+) passed.*?\| (\d+) failed/gm)];
   if (lines.length === 0) return { passed: 0, failed: 1 };
   const counts = lines.reduce(
-    (sum, m) => ({
-      passed: sum.passed + Number(m[1]),
-      failed: sum.failed + Number(m[2]),
-    }),
+    (sum, m) => ({ passed: sum.passed + Number(m[1]), failed: sum.failed + Number(m[2]) }),
     { passed: 0, failed: 0 },
   );
   // A crash after the summary (e.g. a leaked resource) still fails the stage.
@@ -96,9 +85,7 @@ const STAGES: Stage[] = [
     about: "unit, end-to-end and doc tests under Deno, with coverage",
     async run() {
       // The differential CLI test compares against the official CLI in .venv.
-      if (!(await ensureVenv())) {
-        console.error("Could not install the official Python SDK");
-      }
+      if (!(await ensureVenv())) console.error("Could not install the official Python SDK");
       await Deno.remove(`${root}coverage`, { recursive: true }).catch(() => {});
       const { code, text } = await sh([
         ...DENO,
@@ -118,22 +105,16 @@ const STAGES: Stage[] = [
       // deno-lint-ignore no-control-regex
       const plain = report.text.replace(/\x1b\[[0-9;]*m/g, "");
       // Columns: Branch %, Function %, Line %.
-      const all =
-        /^\|\s*All files\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)/m.exec(
-          plain,
-        );
+      const all = /^\|\s*All files\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)/m.exec(plain);
       const lines = all ? Number(all[3]) : 0;
-      console.log(
-        `\nLibrary line coverage: ${lines}% (minimum ${COVERAGE_MIN}%)`,
-      );
+      console.log(`\nLibrary line coverage: ${lines}% (minimum ${COVERAGE_MIN}%)`);
       if (lines < COVERAGE_MIN) counts.failed++;
       return counts;
     },
   },
   {
     name: "bun",
-    about:
-      "the library's end-to-end and .result() tests under Bun (and a compiled binary)",
+    about: "the library's end-to-end and .result() tests under Bun (and a compiled binary)",
     async run() {
       const files = ["tinker_path_test.ts", "rest_client_test.ts"];
       const e2e = await sh([...BUN, "run", "tests/bun_runner.ts", ...files]);
@@ -145,8 +126,7 @@ const STAGES: Stage[] = [
   },
   {
     name: "node",
-    about:
-      "the library under Node: bundled by Bun, and the npm build in a Node 20 project",
+    about: "the library under Node: bundled by Bun, and the npm build in a Node 20 project",
     async run() {
       const out = `${Deno.makeTempDirSync()}/node_smoke.mjs`;
       const built = await sh([
@@ -157,17 +137,12 @@ const STAGES: Stage[] = [
         `--outfile=${out}`,
       ]);
       const smoke = built.code === 0
-        ? await sh(["node", out]).then(({ code, text }) =>
-          denoCounts(text, code)
-        )
+        ? await sh(["node", out]).then(({ code, text }) => denoCounts(text, code))
         : { passed: 0, failed: 1 };
       // The npm build (deno task build:npm) in a Node project: JS, TS and a bundle.
       const npm = await sh([...DENO, "run", "-A", "tests/node/run.ts"]);
       const consumer = denoCounts(npm.text, npm.code);
-      return {
-        passed: smoke.passed + consumer.passed,
-        failed: smoke.failed + consumer.failed,
-      };
+      return { passed: smoke.passed + consumer.passed, failed: smoke.failed + consumer.failed };
     },
   },
   {
@@ -175,12 +150,7 @@ const STAGES: Stage[] = [
     about: "request-by-request comparison with the official Python SDK 0.38.0",
     async run() {
       if (!(await ensureVenv())) return { passed: 0, failed: 1 };
-      const { code, text } = await sh([
-        ...DENO,
-        "run",
-        "-A",
-        "conformance/run.ts",
-      ]);
+      const { code, text } = await sh([...DENO, "run", "-A", "conformance/run.ts"]);
       const m = /^(\d+) passed, (\d+) failed$/m.exec(text);
       if (!m) return { passed: 0, failed: 1 };
       const counts = { passed: Number(m[1]), failed: Number(m[2]) };
@@ -194,12 +164,7 @@ const STAGES: Stage[] = [
     async run() {
       const built = await sh([...DENO, "task", "compile:bun"]);
       if (built.code !== 0) return { passed: 0, failed: 1 };
-      const { code, text } = await sh([
-        ...DENO,
-        "test",
-        "-A",
-        "tests/cli_test.ts",
-      ], {
+      const { code, text } = await sh([...DENO, "test", "-A", "tests/cli_test.ts"], {
         TINKER_CLI_BIN: `${root}tinker`,
       });
       return denoCounts(text, code);
@@ -207,8 +172,7 @@ const STAGES: Stage[] = [
   },
   {
     name: "soak",
-    about:
-      "the short soak: mixed calls with injected faults at 50 concurrent callers",
+    about: "the short soak: mixed calls with injected faults at 50 concurrent callers",
     async run() {
       const { code } = await sh([...DENO, "task", "soak", "--short"]);
       return code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
@@ -231,9 +195,7 @@ for (const stage of STAGES) {
   }
   totals.passed += counts.passed;
   totals.failed += counts.failed;
-  summary.push(
-    `${stage.name.padEnd(12)} ${counts.passed} passed, ${counts.failed} failed`,
-  );
+  summary.push(`${stage.name.padEnd(12)} ${counts.passed} passed, ${counts.failed} failed`);
 }
 console.log(`\n=== summary ===\n${summary.join("\n")}`);
 console.log(`${totals.passed} passed, ${totals.failed} failed`);

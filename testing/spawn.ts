@@ -33,24 +33,16 @@ import type {
  * console.log(res.status, (await fake.requests()).length); // 503 1
  * ```
  */
-export async function spawnFakeTinker(
-  options: FakeTinkerOptions = {},
-): Promise<FakeTinker> {
+export async function spawnFakeTinker(options: FakeTinkerOptions = {}): Promise<FakeTinker> {
   const script = serveScript();
   const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
   const [command, args] = deno
     ? [deno.execPath(), ["run", "-A", script]]
     : [process.execPath, "Bun" in globalThis ? ["run", script] : [script]];
-  const child = spawn(command, [
-    ...args,
-    JSON.stringify(options),
-    "--exit-on-stdin-close",
-  ], {
+  const child = spawn(command, [...args, JSON.stringify(options), "--exit-on-stdin-close"], {
     stdio: ["pipe", "pipe", "inherit"],
   });
-  const exited = new Promise<void>((resolve) =>
-    child.once("close", () => resolve())
-  );
+  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
   let info: { url: string; apiKey: string; storageUrl: string };
   try {
     info = JSON.parse(await firstLine(child));
@@ -62,26 +54,17 @@ export async function spawnFakeTinker(
   const log: RecordedRequest[] = [];
   const storageLog: RecordedRequest[] = [];
   let apiKey = info.apiKey;
-  const call = async (
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<unknown> => {
+  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const res = await fetch(`${info.url}/_fake/${path}`, {
       method,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    if (!res.ok) {
-      throw new Error(`fake admin ${method} ${path}: ${res.status} ${text}`);
-    }
+    if (!res.ok) throw new Error(`fake admin ${method} ${path}: ${res.status} ${text}`);
     return text === "" ? undefined : JSON.parse(text);
   };
   const refresh = async () => {
-    const [api, storage] = await Promise.all([
-      call("GET", "log"),
-      call("GET", "storage_log"),
-    ]);
+    const [api, storage] = await Promise.all([call("GET", "log"), call("GET", "storage_log")]);
     log.splice(0, log.length, ...api as RecordedRequest[]);
     storageLog.splice(0, storageLog.length, ...storage as RecordedRequest[]);
     return [...log];
@@ -139,8 +122,7 @@ function serveScript(): string {
   if (beside.protocol !== "file:") return beside.href; // Deno from a remote URL (JSR).
   const path = fileURLToPath(beside);
   if (existsSync(path)) return path;
-  const resolve =
-    (import.meta as { resolve?: (specifier: string) => string }).resolve;
+  const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
   let installed: string | undefined;
   try {
     installed = resolve?.("@tinker-ts/tinker/testing/serve");
@@ -161,9 +143,7 @@ function firstLine(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = "";
     const onData = (chunk: Uint8Array | string) => {
-      text += typeof chunk === "string"
-        ? chunk
-        : new TextDecoder().decode(chunk);
+      text += typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk);
       const nl = text.indexOf("\n");
       if (nl < 0) return;
       child.stdout?.off("data", onData);

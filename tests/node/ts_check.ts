@@ -48,11 +48,9 @@ test("errors narrow by class", async () => {
   const error: unknown = await client(fake).getTrainingRun("missing:train:0")
     .catch((e) => e);
   assert.ok(error instanceof NotFoundError);
-  assert.equal(error.status, 404);
+  const status: 404 = error.status; // the .d.ts narrows it
+  assert.equal(status, 404);
   assert.throws(() => client(fake).whoami().result(), SyncUnavailableError);
-  // deno-lint-ignore no-explicit-any
-  assert.throws(
-    () => new RestClient({ baseURL: fake.url } as any),
-    InvalidArgumentError,
-  );
+  const fromJavaScript = { baseURL: fake.url } as unknown as ClientOptions;
+  assert.throws(() => new RestClient(fromJavaScript), InvalidArgumentError);
 });

@@ -4,6 +4,7 @@
 import { TinkerError } from "./errors.ts";
 import type { Operation } from "./_engine.ts";
 import type { CallSettings } from "./_request.ts";
+import { type CallSite, captureCaller, withCaller } from "./_caller.ts";
 
 /**
  * The value of a client call: a real `Promise` (await it) that can also
@@ -99,6 +100,8 @@ export class Future<T> extends Promise<T> implements TinkerFuture<T> {
   #outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
+  /** Where the call was made: appended to the stack of an error that reaches `await`. */
+  #site: CallSite | undefined = captureCaller();
 
   constructor(operation: Operation, runner: Runner, call: CallSettings) {
     let resolve!: (value: T) => void;
@@ -159,7 +162,7 @@ export class Future<T> extends Promise<T> implements TinkerFuture<T> {
     this.#state = "async";
     this.#runner.execute(this.operation, this.#call).then(
       (value) => this.#settle({ ok: true, value: value as T }),
-      (error) => this.#settle({ ok: false, error }),
+      (error) => this.#settle({ ok: false, error: withCaller(error, this.#site) }),
     );
   }
 

@@ -9,7 +9,11 @@ import {
   SyncUnavailableError,
   TinkerError,
 } from "@tinker-ts/tinker";
-import { FAKE_IDS, spawnFakeTinker, startFakeTinker } from "@tinker-ts/tinker/testing";
+import {
+  FAKE_IDS,
+  spawnFakeTinker,
+  startFakeTinker,
+} from "@tinker-ts/tinker/testing";
 
 // Node 20 has no `await using`: close the fake in `finally`.
 async function withFake(start, fn) {
@@ -41,7 +45,9 @@ test("spawnFakeTinker runs the fake in a child process", async () => {
     assert.ok(checkpoints.length > 0);
     const log = await fake.requests();
     assert.ok(
-      log.some((r) => r.path === `/api/v1/training_runs/${FAKE_IDS.run}/checkpoints`),
+      log.some((r) =>
+        r.path === `/api/v1/training_runs/${FAKE_IDS.run}/checkpoints`
+      ),
     );
   });
 });
@@ -71,5 +77,21 @@ test(".result() throws SyncUnavailableError at once, and await still works", asy
     const future = rest.getTrainingRun(FAKE_IDS.run);
     assert.throws(() => future.result(), SyncUnavailableError);
     assert.equal((await future).training_run_id, FAKE_IDS.run);
+  });
+});
+
+function findMissingRun(rest) {
+  return rest.getTrainingRun("missing:train:0");
+}
+
+test("an awaited error's stack starts at the caller's frame", async () => {
+  await withFake(startFakeTinker, async (fake) => {
+    const rest = new RestClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+    const error = await findMissingRun(rest).catch((e) => e);
+    assert.ok(error instanceof NotFoundError);
+    assert.match(
+      error.stack.split("\n")[1],
+      /at findMissingRun \(.*js_check\.mjs:\d+:\d+\)/,
+    );
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Runs the fake Tinker server in a child process, for tests that block the
- * calling thread (a blocking `.result()` would freeze an in-process server).
+ * calling thread: an in-process server could not answer a blocking
+ * `.result()`, which therefore refuses to block on one.
  *
  * @module
  */

@@ -18,8 +18,8 @@ export interface TinkerFuture<T> extends Promise<T> {
    * (Python's `future.result(timeout)`, with the timeout in milliseconds).
    * Each HTTP exchange goes to a worker while the caller waits in `Atomics.wait`.
    *
-   * Where it blocks: scripts and CLIs in Deno, Bun and Node workers (any
-   * thread that may wait), against a server in another process or host.
+   * Where it blocks: scripts and CLIs in Deno and Bun (any thread that may
+   * wait), against a server in another process or on another host.
    *
    * Where it throws at once, before sending (a `SyncUnavailableError`; the
    * future stays usable with `await`), because blocking would be wrong or
@@ -100,7 +100,7 @@ export class Future<T> extends Promise<T> implements TinkerFuture<T> {
   #outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
-  /** Where the call was made: appended to the stack of an error that reaches `await`. */
+  /** Where the call was made: the stack of an error that reaches `await` (dropped once settled). */
   #site: CallSite | undefined = captureCaller();
 
   constructor(operation: Operation, runner: Runner, call: CallSettings) {
@@ -168,6 +168,7 @@ export class Future<T> extends Promise<T> implements TinkerFuture<T> {
 
   #settle(outcome: { ok: true; value: T } | { ok: false; error: unknown }): void {
     const sync = this.#state === "sync";
+    this.#site = undefined; // A kept future does not keep its caller's frames alive.
     this.#outcome = outcome;
     this.#state = "settled";
     if (outcome.ok) this.#resolve(outcome.value);

@@ -9,11 +9,7 @@ import {
   SyncUnavailableError,
   TinkerError,
 } from "@tinker-ts/tinker";
-import {
-  FAKE_IDS,
-  spawnFakeTinker,
-  startFakeTinker,
-} from "@tinker-ts/tinker/testing";
+import { FAKE_IDS, spawnFakeTinker, startFakeTinker } from "@tinker-ts/tinker/testing";
 
 // Node 20 has no `await using`: close the fake in `finally`.
 async function withFake(start, fn) {
@@ -45,9 +41,7 @@ test("spawnFakeTinker runs the fake in a child process", async () => {
     assert.ok(checkpoints.length > 0);
     const log = await fake.requests();
     assert.ok(
-      log.some((r) =>
-        r.path === `/api/v1/training_runs/${FAKE_IDS.run}/checkpoints`
-      ),
+      log.some((r) => r.path === `/api/v1/training_runs/${FAKE_IDS.run}/checkpoints`),
     );
   });
 });

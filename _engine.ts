@@ -609,7 +609,8 @@ function scrub(error: unknown, transport: Pick<Transport, "secrets">): unknown {
   const Class = error.constructor as new (init: ApiErrorInit) => ApiError;
   return new Class({
     status: error.status,
-    headers: error.headers && new Headers(headers.map(([k, v]) => [k, clean(v)])),
+    headers: error.headers &&
+      new Headers(headers.map(([k, v]): [string, string] => [k, clean(v)])),
     body: typeof error.body === "string" || error.body === undefined
       ? error.body === undefined ? undefined : clean(error.body)
       : JSON.parse(clean(body)),

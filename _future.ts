@@ -4,6 +4,7 @@
 import { TinkerError } from "./errors.ts";
 import type { Operation } from "./_engine.ts";
 import type { CallSettings } from "./_request.ts";
+import { type CallSite, captureCaller, withCaller } from "./_caller.ts";
 
 /**
  * The value of a client call: a real `Promise` (await it) that can also
@@ -17,8 +18,27 @@ export interface TinkerFuture<T> extends Promise<T> {
    * (Python's `future.result(timeout)`, with the timeout in milliseconds).
    * Each HTTP exchange goes to a worker while the caller waits in `Atomics.wait`.
    *
+   * Where it blocks: scripts and CLIs in Deno and Bun (any thread that may
+   * wait), against a server in another process or on another host.
+   *
+   * Where it throws at once, before sending (a `SyncUnavailableError`; the
+   * future stays usable with `await`), because blocking would be wrong or
+   * could never end:
+   * - the client was created with `{ blocking: false }` (server code: a
+   *   blocked `Deno.serve` handler or edge function stalls every request);
+   * - the base URL is served on this very thread (`startFakeTinker()`): the
+   *   server could not answer while its thread waits — use `spawnFakeTinker()`;
+   * - the runtime cannot block (no `Worker` or `SharedArrayBuffer`, a
+   *   browser's main thread), or the client has a custom `fetch` (functions
+   *   cannot cross into the worker).
+   *
+   * It also throws a `TinkerError` at once when the call is already running
+   * asynchronously (it was awaited): await it instead.
+   *
    * @param timeoutMs Give up after this many milliseconds (`ApiTimeoutError`).
    * @returns The value.
+   * @throws {SyncUnavailableError} When blocking is off or impossible here (see above).
+   * @throws {ApiError} The call's own failure, as `await` would reject with it.
    */
   result(timeoutMs?: number): T;
 }
@@ -44,8 +64,23 @@ export interface Runner {
   executeSync(op: Operation, call: CallSettings, timeoutMs: number | undefined): unknown;
 }
 
-/** Thrown by `executeSync` when nothing was sent: the future stays usable with `await`. */
+/**
+ * Thrown by `.result()` at once, before anything is sent, when blocking is off
+ * (`{ blocking: false }`) or impossible here (an in-process server, no
+ * `Worker`, a custom `fetch`, a browser's main thread); the message says why.
+ * The future stays usable with `await`.
+ *
+ * @example Refusing to block in server code
+ * ```ts
+ * import { RestClient, SyncUnavailableError } from "@tinker-ts/tinker";
+ * import assert from "node:assert/strict";
+ *
+ * const rest = new RestClient({ apiKey: "tml-example", blocking: false });
+ * assert.throws(() => rest.whoami().result(), SyncUnavailableError);
+ * ```
+ */
 export class SyncUnavailableError extends TinkerError {
+  /** The class name, kept through minification. */
   override name: string = "SyncUnavailableError";
 }
 
@@ -65,6 +100,8 @@ export class Future<T> extends Promise<T> implements TinkerFuture<T> {
   #outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
+  /** Where the call was made: the stack of an error that reaches `await` (dropped once settled). */
+  #site: CallSite | undefined = captureCaller();
 
   constructor(operation: Operation, runner: Runner, call: CallSettings) {
     let resolve!: (value: T) => void;
@@ -125,12 +162,13 @@ export class Future<T> extends Promise<T> implements TinkerFuture<T> {
     this.#state = "async";
     this.#runner.execute(this.operation, this.#call).then(
       (value) => this.#settle({ ok: true, value: value as T }),
-      (error) => this.#settle({ ok: false, error }),
+      (error) => this.#settle({ ok: false, error: withCaller(error, this.#site) }),
     );
   }
 
   #settle(outcome: { ok: true; value: T } | { ok: false; error: unknown }): void {
     const sync = this.#state === "sync";
+    this.#site = undefined; // A kept future does not keep its caller's frames alive.
     this.#outcome = outcome;
     this.#state = "settled";
     if (outcome.ok) this.#resolve(outcome.value);

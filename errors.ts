@@ -124,6 +124,17 @@ export class ApiError extends TinkerError {
 export class BadRequestError extends ApiError {
   /** The class name, kept through minification. */
   override name: string = "BadRequestError";
+  /** Always `400`. */
+  declare readonly status: 400;
+
+  /**
+   * Creates a `BadRequestError`; its status is always 400.
+   *
+   * @param init The headers, body and message.
+   */
+  constructor(init: ApiErrorInit = {}) {
+    super({ ...init, status: 400 });
+  }
 }
 
 /**
@@ -138,6 +149,17 @@ export class BadRequestError extends ApiError {
 export class AuthenticationError extends ApiError {
   /** The class name, kept through minification. */
   override name: string = "AuthenticationError";
+  /** Always `401`. */
+  declare readonly status: 401;
+
+  /**
+   * Creates a `AuthenticationError`; its status is always 401.
+   *
+   * @param init The headers, body and message.
+   */
+  constructor(init: ApiErrorInit = {}) {
+    super({ ...init, status: 401 });
+  }
 }
 
 /**
@@ -153,6 +175,17 @@ export class AuthenticationError extends ApiError {
 export class BillingError extends ApiError {
   /** The class name, kept through minification. */
   override name: string = "BillingError";
+  /** Always `402`. */
+  declare readonly status: 402;
+
+  /**
+   * Creates a `BillingError`; its status is always 402.
+   *
+   * @param init The headers, body and message.
+   */
+  constructor(init: ApiErrorInit = {}) {
+    super({ ...init, status: 402 });
+  }
 }
 
 /**
@@ -167,6 +200,17 @@ export class BillingError extends ApiError {
 export class PermissionDeniedError extends ApiError {
   /** The class name, kept through minification. */
   override name: string = "PermissionDeniedError";
+  /** Always `403`. */
+  declare readonly status: 403;
+
+  /**
+   * Creates a `PermissionDeniedError`; its status is always 403.
+   *
+   * @param init The headers, body and message.
+   */
+  constructor(init: ApiErrorInit = {}) {
+    super({ ...init, status: 403 });
+  }
 }
 
 /**
@@ -181,6 +225,17 @@ export class PermissionDeniedError extends ApiError {
 export class NotFoundError extends ApiError {
   /** The class name, kept through minification. */
   override name: string = "NotFoundError";
+  /** Always `404`. */
+  declare readonly status: 404;
+
+  /**
+   * Creates a `NotFoundError`; its status is always 404.
+   *
+   * @param init The headers, body and message.
+   */
+  constructor(init: ApiErrorInit = {}) {
+    super({ ...init, status: 404 });
+  }
 }
 
 /**
@@ -195,6 +250,17 @@ export class NotFoundError extends ApiError {
 export class ConflictError extends ApiError {
   /** The class name, kept through minification. */
   override name: string = "ConflictError";
+  /** Always `409`. */
+  declare readonly status: 409;
+
+  /**
+   * Creates a `ConflictError`; its status is always 409.
+   *
+   * @param init The headers, body and message.
+   */
+  constructor(init: ApiErrorInit = {}) {
+    super({ ...init, status: 409 });
+  }
 }
 
 /**
@@ -212,6 +278,17 @@ export class ConflictError extends ApiError {
 export class UnprocessableEntityError extends ApiError {
   /** The class name, kept through minification. */
   override name: string = "UnprocessableEntityError";
+  /** Always `422`. */
+  declare readonly status: 422;
+
+  /**
+   * Creates a `UnprocessableEntityError`; its status is always 422.
+   *
+   * @param init The headers, body and message.
+   */
+  constructor(init: ApiErrorInit = {}) {
+    super({ ...init, status: 422 });
+  }
 }
 
 /**
@@ -226,6 +303,17 @@ export class UnprocessableEntityError extends ApiError {
 export class RateLimitError extends ApiError {
   /** The class name, kept through minification. */
   override name: string = "RateLimitError";
+  /** Always `429`. */
+  declare readonly status: 429;
+
+  /**
+   * Creates a `RateLimitError`; its status is always 429.
+   *
+   * @param init The headers, body and message.
+   */
+  constructor(init: ApiErrorInit = {}) {
+    super({ ...init, status: 429 });
+  }
 }
 
 /**
@@ -240,6 +328,17 @@ export class RateLimitError extends ApiError {
 export class InternalServerError extends ApiError {
   /** The class name, kept through minification. */
   override name: string = "InternalServerError";
+  /** The status, 500 or above. */
+  declare readonly status: number;
+
+  /**
+   * Creates an `InternalServerError`.
+   *
+   * @param init The status (default 500), headers, body and message.
+   */
+  constructor(init: ApiErrorInit = {}) {
+    super({ ...init, status: init.status ?? 500 });
+  }
 }
 
 /**
@@ -254,6 +353,19 @@ export class InternalServerError extends ApiError {
 export class ApiConnectionError extends ApiError {
   /** The class name, kept through minification. */
   override name: string = "ApiConnectionError";
+  /** Always `undefined`: no response arrived. */
+  declare readonly status: undefined;
+  /** Always `undefined`: no response arrived. */
+  declare readonly headers: undefined;
+
+  /**
+   * Creates an `ApiConnectionError` (no status, no headers: no response arrived).
+   *
+   * @param init The message and cause.
+   */
+  constructor(init: Omit<ApiErrorInit, "status" | "headers"> = {}) {
+    super({ ...init, status: undefined, headers: undefined });
+  }
 }
 
 /**
@@ -268,6 +380,19 @@ export class ApiConnectionError extends ApiError {
 export class ApiTimeoutError extends ApiError {
   /** The class name, kept through minification. */
   override name: string = "ApiTimeoutError";
+  /** Always `undefined`: no response arrived. */
+  declare readonly status: undefined;
+  /** Always `undefined`: no response arrived. */
+  declare readonly headers: undefined;
+
+  /**
+   * Creates an `ApiTimeoutError` (no status, no headers: no response arrived).
+   *
+   * @param init The message and cause.
+   */
+  constructor(init: Omit<ApiErrorInit, "status" | "headers"> = {}) {
+    super({ ...init, status: undefined, headers: undefined });
+  }
 }
 
 /**
@@ -282,6 +407,19 @@ export class ApiTimeoutError extends ApiError {
 export class ApiUserAbortError extends ApiError {
   /** The class name, kept through minification. */
   override name: string = "ApiUserAbortError";
+  /** Always `undefined`: no response arrived. */
+  declare readonly status: undefined;
+  /** Always `undefined`: no response arrived. */
+  declare readonly headers: undefined;
+
+  /**
+   * Creates an `ApiUserAbortError` (no status, no headers: no response arrived).
+   *
+   * @param init The message and cause.
+   */
+  constructor(init: Omit<ApiErrorInit, "status" | "headers"> = {}) {
+    super({ ...init, status: undefined, headers: undefined });
+  }
 }
 
 /**

@@ -31,6 +31,7 @@ export type * from "./types.ts";
 export * from "./tinker_path.ts";
 export { AdminClient, DEFAULT_BASE_URL, RestClient, ServiceClient } from "./rest_client.ts";
 export type { PageFuture, TinkerFuture } from "./rest_client.ts";
+export { SyncUnavailableError } from "./_future.ts";
 export { SDK_COMPAT_VERSION, VERSION } from "./_version.ts";
 export * from "./model_input.ts";
 export * from "./tensor_data.ts";

@@ -44,6 +44,8 @@ import { encodeSegment, type HttpSpec, type Method } from "./_request.ts";
 import type { SchemaName } from "./_schema.ts";
 import { readEnv } from "./_env.ts";
 import { SyncExecutor } from "./_sync.ts";
+import { servedOnThisThread } from "./_blocking.ts";
+import { checkOptions, KEYS } from "./_options.ts";
 import { VERSION } from "./_version.ts";
 import { parseTinkerPath, TinkerPathError } from "./tinker_path.ts";
 import type {
@@ -117,6 +119,7 @@ const DEFAULTS = {
 export class RestClient implements Disposable {
   #engine: Engine;
   #customFetch: boolean;
+  #blocking: boolean;
   #sync: SyncExecutor | undefined;
   #runner: Runner;
 
@@ -124,8 +127,11 @@ export class RestClient implements Disposable {
    * Creates a client. Nothing is sent until the first call.
    *
    * @param options Key, base URL, retries, timeouts, polling, headers, fetch.
+   * @throws {InvalidArgumentError} An unknown option key (named, with the closest known one) or a
+   *  bad `maxRetries` / `timeoutMs`.
    */
   constructor(options: ClientOptions = {}) {
+    checkOptions(options, KEYS.client, "new RestClient()");
     const given = options.env;
     const env = given ? (name: string) => given[name]?.trim() || undefined : readEnv;
     const apiKey = options.apiKey || env("TINKER_API_KEY");
@@ -150,6 +156,7 @@ export class RestClient implements Disposable {
     checkInt("maxRetries", config.transport.maxRetries, 0, 0);
     checkInt("timeoutMs", config.transport.timeoutMs, 1, 0);
     this.#customFetch = options.fetch !== undefined;
+    this.#blocking = options.blocking ?? true;
     this.#engine = new Engine(config, options.fetch ?? globalThis.fetch, options.logger);
     this.#runner = {
       execute: (op, call) => this.#engine.execute(op, call),
@@ -169,6 +176,14 @@ export class RestClient implements Disposable {
    * @param options `accessScope` (default `"owned"`), `signal`, `timeoutMs`.
    * @returns The run.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {NotFoundError} The future rejects: no such training run, or not one the caller may
+   *  see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -184,6 +199,7 @@ export class RestClient implements Disposable {
     trainingRunId: string,
     options: AccessScopeOptions = {},
   ): TinkerFuture<TrainingRun> {
+    checkOptions(options, KEYS.accessScope, "getTrainingRun()");
     const id = checkId("trainingRunId", trainingRunId);
     const query: [string, string][] = [["access_scope", checkScope(options.accessScope)]];
     return this.#json("GET", `/training_runs/${encodeSegment(id)}`, "TrainingRun", options, query);
@@ -195,6 +211,15 @@ export class RestClient implements Disposable {
    * @param tinkerPath e.g. `tinker://run-1/weights/0001`.
    * @param options `accessScope`, `signal`, `timeoutMs`.
    * @returns The run.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such training run, or not one the caller may
+   *  see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -212,6 +237,7 @@ export class RestClient implements Disposable {
     tinkerPath: string,
     options: AccessScopeOptions = {},
   ): TinkerFuture<TrainingRun> {
+    checkOptions(options, KEYS.accessScope, "getTrainingRunByTinkerPath()");
     return this.getTrainingRun(parseTinkerPath(tinkerPath).training_run_id, options);
   }
 
@@ -221,6 +247,14 @@ export class RestClient implements Disposable {
    * @param tinkerPath The checkpoint's tinker path (validated, sent as given).
    * @param options `signal`, `timeoutMs`.
    * @returns Base model and LoRA settings.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -238,6 +272,7 @@ export class RestClient implements Disposable {
     tinkerPath: string,
     options: RequestOptions = {},
   ): TinkerFuture<WeightsInfoResponse> {
+    checkOptions(options, KEYS.request, "getWeightsInfoByTinkerPath()");
     parseTinkerPath(tinkerPath);
     const body = { tinker_path: tinkerPath };
     return this.#json("POST", "/weights_info", "WeightsInfoResponse", options, [], body, "safe");
@@ -248,6 +283,12 @@ export class RestClient implements Disposable {
    *
    * @param options `limit` (default 20), `offset`, `accessScope`, `projectId`.
    * @returns A page future.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -266,6 +307,7 @@ export class RestClient implements Disposable {
   listTrainingRuns(
     options: ListTrainingRunsOptions = {},
   ): PageFuture<TrainingRunsResponse, TrainingRun> {
+    checkOptions(options, KEYS.listTrainingRuns, "listTrainingRuns()");
     const scope = checkScope(options.accessScope);
     const project = options.projectId === undefined
       ? []
@@ -283,6 +325,14 @@ export class RestClient implements Disposable {
    * @param options `signal`, `timeoutMs`.
    * @returns The checkpoints, training and sampler alike.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {NotFoundError} The future rejects: no such training run, or not one the caller may
+   *  see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -299,6 +349,7 @@ export class RestClient implements Disposable {
     trainingRunId: string,
     options: RequestOptions = {},
   ): TinkerFuture<CheckpointsListResponse> {
+    checkOptions(options, KEYS.request, "listCheckpoints()");
     const id = checkId("trainingRunId", trainingRunId);
     const path = `/training_runs/${encodeSegment(id)}/checkpoints`;
     return this.#json("GET", path, "CheckpointsListResponse", options);
@@ -309,6 +360,12 @@ export class RestClient implements Disposable {
    *
    * @param options `limit` (default 100), `offset`.
    * @returns A page future.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -325,6 +382,7 @@ export class RestClient implements Disposable {
   listUserCheckpoints(
     options: PageOptions = {},
   ): PageFuture<CheckpointsListResponse, Checkpoint> {
+    checkOptions(options, KEYS.page, "listUserCheckpoints()");
     return this.#paged("/checkpoints", "CheckpointsListResponse", options, 100, (page) => ({
       items: (page as CheckpointsListResponse).checkpoints,
       total: (page as CheckpointsListResponse).cursor?.total_count,
@@ -339,6 +397,13 @@ export class RestClient implements Disposable {
    * @param checkpointId The kind-prefixed id, e.g. `weights/0001`.
    * @param options `signal`, `timeoutMs`.
    * @returns `{ url, expires }`.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -357,6 +422,7 @@ export class RestClient implements Disposable {
     checkpointId: string,
     options: RequestOptions = {},
   ): TinkerFuture<CheckpointArchiveUrlResponse> {
+    checkOptions(options, KEYS.request, "getCheckpointArchiveUrl()");
     const http = this.#http("GET", `${checkpointPath(trainingRunId, checkpointId)}/archive`);
     return this.#future({ kind: "archive", http }, options);
   }
@@ -367,6 +433,14 @@ export class RestClient implements Disposable {
    * @param tinkerPath e.g. `tinker://run-1/weights/0001`.
    * @param options `signal`, `timeoutMs`.
    * @returns `{ url, expires }`.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -384,6 +458,7 @@ export class RestClient implements Disposable {
     tinkerPath: string,
     options: RequestOptions = {},
   ): TinkerFuture<CheckpointArchiveUrlResponse> {
+    checkOptions(options, KEYS.request, "getCheckpointArchiveUrlFromTinkerPath()");
     const { training_run_id, checkpoint_id } = parseTinkerPath(tinkerPath);
     return this.getCheckpointArchiveUrl(training_run_id, checkpoint_id, options);
   }
@@ -395,6 +470,13 @@ export class RestClient implements Disposable {
    * @param checkpointId The kind-prefixed id, e.g. `weights/0001`.
    * @param options `signal`, `timeoutMs`.
    * @returns Resolves to `undefined`.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure; after it may have
+   *  reached the server it is not resent (`ApiConnectionError`, `ApiTimeoutError`,
+   *  `InternalServerError`).
    *
    * @example
    * ```ts
@@ -411,6 +493,7 @@ export class RestClient implements Disposable {
     checkpointId: string,
     options: RequestOptions = {},
   ): TinkerFuture<void> {
+    checkOptions(options, KEYS.request, "deleteCheckpoint()");
     return this.#void("DELETE", checkpointPath(trainingRunId, checkpointId), options);
   }
 
@@ -420,6 +503,14 @@ export class RestClient implements Disposable {
    * @param tinkerPath e.g. `tinker://run-1/weights/0001`.
    * @param options `signal`, `timeoutMs`.
    * @returns Resolves to `undefined`.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure; after it may have
+   *  reached the server it is not resent (`ApiConnectionError`, `ApiTimeoutError`,
+   *  `InternalServerError`).
    *
    * @example
    * ```ts
@@ -435,6 +526,7 @@ export class RestClient implements Disposable {
     tinkerPath: string,
     options: RequestOptions = {},
   ): TinkerFuture<void> {
+    checkOptions(options, KEYS.request, "deleteCheckpointFromTinkerPath()");
     const { training_run_id, checkpoint_id } = parseTinkerPath(tinkerPath);
     return this.deleteCheckpoint(training_run_id, checkpoint_id, options);
   }
@@ -445,6 +537,15 @@ export class RestClient implements Disposable {
    * @param tinkerPath e.g. `tinker://run-1/weights/0001`.
    * @param options `signal`, `timeoutMs`.
    * @returns Resolves to `undefined`.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ConflictError} The future rejects: the checkpoint is already public.
+   * @throws {ApiError} The future rejects with the subclass of any other failure; after it may have
+   *  reached the server it is not resent (`ApiConnectionError`, `ApiTimeoutError`,
+   *  `InternalServerError`).
    *
    * @example
    * ```ts
@@ -460,6 +561,7 @@ export class RestClient implements Disposable {
     tinkerPath: string,
     options: RequestOptions = {},
   ): TinkerFuture<void> {
+    checkOptions(options, KEYS.request, "publishCheckpointFromTinkerPath()");
     const { training_run_id, checkpoint_id } = parseTinkerPath(tinkerPath);
     return this.#void("POST", `${checkpointPath(training_run_id, checkpoint_id)}/publish`, options);
   }
@@ -470,6 +572,15 @@ export class RestClient implements Disposable {
    * @param tinkerPath e.g. `tinker://run-1/weights/0001`.
    * @param options `signal`, `timeoutMs`.
    * @returns Resolves to `undefined`.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ConflictError} The future rejects: the checkpoint is already private.
+   * @throws {ApiError} The future rejects with the subclass of any other failure; after it may have
+   *  reached the server it is not resent (`ApiConnectionError`, `ApiTimeoutError`,
+   *  `InternalServerError`).
    *
    * @example
    * ```ts
@@ -485,6 +596,7 @@ export class RestClient implements Disposable {
     tinkerPath: string,
     options: RequestOptions = {},
   ): TinkerFuture<void> {
+    checkOptions(options, KEYS.request, "unpublishCheckpointFromTinkerPath()");
     const { training_run_id, checkpoint_id } = parseTinkerPath(tinkerPath);
     const path = `${checkpointPath(training_run_id, checkpoint_id)}/publish`;
     return this.#void("DELETE", path, options);
@@ -497,6 +609,14 @@ export class RestClient implements Disposable {
    * @param ttlSeconds Whole seconds (at least 1), or `null` to remove the TTL.
    * @param options `signal`, `timeoutMs`.
    * @returns Resolves to `undefined`.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -514,6 +634,7 @@ export class RestClient implements Disposable {
     ttlSeconds: number | null,
     options: RequestOptions = {},
   ): TinkerFuture<void> {
+    checkOptions(options, KEYS.request, "setCheckpointTtlFromTinkerPath()");
     const { training_run_id, checkpoint_id } = parseTinkerPath(tinkerPath);
     const path = `${checkpointPath(training_run_id, checkpoint_id)}/ttl`;
     return this.#void("PUT", path, options, { ttl_seconds: checkTtl(ttlSeconds) }, "safe");
@@ -525,6 +646,13 @@ export class RestClient implements Disposable {
    * @param sessionId The session.
    * @param options `accessScope`, `signal`, `timeoutMs`.
    * @returns Run and sampler ids.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {NotFoundError} The future rejects: no such session, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -542,6 +670,7 @@ export class RestClient implements Disposable {
     sessionId: string,
     options: AccessScopeOptions = {},
   ): TinkerFuture<GetSessionResponse> {
+    checkOptions(options, KEYS.accessScope, "getSession()");
     const id = checkId("sessionId", sessionId);
     const query: [string, string][] = [["access_scope", checkScope(options.accessScope)]];
     return this.#json(
@@ -559,6 +688,12 @@ export class RestClient implements Disposable {
    * @param options `limit` (default 20), `offset`, `accessScope`.
    * @returns A page future.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -575,6 +710,7 @@ export class RestClient implements Disposable {
   listSessions(
     options: ListSessionsOptions = {},
   ): PageFuture<ListSessionsResponse, string> {
+    checkOptions(options, KEYS.listSessions, "listSessions()");
     const scope = checkScope(options.accessScope);
     return this.#paged("/sessions", "ListSessionsResponse", options, 20, (page) => ({
       items: (page as ListSessionsResponse).sessions,
@@ -589,6 +725,13 @@ export class RestClient implements Disposable {
    * @param projectId The destination project.
    * @param options `signal`, `timeoutMs`.
    * @returns Resolves to `undefined`.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {NotFoundError} The future rejects: no such session, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -605,6 +748,7 @@ export class RestClient implements Disposable {
     projectId: string,
     options: RequestOptions = {},
   ): TinkerFuture<void> {
+    checkOptions(options, KEYS.request, "assignSessionProject()");
     const path = `/sessions/${encodeSegment(checkId("sessionId", sessionId))}/project`;
     const body = { project_id: checkText("projectId", projectId) };
     return this.#void("PUT", path, options, body, "safe");
@@ -616,6 +760,15 @@ export class RestClient implements Disposable {
    * @param sessionId The session.
    * @param options `signal`, `timeoutMs`.
    * @returns The signed URL of the `.pftrace` file (valid about an hour).
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {NotFoundError} The future rejects: no such session, or not one the caller may see.
+   * @throws {TinkerError} The future rejects: the server reports that the export failed (its reason
+   *  in the message).
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -630,6 +783,7 @@ export class RestClient implements Disposable {
    * ```
    */
   exportSessionTrace(sessionId: string, options: RequestOptions = {}): TinkerFuture<string> {
+    checkOptions(options, KEYS.request, "exportSessionTrace()");
     const id = checkId("sessionId", sessionId);
     const http = this.#http("GET", `/sessions/${encodeSegment(id)}/trace_export`);
     return this.#future({ kind: "trace", http, sessionId: id }, options);
@@ -641,6 +795,13 @@ export class RestClient implements Disposable {
    * @param samplerId e.g. `<session>:sample:0`.
    * @param options `signal`, `timeoutMs`.
    * @returns The sampler.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {NotFoundError} The future rejects: no such sampler, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -654,6 +815,7 @@ export class RestClient implements Disposable {
    * ```
    */
   getSampler(samplerId: string, options: RequestOptions = {}): TinkerFuture<GetSamplerResponse> {
+    checkOptions(options, KEYS.request, "getSampler()");
     const path = `/samplers/${encodeSegment(checkId("samplerId", samplerId))}`;
     return this.#json("GET", path, "GetSamplerResponse", options);
   }
@@ -663,6 +825,13 @@ export class RestClient implements Disposable {
    *
    * @param options `eventType` (`"all"`), `day` (`"YYYY-MM-DD"` or a `Date`).
    * @returns The entries.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {PermissionDeniedError} The future rejects: the credential may not read the audit log.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -677,6 +846,7 @@ export class RestClient implements Disposable {
    * ```
    */
   getAuditLog(options: AuditLogOptions = {}): TinkerFuture<AuditLogResponse> {
+    checkOptions(options, KEYS.auditLog, "getAuditLog()");
     const types = ["all", "checkpoints", "projects", "teams", "organizations"] as const;
     const query: [string, string][] = [
       ["event_type", checkChoice("eventType", options.eventType, types, "all")],
@@ -693,6 +863,12 @@ export class RestClient implements Disposable {
    * @param endingBefore RFC 3339 string with an offset, or a `Date`.
    * @param options `signal`, `timeoutMs`.
    * @returns The usage rows and the sessions they name.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -711,6 +887,7 @@ export class RestClient implements Disposable {
     endingBefore: string | Date,
     options: RequestOptions = {},
   ): TinkerFuture<BillingUsageResponse> {
+    checkOptions(options, KEYS.request, "getBillingUsage()");
     const query: [string, string][] = [
       ["starting_on", checkInstant("startingOn", startingOn)],
       ["ending_before", checkInstant("endingBefore", endingBefore)],
@@ -725,6 +902,14 @@ export class RestClient implements Disposable {
    * @param options `signal`, `timeoutMs` (for the bootstrap).
    * @returns The user URN and email.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerError} The future rejects: the server has JWT auth off and the credential is a
+   *  plain API key (nothing to decode).
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -738,6 +923,7 @@ export class RestClient implements Disposable {
    * ```
    */
   whoami(options: RequestOptions = {}): TinkerFuture<WhoamiResponse> {
+    checkOptions(options, KEYS.request, "whoami()");
     return this.#future({ kind: "whoami" }, options);
   }
 
@@ -746,6 +932,12 @@ export class RestClient implements Disposable {
    *
    * @param options `signal`, `timeoutMs`.
    * @returns The supported models.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -760,6 +952,7 @@ export class RestClient implements Disposable {
    * ```
    */
   getServerCapabilities(options: RequestOptions = {}): TinkerFuture<GetServerCapabilitiesResponse> {
+    checkOptions(options, KEYS.request, "getServerCapabilities()");
     return this.#json("GET", "/get_server_capabilities", "GetServerCapabilitiesResponse", options);
   }
 
@@ -769,6 +962,14 @@ export class RestClient implements Disposable {
    * @param tinkerPath `tinker://<run>/external_weights/<name>`.
    * @param options `signal`, `timeoutMs`.
    * @returns File path → URL, and when they expire.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -786,6 +987,7 @@ export class RestClient implements Disposable {
     tinkerPath: string,
     options: RequestOptions = {},
   ): TinkerFuture<ExternalWeightsUrlsResponse> {
+    checkOptions(options, KEYS.request, "getExternalWeightsUrls()");
     const { training_run_id, checkpoint_id, checkpoint_type } = parseTinkerPath(tinkerPath);
     if (checkpoint_type !== "external") {
       throw new TinkerPathError(
@@ -805,6 +1007,14 @@ export class RestClient implements Disposable {
    * @param options `destinationProjectId` (default `TINKER_PROJECT_ID`), `ttlSeconds`, `weightsAccessToken`.
    * @returns The tinker path of the copy.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -818,6 +1028,7 @@ export class RestClient implements Disposable {
    * ```
    */
   copyWeights(tinkerPath: string, options: CopyWeightsOptions = {}): TinkerFuture<string> {
+    checkOptions(options, KEYS.copyWeights, "copyWeights()");
     parseTinkerPath(tinkerPath);
     const project = options.destinationProjectId ?? readEnv("TINKER_PROJECT_ID");
     if (project === undefined) {
@@ -858,6 +1069,12 @@ export class RestClient implements Disposable {
    * @param options `signal`, `timeoutMs`.
    * @returns One page of matching sessions.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -874,6 +1091,7 @@ export class RestClient implements Disposable {
     request: SessionSearchRequest = {},
     options: RequestOptions = {},
   ): TinkerFuture<SessionSearchResponse> {
+    checkOptions(options, KEYS.request, "searchSessions()");
     const body = {
       ...(request.session_id !== undefined &&
         { session_id: checkId("session_id", request.session_id) }),
@@ -906,6 +1124,12 @@ export class RestClient implements Disposable {
    * @param options `projectId` to narrow to one project.
    * @returns The rows and the rate.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { RestClient } from "@tinker-ts/tinker";
@@ -921,6 +1145,7 @@ export class RestClient implements Disposable {
   getCurrentCheckpointStorageUsage(
     options: RequestOptions & { projectId?: string | undefined } = {},
   ): TinkerFuture<CurrentCheckpointStorageUsageResponse> {
+    checkOptions(options, KEYS.storageUsage, "getCurrentCheckpointStorageUsage()");
     const query: [string, string][] = options.projectId === undefined
       ? []
       : [["project_id", checkText("projectId", options.projectId)]];
@@ -1007,9 +1232,19 @@ export class RestClient implements Disposable {
   }
 
   #executeSync(op: Operation, call: RequestOptions, timeoutMs: number | undefined): unknown {
+    if (!this.#blocking) {
+      throw new SyncUnavailableError(
+        "Cannot block with .result(): this client was created with { blocking: false } (server code must not block its event loop); await the call instead",
+      );
+    }
     if (this.#customFetch) {
       throw new SyncUnavailableError(
         "Cannot use .result() with a custom fetch: functions cannot cross into the worker that .result() blocks on; await the call instead",
+      );
+    }
+    if (servedOnThisThread(this.baseUrl)) {
+      throw new SyncUnavailableError(
+        `Cannot block with .result(): ${this.baseUrl} is served on this thread by startFakeTinker(), which could not answer while .result() blocks the thread; start the server in its own process with spawnFakeTinker(), or await the call instead`,
       );
     }
     this.#sync ??= new SyncExecutor(this.#engine);
@@ -1034,8 +1269,10 @@ export class ServiceClient {
    * Creates a service client; nothing is sent.
    *
    * @param options Passed to the {@linkcode RestClient}.
+   * @throws {InvalidArgumentError} An unknown option key (named, with the closest known one).
    */
   constructor(options: ClientOptions = {}) {
+    checkOptions(options, KEYS.client, "new ServiceClient()");
     this.#options = { ...options };
   }
 
@@ -1043,6 +1280,7 @@ export class ServiceClient {
    * The REST client of this service client (one per service client, as in the SDK).
    *
    * @returns The client.
+   * @throws {InvalidArgumentError} A bad `maxRetries` / `timeoutMs` in the options.
    *
    * @example
    * ```ts
@@ -1083,8 +1321,11 @@ export class AdminClient implements Disposable {
    * Creates an admin client; nothing is sent.
    *
    * @param options As for {@linkcode RestClient}.
+   * @throws {InvalidArgumentError} An unknown option key (named, with the closest known one) or a
+   *  bad `maxRetries` / `timeoutMs`.
    */
   constructor(options: ClientOptions = {}) {
+    checkOptions(options, KEYS.client, "new AdminClient()");
     this.#rest = new RestClient(options);
   }
 
@@ -1095,6 +1336,12 @@ export class AdminClient implements Disposable {
    * @param endingBefore RFC 3339 string with an offset, or a `Date`.
    * @param options `signal`, `timeoutMs`.
    * @returns The usage rows.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -1108,6 +1355,7 @@ export class AdminClient implements Disposable {
     endingBefore: string | Date,
     options: RequestOptions = {},
   ): TinkerFuture<BillingUsageResponse> {
+    checkOptions(options, KEYS.request, "getBillingUsage()");
     return this.#rest.getBillingUsage(startingOn, endingBefore, options);
   }
 
@@ -1116,6 +1364,12 @@ export class AdminClient implements Disposable {
    *
    * @param options `projectId`, `signal`, `timeoutMs`.
    * @returns The rows and the rate.
+   *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
    *
    * @example
    * ```ts
@@ -1127,6 +1381,7 @@ export class AdminClient implements Disposable {
   getCurrentCheckpointStorageUsage(
     options: RequestOptions & { projectId?: string | undefined } = {},
   ): TinkerFuture<CurrentCheckpointStorageUsageResponse> {
+    checkOptions(options, KEYS.storageUsage, "getCurrentCheckpointStorageUsage()");
     return this.#rest.getCurrentCheckpointStorageUsage(options);
   }
 
@@ -1136,6 +1391,13 @@ export class AdminClient implements Disposable {
    * @param options `eventType`, `day`, `signal`, `timeoutMs`.
    * @returns The entries.
    *
+   * @throws {InvalidArgumentError} At once, before sending: an invalid argument or an unknown
+   *  option key.
+   * @throws {PermissionDeniedError} The future rejects: the credential may not read the audit log.
+   * @throws {ApiError} The future rejects with the subclass of any other failure
+   *  (`AuthenticationError`, `RateLimitError`, `ApiConnectionError`, `ApiTimeoutError`,
+   *  `ApiUserAbortError`, …).
+   *
    * @example
    * ```ts
    * import { AdminClient } from "@tinker-ts/tinker";
@@ -1144,6 +1406,7 @@ export class AdminClient implements Disposable {
    * ```
    */
   getAuditLog(options: AuditLogOptions = {}): TinkerFuture<AuditLogResponse> {
+    checkOptions(options, KEYS.auditLog, "getAuditLog()");
     return this.#rest.getAuditLog(options);
   }
 

@@ -655,6 +655,14 @@ export interface ClientOptions {
    * debugging. Lines never contain the API key or JWT.
    */
   logger?: ((line: string) => void) | undefined;
+  /**
+   * Whether `.result()` may block the calling thread. Set `false` in server
+   * code (a `Deno.serve` handler, an edge function), where blocking would
+   * stall every other request: `.result()` then throws a
+   * `SyncUnavailableError` at once, before sending, and `await` works as usual.
+   * @default {true}
+   */
+  blocking?: boolean | undefined;
 }
 
 /**

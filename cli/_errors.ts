@@ -111,12 +111,16 @@ export async function toCliError(error: unknown): Promise<CliError | Interrupted
       return new Interrupted();
     case "NotFoundError":
       return wrap("Resource not found", details(), EXIT.notFound);
-    case "AuthenticationError":
+    case "AuthenticationError": {
+      // One sentence saying what was refused and why, then what to check.
+      const detail = (error as { detail?: unknown }).detail;
+      const why = typeof detail === "string" && detail !== "" ? `: ${detail}` : "";
       return wrap(
-        "Authentication failed",
-        details("Please check your API key or authentication credentials."),
+        `Authentication failed: the Tinker API did not accept the API key (HTTP 401${why}).`,
+        "Please check TINKER_API_KEY (or the key stored by `tinker auth login`) and TINKER_BASE_URL.",
         EXIT.auth,
       );
+    }
     case "BillingError":
       return wrap(
         "Billing issue",

@@ -16,6 +16,11 @@ export interface TableSpec {
   columns: string[];
   /** Cell text, one array per row. */
   rows: string[][];
+  /**
+   * Rows are `[key, value]` pairs (`info` commands): in a narrow terminal
+   * they print as `key: value` lines.
+   */
+  keyValue?: boolean | undefined;
 }
 
 /** How to draw it. */
@@ -31,6 +36,18 @@ const ITALIC = "\x1b[3m";
 const CYAN = "\x1b[96m";
 const RESET = "\x1b[0m";
 const PADDING = 2;
+/**
+ * The narrowest a column may get (in cells, padding excluded) in a terminal
+ * narrower than {@linkcode NARROW_BELOW}: below this, or below the column's
+ * longest word when that is shorter, the table prints as vertical key–value
+ * records (rich would shrink such columns to a few cells, or to nothing).
+ */
+export const READABLE_CELLS = 10;
+/**
+ * Terminals at least this wide always get the grid, squashed or not, exactly
+ * as the official CLI draws it (80 is also the width when there is no terminal).
+ */
+export const NARROW_BELOW = 80;
 
 /**
  * Printable ASCII only: one cell per character, no control characters, no
@@ -62,7 +79,14 @@ export function renderTable(input: TableSpec, style: TableStyle): string {
   }
   const title = input.title === undefined ? undefined : inert(input.title);
   const extra = n + 1;
-  const widths = columnWidths(cells, plain, style.width - extra);
+  const longestWords: number[] = [];
+  const widths = columnWidths(cells, plain, style.width - extra, longestWords);
+  if (
+    style.width < NARROW_BELOW &&
+    widths.some((w, c) => w - PADDING < Math.min(longestWords[c]!, READABLE_CELLS))
+  ) {
+    return renderRecords(cells, title, input.keyValue === true, style);
+  }
   const tableWidth = widths.reduce((a, b) => a + b, 0) + extra;
   const out: string[] = [];
   const paint = (text: string, code: string) => style.color ? `${code}${text}${RESET}` : text;
@@ -185,7 +209,58 @@ interface ColumnSize {
   max: number;
 }
 
-function columnWidths(cells: string[][], plain: boolean[][], maxWidth: number): number[] {
+/**
+ * A table too wide for the terminal, as vertical records: each row's first
+ * cell as a heading, then `Column: value` lines; for key–value tables one
+ * `key: value` line per row. Values wrap (long words fold, never cropped);
+ * continuation lines are indented.
+ */
+function renderRecords(
+  cells: string[][],
+  title: string | undefined,
+  keyValue: boolean,
+  style: TableStyle,
+): string {
+  const width = Math.max(style.width, 20);
+  const paint = (text: string, code: string) => style.color ? `${code}${text}${RESET}` : text;
+  const out: string[] = [];
+  if (title) {
+    for (const line of wrapText(title, width, true)) out.push(paint(line.trimEnd(), ITALIC));
+    out.push("");
+  }
+  const field = (indent: string, label: string, value: string, code: string) => {
+    const head = `${indent}${label}:`;
+    const lines = value === "" ? [] : splitLines(value);
+    const room = width - cellLen(head) - 1;
+    const inline = lines.length === 1 && cellLen(lines[0]!) <= room;
+    out.push(inline ? `${paint(head, code)} ${lines[0]}` : paint(head, code));
+    if (inline) return;
+    // Under the label's text: past a sub-property's `- ` marker too.
+    const lead = /^\s*(?:- )?/.exec(label)![0].length;
+    const pad = indent + " ".repeat(lead + 2);
+    for (const line of lines) {
+      for (const piece of wrapText(line, width - pad.length, true)) out.push(pad + piece.trimEnd());
+    }
+  };
+  const rows = cells[0]!.length;
+  for (let r = 1; r < rows; r++) {
+    if (keyValue) {
+      field("", cells[0]![r]!, cells[1]?.[r] ?? "", CYAN);
+      continue;
+    }
+    if (r > 1) out.push("");
+    for (const line of wrapText(cells[0]![r]!, width, true)) out.push(paint(line.trimEnd(), CYAN));
+    for (let c = 1; c < cells.length; c++) field("  ", cells[c]![0]!, cells[c]![r]!, BOLD);
+  }
+  return out.join("\n") + "\n";
+}
+
+function columnWidths(
+  cells: string[][],
+  plain: boolean[][],
+  maxWidth: number,
+  longestWords: number[] = [],
+): number[] {
   const wrapable = cells.map((_, c) => c !== 0);
   // Each cell's text is measured once; the passes below only clamp numbers.
   const sizes = cells.map((column, c): ColumnSize => {
@@ -207,6 +282,7 @@ function columnWidths(cells: string[][], plain: boolean[][], maxWidth: number): 
       if (textMin > min) min = textMin;
       if (textMax > max) max = textMax;
     }
+    longestWords[c] = min;
     return { cells: column.length, min, max };
   });
   let widths = sizes.map((size) => measureColumn(size, maxWidth)[1] || 1);
@@ -447,5 +523,5 @@ function charWidth(code: number): number {
  * @param rows `[property, value]` pairs.
  */
 export function propertyTable(title: string | undefined, rows: string[][]): TableSpec {
-  return { title, columns: ["Property", "Value"], rows };
+  return { title, columns: ["Property", "Value"], rows, keyValue: true };
 }

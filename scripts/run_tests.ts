@@ -137,7 +137,7 @@ const STAGES: Stage[] = [
   },
   {
     name: "node",
-    about: "the library under Node (bundled by Bun, run by the machine's node)",
+    about: "the library under Node: bundled by Bun, and the npm build in a Node 20 project",
     async run() {
       const out = `${Deno.makeTempDirSync()}/node_smoke.mjs`;
       const built = await sh([
@@ -147,8 +147,9 @@ const STAGES: Stage[] = [
         "--target=node",
         `--outfile=${out}`,
       ]);
-      if (built.code !== 0) return { passed: 0, failed: 1 };
-      const { code, text } = await sh(["node", out]);
+      const smoke = built.code === 0
+        ? await sh(["node", out]).then(({ code, text }) => denoCounts(text, code))
+        : { passed: 0, failed: 1 };
       const creds = out.replace(/node_smoke\.mjs$/, "credentials_runtimes.mjs");
       const builtCreds = await sh([
         ...BUN,
@@ -157,10 +158,16 @@ const STAGES: Stage[] = [
         "--target=node",
         `--outfile=${creds}`,
       ]);
-      const ran = builtCreds.code === 0 ? await sh(["node", creds]) : undefined;
-      const c = ran ? denoCounts(ran.text, ran.code) : { passed: 0, failed: 1 };
-      const n = denoCounts(text, code);
-      return { passed: n.passed + c.passed, failed: n.failed + c.failed };
+      const credentials = builtCreds.code === 0
+        ? await sh(["node", creds]).then(({ code, text }) => denoCounts(text, code))
+        : { passed: 0, failed: 1 };
+      // The npm build (deno task build:npm) in a Node project: JS, TS and a bundle.
+      const npm = await sh([...DENO, "run", "-A", "tests/node/run.ts"]);
+      const consumer = denoCounts(npm.text, npm.code);
+      return [smoke, credentials, consumer].reduce((sum, c) => ({
+        passed: sum.passed + c.passed,
+        failed: sum.failed + c.failed,
+      }));
     },
   },
   {

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { Buffer } from "node:buffer";
+import { registerInProcessServer } from "../_blocking.ts";
 import { detail, empty, json, type Reply, writeReply } from "./_http.ts";
 import { handleApi } from "./_routes.ts";
 import { createState } from "./_state.ts";
@@ -229,10 +230,13 @@ export async function startFakeTinker(options: FakeTinkerOptions = {}): Promise<
     storage.close();
     throw e;
   });
+  // `.result()` refuses to block on these origins: this thread serves them.
+  const unregister = [registerInProcessServer(url), registerInProcessServer(ctx.storageUrl)];
 
   const close = async () => {
     if (!listening) return;
     listening = false;
+    for (const done of unregister) done();
     const closed = [api, storage].map((s) => new Promise((resolve) => s.close(resolve)));
     for (const wake of waits) wake();
     for (const socket of sockets) socket.destroy();

@@ -1,11 +1,13 @@
 /**
  * Runs the fake Tinker server in a child process, for tests that block the
- * calling thread (a blocking `.result()` would freeze an in-process server).
+ * calling thread: an in-process server could not answer a blocking
+ * `.result()`, which therefore refuses to block on one.
  *
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { FaultJson } from "./_server.ts";
 import type {
@@ -33,8 +35,7 @@ import type {
  * ```
  */
 export async function spawnFakeTinker(options: FakeTinkerOptions = {}): Promise<FakeTinker> {
-  const serve = new URL("./serve.ts", import.meta.url);
-  const script = serve.protocol === "file:" ? fileURLToPath(serve) : serve.href;
+  const script = serveScript();
   const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
   const [command, args] = deno
     ? [deno.execPath(), ["run", "-A", script]]
@@ -107,6 +108,35 @@ export async function spawnFakeTinker(options: FakeTinkerOptions = {}): Promise<
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * The fake server's entry point for the child: `serve.ts` beside this module
+ * (source, JSR), `serve.js` beside it (the npm build), or — from a bundle,
+ * where this module is part of one file — the installed package's
+ * `@tinker-ts/tinker/testing/serve`, resolved from the bundle's location.
+ */
+function serveScript(): string {
+  const here = import.meta.url;
+  const ext = /\.[cm]?js$/.test(new URL(here).pathname) ? "js" : "ts";
+  const beside = new URL(`./serve.${ext}`, here);
+  if (beside.protocol !== "file:") return beside.href; // Deno from a remote URL (JSR).
+  const path = fileURLToPath(beside);
+  if (existsSync(path)) return path;
+  const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
+  let installed: string | undefined;
+  try {
+    installed = resolve?.("@tinker-ts/tinker/testing/serve");
+  } catch {
+    // Not installed next to the bundle.
+  }
+  if (installed?.startsWith("file:") && existsSync(fileURLToPath(installed))) {
+    return fileURLToPath(installed);
+  }
+  throw new Error(
+    `spawnFakeTinker cannot find the fake server's script: not at ${path}, and @tinker-ts/tinker/testing/serve is not installed where this code runs. ` +
+      "It runs that script in a child process: install the package (npm, JSR) beside the bundle, or keep @tinker-ts/tinker external when bundling",
+  );
 }
 
 /** Reads the child's stdout up to the first newline. */

@@ -312,6 +312,33 @@ const SCHEMAS = {
       error: opt(nullable(str)),
     })
   ),
+  UntypedAPIFuture: once(() => obj({ request_id: req(str), model_id: opt(nullable(str)) })),
+  /** Any `retrieve_future` reply is an object; its kind is read from its fields. */
+  FutureReply: once(() => obj({})),
+  CreateSessionResponse: once(() =>
+    obj({
+      session_id: req(str),
+      info_message: opt(nullable(str)),
+      warning_message: opt(nullable(str)),
+      error_message: opt(nullable(str)),
+    })
+  ),
+  GetInfoResponse: once(() =>
+    obj({
+      model_data: req(obj({
+        arch: opt(nullable(str)),
+        model_name: opt(nullable(str)),
+        tokenizer_id: opt(nullable(str)),
+      })),
+      model_id: req(str),
+      optimizer_config: opt(obj({ type: opt(str) })),
+      is_lora: opt(nullable(bool)),
+      lora_rank: opt(nullable(int)),
+      model_name: opt(nullable(str)),
+    })
+  ),
+  LoadWeightsResponse: once(() => obj({ path: opt(nullable(str)), model_id: opt(nullable(str)) })),
+  SaveWeightsExternalResponse: once(() => obj({ path: req(str), size_bytes: opt(nullable(int)) })),
 } satisfies Record<string, () => Check>;
 
 /** The name of a response type in {@linkcode SCHEMAS}. */

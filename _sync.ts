@@ -136,6 +136,7 @@ export class SyncExecutor {
   #perform(step: Step, deadline: number, late: () => Abandon): unknown {
     if (step.t === "fetch") return this.#fetch(step, deadline, late);
     if (step.t === "share") return this.#drive(step.run(), deadline, late); // Nothing runs concurrently here.
+    if (step.t === "turn") return step.queue.waitSync(step.turn);
     if (step.signal?.aborted) {
       throw new ApiUserAbortError({ message: "Request was aborted", cause: step.signal.reason });
     }
@@ -322,7 +323,8 @@ function rebuild(failure: FetchFailure): Error {
 }
 
 function describe(op: Operation): string {
-  return op.kind === "whoami" ? "whoami" : `${op.http.method} ${op.http.path}`;
+  if (op.kind === "whoami") return "whoami";
+  return op.kind === "steps" ? op.what : `${op.http.method} ${op.http.path}`;
 }
 
 function message(error: unknown): string {

@@ -164,6 +164,16 @@ export const DELIBERATE: readonly Deliberate[] = [
     matches: (d, s) => tagged(s, "audit-redirect", d, "result"),
   },
   {
+    id: "export-full-response",
+    reason:
+      "saveWeightsExternal resolves to the server's whole answer (path, size_bytes, type), like " +
+      "every response here (design doc: the client drops no keys); the SDK rebuilds it as " +
+      "SaveWeightsExternalResponse(path) and drops size_bytes and type.",
+    matches: (d, s) =>
+      s.tags.includes("export-response") && d.kind === "result" &&
+      /\.(size_bytes|type)$/.test(d.where),
+  },
+  {
     id: "instants-in-utc",
     reason:
       "Billing window bounds are sent as RFC 3339 in UTC (`…Z`, design doc); the SDK keeps the " +

@@ -139,6 +139,8 @@ export class Engine {
   }
 
   *#steps(op: Operation, call: CallSettings): Steps<unknown> {
+    // A client call made of several requests checks and bootstraps at its first request.
+    if (op.kind === "steps") return yield* op.run(this.#calls(), call);
     const apiKey = this.#checkConfig();
     if (op.kind === "whoami") return yield* this.#whoami(apiKey);
     const transport = this.#callTransportFor(apiKey);
@@ -158,19 +160,35 @@ export class Engine {
         return yield* this.#trace(transport, op, call);
       case "future":
         return yield* this.#future(transport, op.http, op.future, call);
-      case "steps":
-        return yield* op.run(this.#calls(transport), call);
     }
   }
 
-  /** The engine's requests, for a `steps` operation. */
-  #calls(transport: Transport): Calls {
+  /**
+   * The engine's requests, for a `steps` operation: the key and base URL are
+   * checked, and the bootstrap run, before its first request (one that sends
+   * nothing, e.g. closing an unused session, needs neither).
+   */
+  #calls(): Calls {
+    const engine = this;
+    let transport: Transport | undefined;
+    function* ready(): Steps<Transport> {
+      if (transport !== undefined) return transport;
+      const apiKey = engine.#checkConfig();
+      const ours = engine.#callTransportFor(apiKey);
+      if (engine.#authDone === undefined) yield* engine.#bootstrap(apiKey);
+      return transport = ours;
+    }
     return {
-      send: (http, call = {}) => sendRequest(transport, http, call),
-      json: function* (http, schema, call = {}) {
-        return parseJson(yield* sendRequest(transport, http, call), schema, transport);
+      send: function* (http, call = {}) {
+        return yield* sendRequest(yield* ready(), http, call);
       },
-      future: (http, future, call = {}) => this.#future(transport, http, future, call),
+      json: function* (http, schema, call = {}) {
+        const ours = yield* ready();
+        return parseJson(yield* sendRequest(ours, http, call), schema, ours);
+      },
+      future: function* (http, spec, call = {}) {
+        return yield* engine.#future(yield* ready(), http, spec, call);
+      },
     };
   }
 
@@ -217,14 +235,22 @@ export class Engine {
           "X-Tinker-Request-Type": spec.requestType,
         };
         if (iteration === 0) headers["X-Tinker-Create-Promise-Roundtrip-Time"] = String(roundTrip);
-        const res = yield* sendRequest(transport, {
-          method: "POST",
-          path: "/api/v1/retrieve_future",
-          body: { request_id: requestId, allow_metadata_only: allowMetadataOnly },
-          retry: "safe",
-          passStatuses: [408, 410],
-          headers,
-        }, { signal: call.signal, timeoutMs: Math.min(FUTURE_POLL_TIMEOUT_MS, left) });
+        const last = left <= FUTURE_POLL_TIMEOUT_MS; // This poll ends at the deadline.
+        let res: RawResponse;
+        try {
+          res = yield* sendRequest(transport, {
+            method: "POST",
+            path: "/api/v1/retrieve_future",
+            body: { request_id: requestId, allow_metadata_only: allowMetadataOnly },
+            retry: "safe",
+            passStatuses: [408, 410],
+            headers,
+            ...(last && { maxRetries: 0 }),
+          }, { signal: call.signal, timeoutMs: Math.min(FUTURE_POLL_TIMEOUT_MS, left) });
+        } catch (error) {
+          if (last && error instanceof ApiTimeoutError) continue; // The check above throws.
+          throw error;
+        }
         if (res.status === 410) {
           throw errorForStatus({
             status: 410,

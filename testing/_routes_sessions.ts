@@ -233,9 +233,10 @@ function getInfo(ctx: Context, req: RecordedRequest): Reply {
 }
 
 /**
- * Checks a model request's `seq_id`: the next one applies it, a resent one
- * gets its first future again, a gap is refused (requests of one model are
- * applied in sequence order).
+ * Checks a model request's `seq_id`: a higher one than any before applies it
+ * (a call that failed before reaching the model leaves a gap), a resent one
+ * gets its first future again, a lower new one is refused: the requests of one
+ * model are applied in sequence order.
  */
 function sequenced(
   ctx: Context,
@@ -248,12 +249,10 @@ function sequenced(
   }
   const seen = model.requests.get(seq as number);
   if (seen !== undefined) return submitted(ctx.state.futures.get(seen)!);
-  if (seq !== model.last_seq_id + 1) {
+  if ((seq as number) <= model.last_seq_id) {
     return detail(
       400,
-      `seq_id ${seq} is out of order for model ${model.model_id}: expected ${
-        model.last_seq_id + 1
-      }`,
+      `seq_id ${seq} is out of order for model ${model.model_id}: ${model.last_seq_id} was applied already`,
     );
   }
   const reply = apply();

@@ -169,27 +169,30 @@ export class Engine {
    * nothing, e.g. closing an unused session, needs neither).
    */
   #calls(): Calls {
-    const engine = this;
-    let transport: Transport | undefined;
-    function* ready(): Steps<Transport> {
-      if (transport !== undefined) return transport;
-      const apiKey = engine.#checkConfig();
-      const ours = engine.#callTransportFor(apiKey);
-      if (engine.#authDone === undefined) yield* engine.#bootstrap(apiKey);
-      return transport = ours;
-    }
+    const box: { transport?: Transport } = {};
     return {
-      send: function* (http, call = {}) {
-        return yield* sendRequest(yield* ready(), http, call);
-      },
-      json: function* (http, schema, call = {}) {
-        const ours = yield* ready();
-        return parseJson(yield* sendRequest(ours, http, call), schema, ours);
-      },
-      future: function* (http, spec, call = {}) {
-        return yield* engine.#future(yield* ready(), http, spec, call);
-      },
+      send: (http, call = {}) => this.#callSteps(box, (t) => sendRequest(t, http, call)),
+      json: (http, schema, call = {}) =>
+        this.#callSteps(box, function* (t) {
+          return parseJson(yield* sendRequest(t, http, call), schema, t);
+        }),
+      future: (http, spec, call = {}) =>
+        this.#callSteps(box, (t) => this.#future(t, http, spec, call)),
     };
+  }
+
+  /** Runs `steps` with the call transport of a `steps` operation, made ready on first use. */
+  *#callSteps<T>(
+    box: { transport?: Transport },
+    steps: (transport: Transport) => Steps<T>,
+  ): Steps<T> {
+    if (box.transport === undefined) {
+      const apiKey = this.#checkConfig();
+      const transport = this.#callTransportFor(apiKey);
+      if (this.#authDone === undefined) yield* this.#bootstrap(apiKey);
+      box.transport = transport;
+    }
+    return yield* steps(box.transport);
   }
 
   /**

@@ -196,13 +196,26 @@ export class Session {
     if (this.#closed) return;
     this.#closed = true;
     this.#stop();
+    if (this.#id === undefined && this.#creating.pending !== undefined) {
+      try { // A creation in flight: finish what it creates.
+        yield { t: "share", slot: this.#creating, run: () => this.#create(calls) };
+      } catch {
+        // Not created: nothing to finish.
+      }
+    }
     const id = this.#id;
     if (id === undefined) return;
-    yield* calls.send({
-      method: "POST",
-      path: `/api/v1/sessions/${encodeSegment(id)}/finish`,
-      body: { reason: { type: status }, detail: detail ?? null },
-      retry: "safe",
-    });
+    try {
+      yield* calls.send({
+        method: "POST",
+        path: `/api/v1/sessions/${encodeSegment(id)}/finish`,
+        body: { reason: { type: status }, detail: detail ?? null },
+        retry: "safe",
+      });
+    } catch (error) {
+      // A session the server already dropped (its heartbeat said so) is over anyway.
+      const gone = error instanceof ApiError && (error.status === 404 || error.status === 410);
+      if (!(gone && this.#dead)) throw error;
+    }
   }
 }

@@ -192,7 +192,8 @@ Deno.test("an expired session (heartbeat 404) is a clear error on the next call"
   const before = (await requests(fake)).length;
   await new Promise((resolve) => setTimeout(resolve, 400));
   assert.equal((await requests(fake)).length, before, "no more heartbeats");
-  await client.close("errored").then(undefined, () => {});
+  await client.close("errored");
+  assert.equal((await requests(fake, `/api/v1/sessions/${client.sessionId}/finish`)).length, 1);
 });
 
 Deno.test({

@@ -1,6 +1,6 @@
 // The engine runs operations: plain-data descriptions of one client call.
 // It owns the bootstrap (client config, JWT exchange and refresh) and the
-// polling calls (archive, trace export, server-side futures), and sends every HTTP request through
+// polling calls (archive, trace export), and sends every HTTP request through
 // `sendRequest`. It is written as steps (`_request.ts`): `execute` performs
 // them with `await`, `.result()` (`_sync.ts`) performs the same steps blocking.
 
@@ -8,15 +8,11 @@ import {
   ApiError,
   type ApiErrorInit,
   ApiResponseValidationError,
-  ApiTimeoutError,
-  ApiUserAbortError,
-  errorForStatus,
   InternalServerError,
-  RequestFailedError,
   TinkerError,
 } from "./errors.ts";
 import { jwtClaims, secondsUntilExpiry } from "./_jwt.ts";
-import { SchemaIssue, type SchemaName, validate } from "./_schema.ts";
+import { type Schema, SchemaIssue, type SchemaName, schemaName, validate } from "./_schema.ts";
 import {
   type CallSettings,
   drive,
@@ -39,25 +35,7 @@ export type Operation =
   | { kind: "archive"; http: HttpSpec }
   | { kind: "trace"; http: HttpSpec; sessionId: string }
   | { kind: "whoami" }
-  | { kind: "future"; http: HttpSpec; future: FutureSpec }
   | { kind: "steps"; what: string; run(calls: Calls, call: CallSettings): Steps<unknown> };
-
-/**
- * How the result of a request answered with a request id (a server-side
- * future) is read: polled through `POST /api/v1/retrieve_future`.
- */
-export interface FutureSpec {
-  /** The SDK's request type, sent as `X-Tinker-Request-Type` (e.g. `"LoadWeights"`). */
-  requestType: string;
-  /** The result's schema. */
-  schema: SchemaName;
-  /** Runs before each poll (e.g. a session heartbeat that is due). */
-  beforePoll?: (() => Steps<void>) | undefined;
-  /** Overall time limit from the first request, in milliseconds (none by default). */
-  deadlineMs?: number | undefined;
-  /** Called once the first request is over (sent, or failed): the model's next call may go. */
-  submitted?: (() => void) | undefined;
-}
 
 /**
  * What a `steps` operation may do: requests through the engine, with its
@@ -68,9 +46,11 @@ export interface Calls {
   /** Sends `http`: a 2xx or passed status. */
   send(http: HttpSpec, call?: CallSettings): Steps<RawResponse>;
   /** Sends `http` and validates its JSON body. */
-  json(http: HttpSpec, schema: SchemaName, call?: CallSettings): Steps<unknown>;
-  /** Sends `http`, reads its request id and polls its result. */
-  future(http: HttpSpec, future: FutureSpec, call?: CallSettings): Steps<unknown>;
+  json(http: HttpSpec, schema: SchemaName | Schema, call?: CallSettings): Steps<unknown>;
+  /** Validates a response's JSON body (a failure is ApiResponseValidationError). */
+  parse(res: RawResponse, schema: SchemaName | Schema): unknown;
+  /** The client's logger, if any (lines are scrubbed of secrets). */
+  log(line: string): void;
 }
 
 /** The engine's settings, as plain data. */
@@ -87,10 +67,6 @@ interface AuthState {
 }
 
 const ARCHIVE_POLLS = 6;
-/** The SDK's time limit of one `retrieve_future` poll (the server holds a poll while it waits). */
-const FUTURE_POLL_TIMEOUT_MS = 45_000;
-/** Time limit of the best-effort `cancel_future` after a fired signal. */
-const CANCEL_TIMEOUT_MS = 10_000;
 const REFRESH_BEFORE_EXPIRY_S = 300;
 const ARCHIVE_DEFAULT_TTL_MS = 15 * 60_000;
 
@@ -110,6 +86,10 @@ export class Engine {
   #callTransport: Transport | undefined;
   #callTransportKey: string | undefined;
   #decoded: { jwt: string; exp: unknown } | undefined;
+  /** The strings errors and logs never show: the key and the JWT. */
+  #secrets: Pick<Transport, "secrets"> = {
+    secrets: () => [this.config.apiKey ?? "", this.#jwt ?? ""],
+  };
 
   constructor(
     config: EngineConfig,
@@ -134,7 +114,7 @@ export class Engine {
       // Server data in an error (body, headers, a field quoted by validation,
       // a trace failure's reason) may echo the key or the JWT: scrub it here,
       // where every error of a call passes.
-      throw scrub(error, { secrets: () => [this.config.apiKey ?? "", this.#jwt ?? ""] });
+      throw scrub(error, this.#secrets);
     }
   }
 
@@ -158,8 +138,6 @@ export class Engine {
         return yield* this.#archive(transport, op.http, call);
       case "trace":
         return yield* this.#trace(transport, op, call);
-      case "future":
-        return yield* this.#future(transport, op.http, op.future, call);
     }
   }
 
@@ -176,8 +154,8 @@ export class Engine {
         this.#callSteps(box, function* (t) {
           return parseJson(yield* sendRequest(t, http, call), schema, t);
         }),
-      future: (http, spec, call = {}) =>
-        this.#callSteps(box, (t) => this.#future(t, http, spec, call)),
+      parse: (res, schema) => parseJson(res, schema, this.#secrets),
+      log: (line) => this.#log?.(redact(this.#secrets, line)),
     };
   }
 
@@ -193,128 +171,6 @@ export class Engine {
       box.transport = transport;
     }
     return yield* steps(box.transport);
-  }
-
-  /**
-   * Sends `http`, whose answer is a request id, then polls
-   * `retrieve_future` as the SDK does: `X-Tinker-Request-Iteration` and
-   * `-Type` on every poll, the submit's round trip (seconds) on the first;
-   * `try_again` (200, or 408 with its body) polls again at once, the server
-   * holding each poll while it waits; a `complete_metadata` reply asks again
-   * for the full payload; `{error, category}` is a RequestFailedError; 410 means the
-   * promise is gone. A signal that fires (or the deadline) sends `cancel_future`.
-   */
-  *#future(
-    transport: Transport,
-    http: HttpSpec,
-    spec: FutureSpec,
-    call: CallSettings,
-  ): Steps<unknown> {
-    const started = performance.now();
-    const deadline = spec.deadlineMs === undefined ? Infinity : started + spec.deadlineMs;
-    let sent: RawResponse;
-    try {
-      sent = yield* sendRequest(transport, http, call);
-    } finally {
-      spec.submitted?.();
-    }
-    const submitted = parseJson(sent, "UntypedAPIFuture", transport) as { request_id: string };
-    const requestId = submitted.request_id;
-    const what = `request ${requestId} (${spec.requestType})`;
-    const roundTrip = (performance.now() - started) / 1000;
-    let allowMetadataOnly = true;
-    let queue = "active";
-    try {
-      for (let iteration = 0;; iteration++) {
-        const left = deadline - performance.now();
-        if (left <= 0) {
-          throw new FutureDeadline(
-            `The result of ${what} did not arrive within ${spec.deadlineMs} ms`,
-          );
-        }
-        if (spec.beforePoll) yield* spec.beforePoll();
-        const headers: Record<string, string> = {
-          "X-Tinker-Request-Iteration": String(iteration),
-          "X-Tinker-Request-Type": spec.requestType,
-        };
-        if (iteration === 0) headers["X-Tinker-Create-Promise-Roundtrip-Time"] = String(roundTrip);
-        const last = left <= FUTURE_POLL_TIMEOUT_MS; // This poll ends at the deadline.
-        let res: RawResponse;
-        try {
-          res = yield* sendRequest(transport, {
-            method: "POST",
-            path: "/api/v1/retrieve_future",
-            body: { request_id: requestId, allow_metadata_only: allowMetadataOnly },
-            retry: "safe",
-            passStatuses: [408, 410],
-            headers,
-            ...(last && { maxRetries: 0 }),
-          }, { signal: call.signal, timeoutMs: Math.min(FUTURE_POLL_TIMEOUT_MS, left) });
-        } catch (error) {
-          if (last && error instanceof ApiTimeoutError) continue; // The check above throws.
-          throw error;
-        }
-        if (res.status === 410) {
-          throw errorForStatus({
-            status: 410,
-            headers: res.headers,
-            body: bodyOf(res),
-            message:
-              `The server no longer holds the result of ${what} (410 Gone): its promise expired`,
-          });
-        }
-        const reply = res.status === 408
-          ? tolerantJson(res)
-          : parseJson(res, "FutureReply", transport) as Record<
-            string,
-            unknown
-          >;
-        if (res.status === 408 || reply.type === "try_again") {
-          const state = typeof reply.queue_state === "string" ? reply.queue_state : "active";
-          if (state !== queue) {
-            queue = state;
-            const reason = typeof reply.queue_state_reason === "string"
-              ? `: ${reply.queue_state_reason}`
-              : "";
-            this.#log?.(`${what}: queue ${state}${reason}`);
-          }
-          continue;
-        }
-        if (reply.status === "complete_metadata" && allowMetadataOnly) {
-          allowMetadataOnly = false; // The payload is large: ask for it in full.
-          continue;
-        }
-        if ("error" in reply) {
-          throw new RequestFailedError(
-            requestId,
-            typeof reply.category === "string" ? reply.category : "unknown",
-            `${what} failed: ${String(reply.error)}`,
-          );
-        }
-        return parseJson(res, spec.schema, transport);
-      }
-    } catch (error) {
-      if (error instanceof ApiUserAbortError || error instanceof FutureDeadline) {
-        yield* this.#cancelFuture(transport, requestId);
-      }
-      if (error instanceof FutureDeadline) throw new ApiTimeoutError({ message: error.message });
-      throw error;
-    }
-  }
-
-  /** Best effort: tells the server to stop working on `requestId` (a 404 is fine). */
-  *#cancelFuture(transport: Transport, requestId: string): Steps<void> {
-    try {
-      yield* sendRequest(transport, {
-        method: "POST",
-        path: "/api/v1/cancel_future",
-        body: { request_id: requestId },
-        retry: "unsent",
-        maxRetries: 0,
-      }, { timeoutMs: CANCEL_TIMEOUT_MS });
-    } catch {
-      // The hosted service answers 404 (no explicit cancel); the work then stops on its own.
-    }
   }
 
   /** Validates the key and base URL; throws a clear TinkerError at the first call. */
@@ -602,7 +458,7 @@ export class Engine {
 /** Parses and validates a JSON body; failures are ApiResponseValidationError. */
 export function parseJson(
   res: RawResponse,
-  schema: SchemaName,
+  schema: SchemaName | Schema,
   transport: Pick<Transport, "secrets">,
 ): unknown {
   let value: unknown;
@@ -621,7 +477,9 @@ export function parseJson(
   try {
     validate(schema, value);
   } catch (error) {
-    if (error instanceof SchemaIssue) throw validationError(res, `${error.message} (${schema})`);
+    if (error instanceof SchemaIssue) {
+      throw validationError(res, `${error.message} (${schemaName(schema)})`);
+    }
     throw error;
   }
   return value;
@@ -660,17 +518,6 @@ function scrub(error: unknown, transport: Pick<Transport, "secrets">): unknown {
     message: clean(error.message),
     cause: error.cause,
   });
-}
-
-/** The overall deadline of a future: thrown inside the poll loop, reported as ApiTimeoutError. */
-class FutureDeadline extends Error {}
-
-/** A JSON object body, or `{}` (a 408's body is read only for its queue state). */
-function tolerantJson(res: RawResponse): Record<string, unknown> {
-  const value = bodyOf(res);
-  return value !== null && typeof value === "object" && !Array.isArray(value)
-    ? value as Record<string, unknown>
-    : {};
 }
 
 function bodyOf(res: RawResponse): unknown {

@@ -10,6 +10,7 @@ import type { Calls, Operation } from "./_engine.ts";
 import { ApiError, SessionExpiredError, TinkerError } from "./errors.ts";
 import { encodeSegment, type Shared, type Steps, unrefTimeout } from "./_request.ts";
 import { SDK_COMPAT_VERSION } from "./_version.ts";
+import { CREATE_SESSION_RESPONSE } from "./_schema_sessions.ts";
 import type { SessionStatus } from "./session_types.ts";
 
 /** What the session is created with. */
@@ -106,7 +107,7 @@ export class Session {
     };
     const created = (yield* calls.json(
       { method: "POST", path: "/api/v1/create_session", body, retry: "unsent" },
-      "CreateSessionResponse",
+      CREATE_SESSION_RESPONSE,
     )) as {
       session_id: string;
       info_message?: string | null;

@@ -11,6 +11,8 @@ import { ClientCore } from "./_core.ts";
 import type { Calls, Operation } from "./_engine.ts";
 import { readEnv } from "./_env.ts";
 import { SyncUnavailableError, type TinkerFuture } from "./_future.ts";
+import { pollFuture } from "./_future_poll.ts";
+import { GET_INFO_RESPONSE, LOAD_WEIGHTS_RESPONSE } from "./_schema_sessions.ts";
 import type { CallSettings, Steps } from "./_request.ts";
 import { Session } from "./_session.ts";
 import { RestClient } from "./rest_client.ts";
@@ -179,16 +181,17 @@ export class ServiceClient implements Disposable, AsyncDisposable {
         ...(options.token !== undefined && { weights_access_token: options.token }),
         type: "load_weights",
       };
-      yield* calls.future(
-        { method: "POST", path: "/api/v1/load_weights", body, retry: "unsent" },
-        {
-          requestType: "LoadWeights",
-          schema: "LoadWeightsResponse",
-          deadlineMs: options.deadlineMs,
-          beforePoll: () => session.beatIfDue(calls),
-        },
-        call,
-      );
+      yield* pollFuture(calls, {
+        method: "POST",
+        path: "/api/v1/load_weights",
+        body,
+        retry: "unsent",
+      }, {
+        requestType: "LoadWeights",
+        schema: LOAD_WEIGHTS_RESPONSE,
+        deadlineMs: options.deadlineMs,
+        beforePoll: () => session.beatIfDue(calls),
+      }, call);
       // The id the server derives from (session, model sequence id), as the SDK names it.
       const modelId = `${sessionId}:train:${modelSeqId}`;
       const info = (yield* calls.json(
@@ -198,7 +201,7 @@ export class ServiceClient implements Disposable, AsyncDisposable {
           body: { model_id: modelId, type: "get_info" },
           retry: "safe",
         },
-        "GetInfoResponse",
+        GET_INFO_RESPONSE,
         call,
       )) as GetInfoResponse;
       const tokenizer = info.model_data.tokenizer_id;

@@ -7,10 +7,12 @@
 
 import { checkInt, checkText } from "./_args.ts";
 import type { ClientCore } from "./_core.ts";
-import type { Calls, FutureSpec, Operation } from "./_engine.ts";
+import type { Calls, Operation } from "./_engine.ts";
+import { type FutureSpec, pollFuture } from "./_future_poll.ts";
 import { SyncUnavailableError, type TinkerFuture } from "./_future.ts";
 import type { CallSettings, HttpSpec, Steps } from "./_request.ts";
-import type { SchemaName } from "./_schema.ts";
+import type { Schema } from "./_schema.ts";
+import { SAVE_WEIGHTS_EXTERNAL_RESPONSE } from "./_schema_sessions.ts";
 import type { Session } from "./_session.ts";
 import { Turns } from "./_turns.ts";
 import { InvalidArgumentError, TinkerError } from "./errors.ts";
@@ -152,7 +154,7 @@ export class TrainingClient {
       ...(ttl !== undefined && { ttl_seconds: ttl }),
       ...(recipients !== undefined && { age_encryption_recipients: recipients }),
       type: "save_weights_external",
-    }), "SaveWeightsExternalResponse");
+    }), SAVE_WEIGHTS_EXTERNAL_RESPONSE);
   }
 
   /**
@@ -166,7 +168,7 @@ export class TrainingClient {
     requestType: string,
     options: FutureOptions,
     body: (seqId: number) => Record<string, unknown>,
-    schema: SchemaName,
+    schema: Schema,
   ): TinkerFuture<T> {
     this.#session.check();
     if (options.deadlineMs !== undefined) checkInt("deadlineMs", options.deadlineMs, 1, 0);
@@ -209,7 +211,7 @@ export class TrainingClient {
       throw error;
     }
     try {
-      return yield* calls.future(http, {
+      return yield* pollFuture(calls, http, {
         ...spec,
         submitted: () => turns.end(turn),
         beforePoll: () => this.#session.beatIfDue(calls),

@@ -69,6 +69,13 @@ export class Session {
     return this.#closed;
   }
 
+  /** Closes the session when none was created or is being created; true if it did. */
+  closeIfUnused(): boolean {
+    if (this.#id !== undefined || this.#creating.pending !== undefined) return false;
+    this.#closed = true;
+    return true;
+  }
+
   /** Remembers that a call of this session failed. */
   markFailed(): void {
     this.#failed = true;
@@ -137,7 +144,9 @@ export class Session {
   /** The next heartbeat, on a timer that never keeps the process alive. */
   #schedule(): void {
     if (this.#timer !== undefined || this.#closed || this.#dead) return;
-    const wait = Math.max(0, this.#lastBeat + this.#config.heartbeatIntervalMs - Date.now());
+    const interval = this.#config.heartbeatIntervalMs;
+    // While a heartbeat is under way elsewhere (a poll's), look again an interval later.
+    const wait = this.#beating ? interval : Math.max(0, this.#lastBeat + interval - Date.now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (!this.#due()) return this.#schedule();

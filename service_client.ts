@@ -263,7 +263,9 @@ export class ServiceClient implements Disposable, AsyncDisposable {
    */
   async [Symbol.asyncDispose](): Promise<void> {
     try {
-      if (!this.#session.closed) await this.close(this.#session.failed ? "errored" : "success");
+      const session = this.#session;
+      if (session.closed || session.closeIfUnused()) return;
+      await this.close(session.failed ? "errored" : "success");
     } finally {
       this.#core.close();
     }
@@ -276,8 +278,9 @@ export class ServiceClient implements Disposable, AsyncDisposable {
    */
   [Symbol.dispose](): void {
     try {
-      if (this.#session.closed) return;
-      const closing = this.close(this.#session.failed ? "errored" : "success");
+      const session = this.#session;
+      if (session.closed || session.closeIfUnused()) return;
+      const closing = this.close(session.failed ? "errored" : "success");
       try {
         closing.result();
       } catch (error) {

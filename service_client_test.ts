@@ -122,6 +122,11 @@ Deno.test("close() before any session sends nothing; bad statuses are refused", 
   const client = service(fake);
   assert.ok(caught(() => client.close("done" as "success")) instanceof InvalidArgumentError);
   await client.close();
+  {
+    using unused = service(fake);
+    await using unusedToo = service(fake);
+    assert.ok(unused !== unusedToo);
+  }
   assert.equal((await requests(fake)).length, 0);
   assert.ok(caught(() => client.createTrainingClientFromState(CKPT)) instanceof TinkerError);
 });

@@ -499,10 +499,13 @@ function scrub(error: unknown, transport: Pick<Transport, "secrets">): unknown {
   if (!(error instanceof TinkerError)) return error;
   const clean = (text: string) => redact(transport, text);
   if (!(error instanceof ApiError)) {
-    const dirty = clean(error.message) !== error.message;
-    return dirty && error.constructor === TinkerError
-      ? new TinkerError(clean(error.message))
-      : error;
+    const message = clean(error.message);
+    if (message === error.message) return error;
+    if (error.constructor === TinkerError) return new TinkerError(message);
+    // A subclass with fields of its own (RequestFailedError): cleaned where it is.
+    error.message = message;
+    if (error.stack !== undefined) error.stack = clean(error.stack);
+    return error;
   }
   const body = typeof error.body === "string" ? error.body : JSON.stringify(error.body) ?? "";
   const headers = error.headers ? [...error.headers] : [];

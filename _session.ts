@@ -28,7 +28,6 @@ const HEARTBEAT_TIMEOUT_MS = 10_000;
 export class Session {
   #config: SessionConfig;
   #execute: (op: Operation) => Promise<unknown>;
-  #log: ((line: string) => void) | undefined;
   #id: string | undefined;
   #creating: Shared = {};
   #dead: SessionExpiredError | undefined;
@@ -42,16 +41,13 @@ export class Session {
   /**
    * @param config What the session is created with.
    * @param execute Runs a heartbeat's steps asynchronously (the engine's `execute`).
-   * @param log The client's logger.
    */
   constructor(
     config: SessionConfig,
     execute: (op: Operation) => Promise<unknown>,
-    log?: (line: string) => void,
   ) {
     this.#config = config;
     this.#execute = execute;
-    this.#log = log;
   }
 
   /** The session id, once created. */
@@ -121,9 +117,10 @@ export class Session {
       warning_message?: string | null;
       error_message?: string | null;
     };
-    if (created.info_message) this.#log?.(`Session: ${created.info_message}`);
-    if (created.warning_message) console.warn(`Tinker: ${created.warning_message}`);
-    if (created.error_message) console.error(`Tinker: ${created.error_message}`);
+    if (created.info_message) calls.log(`Session: ${created.info_message}`);
+    // The server's words for the user, as the SDK logs them (control characters made inert).
+    if (created.warning_message) console.warn(`Tinker: ${inert(created.warning_message)}`);
+    if (created.error_message) console.error(`Tinker: ${inert(created.error_message)}`);
     this.#id = created.session_id;
     this.#lastBeat = Date.now();
     if (!this.#closed) this.#schedule();
@@ -180,12 +177,11 @@ export class Session {
           `Session ${id} is over on the server (its heartbeat was answered ${error.status}: ${
             error.status === 404 ? "expired or unknown" : "finished"
           }); create a new ServiceClient`,
-          { cause: error },
         );
         this.#stop();
       } else {
         const since = Math.round((Date.now() - this.#lastBeat) / 1000);
-        this.#log?.(`Session ${id}: heartbeat failed (last success ${since} s ago): ${error}`);
+        calls.log(`Session ${id}: heartbeat failed (last success ${since} s ago): ${error}`);
       }
     } finally {
       this.#beating = false;
@@ -228,4 +224,10 @@ export class Session {
       if (!(gone && this.#dead)) throw error;
     }
   }
+}
+
+/** `text` with control characters shown as `?` (server text on a terminal). */
+function inert(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
 }

@@ -88,7 +88,6 @@ export class ServiceClient implements Disposable, AsyncDisposable {
         ),
       },
       (op) => this.#core.engine.execute(op),
-      options.logger,
     );
   }
 

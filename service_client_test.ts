@@ -470,3 +470,16 @@ async function syncTest(t: Deno.TestContext) {
     assert.deepEqual(finish.map((r) => r.json), [{ reason: { type: "success" }, detail: null }]);
   });
 }
+
+Deno.test("the key never shows in a failed future's error or the log", async () => {
+  await using fake = await fakeWith();
+  const lines: string[] = [];
+  await using client = service(fake, { logger: (line) => lines.push(line) });
+  const training = await client.createTrainingClientFromState(CKPT);
+  await fake.setOptions({ futureFailure: { error: `bad key ${fake.apiKey}` } });
+  const error = await rejection(training.saveWeightsExternal("x"));
+  assert.ok(error instanceof RequestFailedError);
+  assert.match(error.message, /bad key \[redacted\]/);
+  assert.ok(!String(error.stack).includes(fake.apiKey));
+  assert.ok(!lines.join("\n").includes(fake.apiKey));
+});

@@ -231,16 +231,19 @@ async function heartbeatProcessTest() {
 
 Deno.test("futures: polled with the SDK's headers until their result", async (t) => {
   await t.step("held, then 408 try_again, then the result", async () => {
-    await using fake = await fakeWith({ futureDelayMs: 1200 });
+    // Ready after 2.5 s; each poll is held up to 1 s: one or two 408s, then the result.
+    await using fake = await fakeWith({ futureDelayMs: 2500 });
     await using client = service(fake);
     await client.createTrainingClientFromState(CKPT);
     const polls = await requests(fake, "/api/v1/retrieve_future");
-    assert.deepEqual(polls.map((p) => p.status), [408, 200]);
-    assert.deepEqual(polls.map((p) => p.headers["x-tinker-request-iteration"]), ["0", "1"]);
-    assert.deepEqual(polls.map((p) => p.headers["x-tinker-request-type"]), [
-      "LoadWeights",
-      "LoadWeights",
-    ]);
+    const statuses = polls.map((p) => p.status);
+    assert.ok(statuses.length >= 2 && statuses.at(-1) === 200, String(statuses));
+    assert.ok(statuses.slice(0, -1).every((s) => s === 408), String(statuses));
+    assert.deepEqual(
+      polls.map((p) => p.headers["x-tinker-request-iteration"]),
+      polls.map((_, i) => String(i)),
+    );
+    assert.ok(polls.every((p) => p.headers["x-tinker-request-type"] === "LoadWeights"));
     assert.match(polls[0]!.headers["x-tinker-create-promise-roundtrip-time"]!, /^\d+(\.\d+)?/);
     assert.equal(polls[1]!.headers["x-tinker-create-promise-roundtrip-time"], undefined);
     const [load] = await requests(fake, "/api/v1/load_weights");

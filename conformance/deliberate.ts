@@ -9,7 +9,7 @@
 import type { RecordedRequest } from "../testing/mod.ts";
 import type { Difference } from "./compare.ts";
 
-/** Requests only the SDK sends; dropped before comparing. */
+/** Requests dropped before comparing: only the SDK sends them, or they are timer-driven. */
 export interface SdkOnlyRequest {
   id: string;
   reason: string;
@@ -39,6 +39,14 @@ export const SDK_ONLY_REQUESTS: readonly SdkOnlyRequest[] = [
       "The SDK fetches POST /api/v1/client/dynamic_config at bootstrap; its only field for REST " +
       "is the refresh interval of a loop REST-only holders never start.",
     matches: (r) => r.path === "/api/v1/client/dynamic_config",
+  },
+  {
+    id: "heartbeats",
+    reason:
+      "Session heartbeats (POST /api/v1/session_heartbeat) are timer-driven on both sides, every " +
+      "10 s: whether one falls inside a scenario depends on how long it runs. Their body, interval " +
+      "and timeout are the SDK's (service_client_test.ts checks them).",
+    matches: (r) => r.path === "/api/v1/session_heartbeat",
   },
   {
     id: "telemetry",

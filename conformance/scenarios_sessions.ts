@@ -55,9 +55,18 @@ export const SESSION_SCENARIOS: readonly Scenario[] = [
     futureTryAgainCount: 2,
     futureQueueState: "paused_capacity",
   }),
-  exportFlow("session: futures held, then 408 try_again, then the result", {
-    futureDelayMs: 1500,
-  }),
+  {
+    // The hosted service's answer to a poll of a pending future (held polls make it timing-bound
+    // in the fake, so here it is injected: twice, then the result).
+    ...exportFlow("session: futures answered 408 try_again twice, then the result"),
+    prepare: (fake) =>
+      fake.inject({
+        path: "/api/v1/retrieve_future",
+        status: 408,
+        body: { type: "try_again", request_id: "pending", queue_state: "active" },
+        times: 2,
+      }),
+  },
   {
     name: "session: a failed future (save_weights_external), close errored",
     fake: {

@@ -34,6 +34,14 @@ const POLL_TIMEOUT_MS = 45_000;
 /** Time limit of the best-effort `cancel_future` after a fired signal or the deadline. */
 const CANCEL_TIMEOUT_MS = 10_000;
 
+/**
+ * A `try_again` that comes back this fast was not held by the server (a peer
+ * that does not long-poll): the next poll waits a little, doubling up to
+ * PACE_MAX_MS, instead of asking again at once.
+ */
+const QUICK_MS = 50;
+const PACE_MAX_MS = 1000;
+
 /** The overall deadline: thrown inside the poll loop, reported as ApiTimeoutError. */
 class Deadline extends Error {}
 
@@ -42,7 +50,8 @@ class Deadline extends Error {}
  * `X-Tinker-Request-Iteration` and `-Type` on every poll, the submit's round
  * trip in seconds (`X-Tinker-Create-Promise-Roundtrip-Time`) on the first;
  * `try_again` (200, or 408 with its body) polls again at once, the server
- * holding each poll while it waits, and a change of queue state is logged; a
+ * holding each poll while it waits (one answered at once is paced, see
+ * QUICK_MS), and a change of queue state is logged; a
  * `complete_metadata` reply asks again for the full payload; `{error,
  * category}` is a RequestFailedError; 410 means the promise is gone. Transient
  * failures of a poll are retried by the request function like any read. A
@@ -67,6 +76,7 @@ export function* pollFuture(
   const roundTrip = (performance.now() - started) / 1000;
   let allowMetadataOnly = true;
   let queue = "active";
+  let quick = 0; // try_again answers in a row that were not held
   try {
     for (let iteration = 0;; iteration++) {
       const left = deadline - performance.now();
@@ -80,6 +90,7 @@ export function* pollFuture(
       };
       if (iteration === 0) headers["X-Tinker-Create-Promise-Roundtrip-Time"] = String(roundTrip);
       const last = left <= POLL_TIMEOUT_MS; // This poll ends at the deadline.
+      const asked = performance.now();
       let res: RawResponse;
       try {
         res = yield* calls.send({
@@ -115,6 +126,15 @@ export function* pollFuture(
             ? `: ${reply.queue_state_reason}`
             : "";
           calls.log(`${what}: queue ${state}${reason}`);
+        }
+        quick = performance.now() - asked < QUICK_MS ? quick + 1 : 0;
+        if (quick > 0) {
+          const ms = Math.min(
+            QUICK_MS * 2 ** (quick - 1),
+            PACE_MAX_MS,
+            deadline - performance.now(),
+          );
+          if (ms > 0) yield { t: "sleep", ms, signal: call.signal };
         }
         continue;
       }

@@ -12,7 +12,7 @@ import {
   TinkerError,
 } from "./errors.ts";
 import { jwtClaims, secondsUntilExpiry } from "./_jwt.ts";
-import { SchemaIssue, type SchemaName, validate } from "./_schema.ts";
+import { type Schema, SchemaIssue, type SchemaName, schemaName, validate } from "./_schema.ts";
 import {
   type CallSettings,
   drive,
@@ -46,7 +46,24 @@ export type Operation =
   | { kind: "void"; http: HttpSpec }
   | { kind: "archive"; http: HttpSpec }
   | { kind: "trace"; http: HttpSpec; sessionId: string }
-  | { kind: "whoami" };
+  | { kind: "whoami" }
+  | { kind: "steps"; what: string; run(calls: Calls, call: CallSettings): Steps<unknown> };
+
+/**
+ * What a `steps` operation may do: requests through the engine, with its
+ * bootstrap, credential, retries and scrubbing (client calls made of several
+ * requests: a session, a model's creation).
+ */
+export interface Calls {
+  /** Sends `http`: a 2xx or passed status. */
+  send(http: HttpSpec, call?: CallSettings): Steps<RawResponse>;
+  /** Sends `http` and validates its JSON body. */
+  json(http: HttpSpec, schema: SchemaName | Schema, call?: CallSettings): Steps<unknown>;
+  /** Validates a response's JSON body (a failure is ApiResponseValidationError). */
+  parse(res: RawResponse, schema: SchemaName | Schema): unknown;
+  /** The client's logger, if any (lines are scrubbed of secrets). */
+  log(line: string): void;
+}
 
 /** The engine's settings, as plain data. */
 export interface EngineConfig {
@@ -102,6 +119,8 @@ export class Engine {
   #initialFor: string | undefined;
   /** The last credentials a command printed (secrets, like the key). */
   #printed: string[] = [];
+  /** The strings errors and logs never show, for `redact` and `parseJson`. */
+  #secretsOf: Pick<Transport, "secrets"> = { secrets: () => this.#secrets() };
 
   constructor(
     config: EngineConfig,
@@ -126,11 +145,13 @@ export class Engine {
       // Server data in an error (body, headers, a field quoted by validation,
       // a trace failure's reason) may echo the key or the JWT: scrub it here,
       // where every error of a call passes.
-      throw scrub(error, { secrets: () => this.#secrets() });
+      throw scrub(error, this.#secretsOf);
     }
   }
 
   *#steps(op: Operation, call: CallSettings): Steps<unknown> {
+    // A client call made of several requests checks and bootstraps at its first request.
+    if (op.kind === "steps") return yield* op.run(this.#calls(), call);
     const credential = this.#checkConfig();
     if (op.kind === "whoami") return yield* this.#whoami(credential);
     const transport = this.#callTransportFor(credential);
@@ -149,6 +170,38 @@ export class Engine {
       case "trace":
         return yield* this.#trace(transport, op, call);
     }
+  }
+
+  /**
+   * The engine's requests, for a `steps` operation: the key and base URL are
+   * checked, and the bootstrap run, before its first request (one that sends
+   * nothing, e.g. closing an unused session, needs neither).
+   */
+  #calls(): Calls {
+    const box: { transport?: Transport } = {};
+    return {
+      send: (http, call = {}) => this.#callSteps(box, (t) => sendRequest(t, http, call)),
+      json: (http, schema, call = {}) =>
+        this.#callSteps(box, function* (t) {
+          return parseJson(yield* sendRequest(t, http, call), schema, t);
+        }),
+      parse: (res, schema) => parseJson(res, schema, this.#secretsOf),
+      log: (line) => this.#log?.(redact(this.#secretsOf, line)),
+    };
+  }
+
+  /** Runs `steps` with the call transport of a `steps` operation, made ready on first use. */
+  *#callSteps<T>(
+    box: { transport?: Transport },
+    steps: (transport: Transport) => Steps<T>,
+  ): Steps<T> {
+    if (box.transport === undefined) {
+      const credential = this.#checkConfig();
+      const transport = this.#callTransportFor(credential);
+      if (this.#authDone === undefined) yield* this.#bootstrap(credential);
+      box.transport = transport;
+    }
+    return yield* steps(box.transport);
   }
 
   /** The strings errors and logs never show: the keys, the JWT, what a command printed. */
@@ -558,7 +611,7 @@ export class Engine {
 /** Parses and validates a JSON body; failures are ApiResponseValidationError. */
 export function parseJson(
   res: RawResponse,
-  schema: SchemaName,
+  schema: SchemaName | Schema,
   transport: Pick<Transport, "secrets">,
 ): unknown {
   let value: unknown;
@@ -577,7 +630,9 @@ export function parseJson(
   try {
     validate(schema, value);
   } catch (error) {
-    if (error instanceof SchemaIssue) throw validationError(res, `${error.message} (${schema})`);
+    if (error instanceof SchemaIssue) {
+      throw validationError(res, `${error.message} (${schemaName(schema)})`);
+    }
     throw error;
   }
   return value;
@@ -597,10 +652,13 @@ function scrub(error: unknown, transport: Pick<Transport, "secrets">): unknown {
   if (!(error instanceof TinkerError)) return error;
   const clean = (text: string) => redact(transport, text);
   if (!(error instanceof ApiError)) {
-    const dirty = clean(error.message) !== error.message;
-    return dirty && error.constructor === TinkerError
-      ? new TinkerError(clean(error.message))
-      : error;
+    const message = clean(error.message);
+    if (message === error.message) return error;
+    if (error.constructor === TinkerError) return new TinkerError(message);
+    // A subclass with fields of its own (RequestFailedError): cleaned where it is.
+    error.message = message;
+    if (error.stack !== undefined) error.stack = clean(error.stack);
+    return error;
   }
   const body = typeof error.body === "string" ? error.body : JSON.stringify(error.body) ?? "";
   const headers = error.headers ? [...error.headers] : [];

@@ -122,6 +122,11 @@ export class Future<T> extends Promise<T> implements TinkerFuture<T> {
     });
   }
 
+  /** True once the call runs (asynchronously or blocking) or is settled. */
+  get started(): boolean {
+    return this.#state !== "idle" && this.#state !== "refused";
+  }
+
   override then<R1 = T, R2 = never>(
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,

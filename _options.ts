@@ -8,24 +8,25 @@ import { InvalidArgumentError } from "./errors.ts";
 
 const REQUEST = ["signal", "timeoutMs"] as const;
 const PAGE = [...REQUEST, "limit", "offset"] as const;
+const CLIENT = [
+  "apiKey",
+  "baseUrl",
+  "maxRetries",
+  "timeoutMs",
+  "initialRetryDelayMs",
+  "maxRetryDelayMs",
+  "archivePollIntervalMs",
+  "tracePollIntervalMs",
+  "defaultHeaders",
+  "fetch",
+  "logger",
+  "blocking",
+  "env",
+] as const;
 
 /** The keys each options type accepts. */
 export const KEYS = {
-  client: [
-    "apiKey",
-    "baseUrl",
-    "maxRetries",
-    "timeoutMs",
-    "initialRetryDelayMs",
-    "maxRetryDelayMs",
-    "archivePollIntervalMs",
-    "tracePollIntervalMs",
-    "defaultHeaders",
-    "fetch",
-    "logger",
-    "blocking",
-    "env",
-  ],
+  client: CLIENT,
   request: REQUEST,
   accessScope: [...REQUEST, "accessScope"],
   page: PAGE,
@@ -34,6 +35,17 @@ export const KEYS = {
   auditLog: [...REQUEST, "eventType", "day"],
   copyWeights: [...REQUEST, "destinationProjectId", "ttlSeconds", "weightsAccessToken"],
   storageUsage: [...REQUEST, "projectId"],
+  service: [
+    ...CLIENT,
+    "userMetadata",
+    "projectId",
+    "displayName",
+    "tags",
+    "heartbeatIntervalMs",
+  ],
+  future: [...REQUEST, "deadlineMs"],
+  fromState: [...REQUEST, "deadlineMs", "userMetadata", "baseModel", "weightsAccessToken"],
+  saveWeightsExternal: [...REQUEST, "deadlineMs", "ttlSeconds", "ageEncryptionRecipients"],
 } as const satisfies Record<string, readonly string[]>;
 
 const SETS = new Map<readonly string[], ReadonlySet<string>>();

@@ -39,6 +39,10 @@ export interface HttpSpec {
   idempotencyKey?: string;
   /** Extra headers of this call; their values are treated as secrets. */
   secretHeaders?: Record<string, string>;
+  /** Extra headers of this call that are not secret (e.g. a poll's iteration). */
+  headers?: Record<string, string>;
+  /** Retries of this request, when not the client's (e.g. 0 for a heartbeat). */
+  maxRetries?: number;
 }
 
 /** Client-wide transport settings (plain data). */
@@ -76,7 +80,7 @@ export interface RawResponse {
 export type Steps<T> = Generator<Step, T, unknown>;
 
 /** What a call waits for. */
-export type Step = FetchStep | SleepStep | ShareStep | RunStep;
+export type Step = FetchStep | SleepStep | ShareStep | RunStep | TurnStep;
 
 /** One fetch, as plain data (the sync worker gets it as it is). */
 export interface FetchOrder {
@@ -129,6 +133,25 @@ export interface RunStep {
   runSync(): unknown;
 }
 
+/**
+ * Waits until every earlier turn of a queue is over (the requests of one
+ * model go out in call order).
+ */
+export interface TurnStep {
+  t: "turn";
+  queue: TurnQueue;
+  turn: number;
+  signal: AbortSignal | undefined;
+}
+
+/** Turns handed out in call order; a turn may go once every earlier one is over. */
+export interface TurnQueue {
+  /** Undefined when `turn` may go now, else a promise of that moment. */
+  wait(turn: number, signal: AbortSignal | undefined): Promise<void> | undefined;
+  /** The same, blocking (`.result()`): runs earlier turns not yet started, or throws. */
+  waitSync(turn: number): void;
+}
+
 /** Where a shared piece of work keeps its promise while it runs. */
 export interface Shared {
   pending?: Promise<unknown> | undefined;
@@ -176,6 +199,7 @@ function perform(step: Step): Promise<unknown> {
   if (step.t === "fetch") return fetchOnce(step);
   if (step.t === "sleep") return sleep(step.ms, step.signal);
   if (step.t === "run") return step.run();
+  if (step.t === "turn") return step.queue.wait(step.turn, step.signal) ?? Promise.resolve();
   const slot = step.slot;
   return slot.pending ??= drive(step.run()).finally(() => (slot.pending = undefined));
 }
@@ -187,7 +211,7 @@ export function* sendRequest(
   call: CallSettings = {},
 ): Steps<RawResponse> {
   const { config } = transport;
-  const maxRetries = config.maxRetries;
+  const maxRetries = spec.maxRetries ?? config.maxRetries;
   const idempotencyKey = spec.method === "GET"
     ? undefined
     : spec.idempotencyKey ?? `tinker-ts-retry-${crypto.randomUUID()}`;
@@ -270,6 +294,7 @@ function* attemptOnce(
   const headers: Record<string, string> = {};
   addLowerCased(headers, config.defaultHeaders);
   addLowerCased(headers, spec.secretHeaders);
+  addLowerCased(headers, spec.headers);
   headers["accept"] = "application/json";
   headers["user-agent"] = config.userAgent;
   if (spec.method !== "GET") headers["content-type"] = "application/json";

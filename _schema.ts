@@ -13,7 +13,7 @@ export class SchemaIssue extends Error {
  * (`key` is an array index or `""` for the body). The path is only joined
  * when something fails: a listing has thousands of fields to check.
  */
-type Check = (value: unknown, base: string, key: string | number) => void;
+export type Check = (value: unknown, base: string, key: string | number) => void;
 
 /** The dotted path of `key` under `base`: `checkpoints[3].time`. */
 function at(base: string, key: string | number): string {
@@ -34,13 +34,13 @@ function fail(base: string, key: string | number, expected: string, value: unkno
   throw new SchemaIssue(at(base, key), `must be ${expected}, got ${describe(value)}`);
 }
 
-const str: Check = (v, b, k) => {
+export const str: Check = (v, b, k) => {
   if (typeof v !== "string") fail(b, k, "a string", v);
 };
-const bool: Check = (v, b, k) => {
+export const bool: Check = (v, b, k) => {
   if (typeof v !== "boolean") fail(b, k, "a boolean", v);
 };
-const int: Check = (v, b, k) => {
+export const int: Check = (v, b, k) => {
   if (typeof v !== "number" || !Number.isInteger(v)) fail(b, k, "an integer", v);
 };
 const num: Check = (v, b, k) => {
@@ -64,7 +64,7 @@ const oneOf = (...values: string[]): Check => (v, b, k) => {
     fail(b, k, `one of ${values.map((x) => JSON.stringify(x)).join(", ")}`, v);
   }
 };
-const nullable = (check: Check): Check => (v, b, k) => {
+export const nullable = (check: Check): Check => (v, b, k) => {
   if (v !== null) check(v, b, k);
 };
 const list = (check: Check): Check => (v, b, k) => {
@@ -80,10 +80,10 @@ const dict = (check: Check): Check => (v, b, k) => {
 
 /** A field spec: `[check, required]`; optional fields may be absent. */
 type Fields = Record<string, [Check, boolean]>;
-const req = (check: Check): [Check, boolean] => [check, true];
-const opt = (check: Check): [Check, boolean] => [check, false];
+export const req = (check: Check): [Check, boolean] => [check, true];
+export const opt = (check: Check): [Check, boolean] => [check, false];
 
-const obj = (fields: Fields): Check => {
+export const obj = (fields: Fields): Check => {
   const names = Object.keys(fields);
   const checks = names.map((name) => fields[name]![0]);
   const required = names.map((name) => fields[name]![1]);
@@ -109,7 +109,7 @@ const obj = (fields: Fields): Check => {
  * the module loads took ~0.6 ms of cold code in a compiled CLI binary, at
  * every start; a process validates two or three types.
  */
-const once = (build: () => Check): () => Check => {
+export const once = (build: () => Check): () => Check => {
   let check: Check | undefined;
   return () => check ??= build();
 };
@@ -317,7 +317,21 @@ const SCHEMAS = {
 /** The name of a response type in {@linkcode SCHEMAS}. */
 export type SchemaName = keyof typeof SCHEMAS;
 
-/** Throws a {@linkcode SchemaIssue} when `value` does not match `name`. */
-export function validate(name: SchemaName, value: unknown): void {
-  SCHEMAS[name]()(value, "", "");
+/**
+ * A response type kept outside {@linkcode SCHEMAS} (in the module of the
+ * client that reads it, so clients that do not carry only their own checks).
+ */
+export interface Schema {
+  name: string;
+  check: () => Check;
+}
+
+/** Throws a {@linkcode SchemaIssue} when `value` does not match `schema`. */
+export function validate(schema: SchemaName | Schema, value: unknown): void {
+  (typeof schema === "string" ? SCHEMAS[schema] : schema.check)()(value, "", "");
+}
+
+/** The name of `schema`, for messages. */
+export function schemaName(schema: SchemaName | Schema): string {
+  return typeof schema === "string" ? schema : schema.name;
 }

@@ -141,6 +141,7 @@ export class SyncExecutor {
       if (performance.now() > deadline) throw late();
       return value;
     }
+    if (step.t === "turn") return step.queue.waitSync(step.turn);
     if (step.signal?.aborted) {
       throw new ApiUserAbortError({ message: "Request was aborted", cause: step.signal.reason });
     }
@@ -327,7 +328,8 @@ function rebuild(failure: FetchFailure): Error {
 }
 
 function describe(op: Operation): string {
-  return op.kind === "whoami" ? "whoami" : `${op.http.method} ${op.http.path}`;
+  if (op.kind === "whoami") return "whoami";
+  return op.kind === "steps" ? op.what : `${op.http.method} ${op.http.path}`;
 }
 
 function message(error: unknown): string {

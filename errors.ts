@@ -475,6 +475,77 @@ export class InvalidArgumentError extends TinkerError {
 }
 
 /**
+ * A server-side future finished with an error: the request was accepted,
+ * then failed (`{"error", "category"}` from `retrieve_future`). The SDK's
+ * `RequestFailedError`.
+ *
+ * @example
+ * ```ts
+ * import { RequestFailedError, TinkerError } from "@tinker-ts/tinker";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new RequestFailedError("req-1", "user", "request req-1 (LoadWeights) failed: no such checkpoint");
+ * assert.ok(error instanceof TinkerError);
+ * assert.equal(error.category, "user");
+ * ```
+ */
+export class RequestFailedError extends TinkerError {
+  /** The class name, kept through minification. */
+  override name: string = "RequestFailedError";
+  /** The id of the failed request. */
+  readonly requestId: string;
+  /** Whose fault it was, as the server says: `"user"`, `"server"` or `"unknown"`. */
+  readonly category: string;
+
+  /**
+   * Creates a `RequestFailedError`.
+   *
+   * @param requestId The failed request's id.
+   * @param category `"user"`, `"server"` or `"unknown"`.
+   * @param message What failed and why.
+   */
+  constructor(requestId: string, category: string, message: string) {
+    super(message);
+    this.requestId = requestId;
+    this.category = category;
+  }
+}
+
+/**
+ * The session of a `ServiceClient` is over on the server: a heartbeat was
+ * answered 404 or 410 (expired, or finished elsewhere). Every later call of
+ * the client fails with this error; create a new `ServiceClient`.
+ *
+ * @example
+ * ```ts
+ * import { SessionExpiredError, TinkerError } from "@tinker-ts/tinker";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new SessionExpiredError("3f2a…", "Session 3f2a… has expired (heartbeat: 404)");
+ * assert.ok(error instanceof TinkerError);
+ * assert.equal(error.sessionId, "3f2a…");
+ * ```
+ */
+export class SessionExpiredError extends TinkerError {
+  /** The class name, kept through minification. */
+  override name: string = "SessionExpiredError";
+  /** The session that is over. */
+  readonly sessionId: string;
+
+  /**
+   * Creates a `SessionExpiredError`.
+   *
+   * @param sessionId The session.
+   * @param message What happened.
+   * @param options Standard error options (`cause`: the heartbeat's error).
+   */
+  constructor(sessionId: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.sessionId = sessionId;
+  }
+}
+
+/**
  * Builds the `ApiError` subclass for an HTTP status.
  *
  * @param init The error's fields; `init.status` picks the class.

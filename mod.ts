@@ -28,8 +28,11 @@
 
 export * from "./errors.ts";
 export type * from "./types.ts";
+export type * from "./session_types.ts";
 export * from "./tinker_path.ts";
-export { AdminClient, DEFAULT_BASE_URL, RestClient, ServiceClient } from "./rest_client.ts";
+export { AdminClient, DEFAULT_BASE_URL, RestClient } from "./rest_client.ts";
+export { ServiceClient } from "./service_client.ts";
+export { TrainingClient } from "./training_client.ts";
 export type { PageFuture, TinkerFuture } from "./rest_client.ts";
 export { SyncUnavailableError } from "./_future.ts";
 export { SDK_COMPAT_VERSION, VERSION } from "./_version.ts";

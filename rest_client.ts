@@ -31,22 +31,12 @@ import {
   checkText,
   checkTtl,
 } from "./_args.ts";
-import { Engine, type EngineConfig, type Operation } from "./_engine.ts";
-import {
-  Future,
-  PagedFuture,
-  type PageFuture,
-  type Runner,
-  SyncUnavailableError,
-  type TinkerFuture,
-} from "./_future.ts";
+import type { Operation } from "./_engine.ts";
+import { callSettings, ClientCore } from "./_core.ts";
+import { Future, PagedFuture, type PageFuture, type TinkerFuture } from "./_future.ts";
 import { encodeSegment, type HttpSpec, type Method } from "./_request.ts";
 import type { SchemaName } from "./_schema.ts";
-import { readEnv } from "./_env.ts";
-import { SyncExecutor } from "./_sync.ts";
-import { servedOnThisThread } from "./_blocking.ts";
 import { checkOptions, KEYS } from "./_options.ts";
-import { VERSION } from "./_version.ts";
 import { parseTinkerPath, TinkerPathError } from "./tinker_path.ts";
 import type {
   AccessScopeOptions,
@@ -77,18 +67,7 @@ import type {
 } from "./types.ts";
 
 export type { PageFuture, TinkerFuture };
-
-/** The hosted service, used when neither the options nor `TINKER_BASE_URL` name one. */
-export const DEFAULT_BASE_URL = "https://tinker.thinkingmachines.dev/services/tinker-prod";
-
-const DEFAULTS = {
-  maxRetries: 5,
-  timeoutMs: 60_000,
-  initialRetryDelayMs: 500,
-  maxRetryDelayMs: 10_000,
-  archivePollIntervalMs: 30_000,
-  tracePollIntervalMs: 5_000,
-};
+export { DEFAULT_BASE_URL } from "./_core.ts";
 
 /**
  * The client of the Tinker REST API.
@@ -117,11 +96,7 @@ const DEFAULTS = {
  * ```
  */
 export class RestClient implements Disposable {
-  #engine: Engine;
-  #customFetch: boolean;
-  #blocking: boolean;
-  #sync: SyncExecutor | undefined;
-  #runner: Runner;
+  #core: ClientCore;
 
   /**
    * Creates a client. Nothing is sent until the first call.
@@ -132,41 +107,12 @@ export class RestClient implements Disposable {
    */
   constructor(options: ClientOptions = {}) {
     checkOptions(options, KEYS.client, "new RestClient()");
-    const given = options.env;
-    const env = given ? (name: string) => given[name]?.trim() || undefined : readEnv;
-    const apiKey = options.apiKey || env("TINKER_API_KEY");
-    const credentialCmd = env("TINKER_CREDENTIAL_CMD");
-    const config: EngineConfig = {
-      transport: {
-        baseUrl: options.baseUrl || env("TINKER_BASE_URL") || DEFAULT_BASE_URL,
-        maxRetries: options.maxRetries ?? DEFAULTS.maxRetries,
-        timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
-        initialRetryDelayMs: options.initialRetryDelayMs ?? DEFAULTS.initialRetryDelayMs,
-        maxRetryDelayMs: options.maxRetryDelayMs ?? DEFAULTS.maxRetryDelayMs,
-        defaultHeaders: { ...options.defaultHeaders },
-        userAgent: `tinker-ts/${VERSION} (${runtimeName()})`,
-      },
-      apiKey,
-      credentialCmd,
-      // The stored key is looked for only without a key or a command.
-      home: apiKey || credentialCmd ? undefined : env("HOME") ?? env("USERPROFILE"),
-      archivePollIntervalMs: options.archivePollIntervalMs ?? DEFAULTS.archivePollIntervalMs,
-      tracePollIntervalMs: options.tracePollIntervalMs ?? DEFAULTS.tracePollIntervalMs,
-    };
-    checkInt("maxRetries", config.transport.maxRetries, 0, 0);
-    checkInt("timeoutMs", config.transport.timeoutMs, 1, 0);
-    this.#customFetch = options.fetch !== undefined;
-    this.#blocking = options.blocking ?? true;
-    this.#engine = new Engine(config, options.fetch ?? globalThis.fetch, options.logger);
-    this.#runner = {
-      execute: (op, call) => this.#engine.execute(op, call),
-      executeSync: (op, call, timeoutMs) => this.#executeSync(op, call, timeoutMs),
-    };
+    this.#core = new ClientCore(options);
   }
 
   /** The base URL requests go to. */
   get baseUrl(): string {
-    return this.#engine.config.transport.baseUrl;
+    return this.#core.engine.config.transport.baseUrl;
   }
 
   /**
@@ -1030,7 +976,7 @@ export class RestClient implements Disposable {
   copyWeights(tinkerPath: string, options: CopyWeightsOptions = {}): TinkerFuture<string> {
     checkOptions(options, KEYS.copyWeights, "copyWeights()");
     parseTinkerPath(tinkerPath);
-    const project = options.destinationProjectId ?? readEnv("TINKER_PROJECT_ID");
+    const project = options.destinationProjectId ?? this.#core.env("TINKER_PROJECT_ID");
     if (project === undefined) {
       throw new InvalidArgumentError(
         "destinationProjectId",
@@ -1165,8 +1111,7 @@ export class RestClient implements Disposable {
    * ```
    */
   close(): void {
-    this.#sync?.close();
-    this.#sync = undefined;
+    this.#core.close();
   }
 
   /** Same as {@linkcode RestClient.close}, for `using`. */
@@ -1179,7 +1124,7 @@ export class RestClient implements Disposable {
   }
 
   #future<T>(op: Operation, options: RequestOptions): TinkerFuture<T> {
-    return new Future<T>(op, this.#runner, callSettings(options));
+    return this.#core.future<T>(op, options);
   }
 
   #json<T>(
@@ -1222,78 +1167,14 @@ export class RestClient implements Disposable {
       http: this.#http("GET", path, [["limit", String(limit)], ["offset", String(at)], ...extra]),
       schema,
     });
-    return new PagedFuture<Page, Item>(op(offset), this.#runner, call, {
+    const runner = this.#core.runner;
+    return new PagedFuture<Page, Item>(op(offset), runner, call, {
       items: (page) => read(page).items,
       total: (page) => read(page).total,
-      fetch: (at) => new Future<Page>(op(at), this.#runner, call),
+      fetch: (at) => new Future<Page>(op(at), runner, call),
       offset,
       limit,
     });
-  }
-
-  #executeSync(op: Operation, call: RequestOptions, timeoutMs: number | undefined): unknown {
-    if (!this.#blocking) {
-      throw new SyncUnavailableError(
-        "Cannot block with .result(): this client was created with { blocking: false } (server code must not block its event loop); await the call instead",
-      );
-    }
-    if (this.#customFetch) {
-      throw new SyncUnavailableError(
-        "Cannot use .result() with a custom fetch: functions cannot cross into the worker that .result() blocks on; await the call instead",
-      );
-    }
-    if (servedOnThisThread(this.baseUrl)) {
-      throw new SyncUnavailableError(
-        `Cannot block with .result(): ${this.baseUrl} is served on this thread by startFakeTinker(), which could not answer while .result() blocks the thread; start the server in its own process with spawnFakeTinker(), or await the call instead`,
-      );
-    }
-    this.#sync ??= new SyncExecutor(this.#engine);
-    return this.#sync.run(op, call, timeoutMs);
-  }
-}
-
-/**
- * The seed's entry point: `new ServiceClient(options).createRestClient()`.
- *
- * @example
- * ```ts
- * import { ServiceClient } from "@tinker-ts/tinker";
- * const rest = new ServiceClient({ apiKey: "tml-example" }).createRestClient();
- * ```
- */
-export class ServiceClient {
-  #options: ClientOptions;
-  #rest: RestClient | undefined;
-
-  /**
-   * Creates a service client; nothing is sent.
-   *
-   * @param options Passed to the {@linkcode RestClient}.
-   * @throws {InvalidArgumentError} An unknown option key (named, with the closest known one).
-   */
-  constructor(options: ClientOptions = {}) {
-    checkOptions(options, KEYS.client, "new ServiceClient()");
-    this.#options = { ...options };
-  }
-
-  /**
-   * The REST client of this service client (one per service client, as in the SDK).
-   *
-   * @returns The client.
-   * @throws {InvalidArgumentError} A bad `maxRetries` / `timeoutMs` in the options.
-   *
-   * @example
-   * ```ts
-   * import { ServiceClient } from "@tinker-ts/tinker";
-   * import assert from "node:assert/strict";
-   *
-   * const service = new ServiceClient({ apiKey: "tml-example" });
-   * assert.equal(service.createRestClient(), service.createRestClient());
-   * ```
-   */
-  createRestClient(): RestClient {
-    this.#rest ??= new RestClient(this.#options);
-    return this.#rest;
   }
 }
 
@@ -1434,21 +1315,4 @@ function checkpointPath(trainingRunId: string, checkpointId: string): string {
   const run = encodeSegment(checkId("trainingRunId", trainingRunId));
   const checkpoint = checkCheckpointId(checkpointId).split("/").map(encodeSegment).join("/");
   return `/training_runs/${run}/checkpoints/${checkpoint}`;
-}
-
-function callSettings(options: RequestOptions): RequestOptions {
-  if (options.timeoutMs !== undefined) checkInt("timeoutMs", options.timeoutMs, 1, 0);
-  return { signal: options.signal, timeoutMs: options.timeoutMs };
-}
-
-function runtimeName(): string {
-  const g = globalThis as {
-    Deno?: { version?: { deno?: string } };
-    Bun?: { version?: string };
-    process?: { versions?: { node?: string } };
-  };
-  if (g.Deno?.version?.deno) return `Deno/${g.Deno.version.deno}`;
-  if (g.Bun?.version) return `Bun/${g.Bun.version}`;
-  if (g.process?.versions?.node) return `Node/${g.process.versions.node}`;
-  return "unknown";
 }

@@ -9,7 +9,7 @@
 import type { RecordedRequest } from "../testing/mod.ts";
 import type { Difference } from "./compare.ts";
 
-/** Requests only the SDK sends; dropped before comparing. */
+/** Requests dropped before comparing: only the SDK sends them, or they are timer-driven. */
 export interface SdkOnlyRequest {
   id: string;
   reason: string;
@@ -39,6 +39,14 @@ export const SDK_ONLY_REQUESTS: readonly SdkOnlyRequest[] = [
       "The SDK fetches POST /api/v1/client/dynamic_config at bootstrap; its only field for REST " +
       "is the refresh interval of a loop REST-only holders never start.",
     matches: (r) => r.path === "/api/v1/client/dynamic_config",
+  },
+  {
+    id: "heartbeats",
+    reason:
+      "Session heartbeats (POST /api/v1/session_heartbeat) are timer-driven on both sides, every " +
+      "10 s: whether one falls inside a scenario depends on how long it runs. Their body, interval " +
+      "and timeout are the SDK's (service_client_test.ts checks them).",
+    matches: (r) => r.path === "/api/v1/session_heartbeat",
   },
   {
     id: "telemetry",
@@ -176,6 +184,16 @@ export const DELIBERATE: readonly Deliberate[] = [
     matches: (d, s) =>
       (header(d, "content-encoding") && d.theirs === "zstd" && d.ours === undefined) ||
       (tagged(s, "fwdbwd-zstd", d, "header") && header(d, "content-length")),
+  },
+  {
+    id: "export-full-response",
+    reason:
+      "saveWeightsExternal resolves to the server's whole answer (path, size_bytes, type), like " +
+      "every response here (design doc: the client drops no keys); the SDK rebuilds it as " +
+      "SaveWeightsExternalResponse(path) and drops size_bytes and type.",
+    matches: (d, s) =>
+      s.tags.includes("export-response") && d.kind === "result" &&
+      /\.(size_bytes|type)$/.test(d.where),
   },
   {
     id: "instants-in-utc",

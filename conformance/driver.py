@@ -4,6 +4,8 @@
 
 stdin: {"steps": [step, ...]}; a step is
   {"call": "rest.get_training_run", "args": [...], "kwargs": {...}}
+  {"call": "service.create_training_client_from_state", ..., "save": "training"}
+    (the result is kept as client "training" for later steps, reported as its get_info())
   {"paginate": "rest.list_training_runs", "kwargs": {...}, "items": "training_runs"}
 Arguments may be {"$date": "2025-01-15"}, {"$datetime": "<iso>"} or
 {"$model": "SessionSearchRequest", "fields": {...}}.
@@ -30,7 +32,11 @@ clients: dict[str, Any] = {}
 
 def client(name: str) -> Any:
     if name not in clients:
-        cls = {"rest": tinker.RestClient, "admin": tinker.AdminClient}[name]
+        cls = {
+            "rest": tinker.RestClient,
+            "admin": tinker.AdminClient,
+            "service": tinker.ServiceClient,
+        }[name]
         clients[name] = cls(base_url=base_url, api_key=api_key)
     return clients[name]
 
@@ -90,6 +96,9 @@ def run(step: dict[str, Any]) -> dict[str, Any]:
             return {"ok": paginate(step)}
         fn = method(step["call"])
         value = result(fn(*decode(step.get("args", [])), **decode(step.get("kwargs", {}))))
+        if "save" in step:
+            clients[step["save"]] = value
+            value = value.get_info()
         return {"ok": encode(value)}
     except Exception as e:  # noqa: BLE001 - every failure is data here
         body = getattr(e, "body", None)

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { AdminClient, RestClient } from "../mod.ts";
+import { AdminClient, RestClient, ServiceClient } from "../mod.ts";
 import { type FakeTinker, startFakeTinker } from "../testing/mod.ts";
 import {
   type Difference,
@@ -127,6 +127,7 @@ async function runSdk(
 async function runOurs(scenario: Scenario, fake: FakeTinker, apiKey: string): Promise<Outcome[]> {
   const options = { baseUrl: fake.url, apiKey, ...scenario.client };
   let rest: RestClient | undefined, admin: AdminClient | undefined;
+  let service: ServiceClient | undefined;
   const clients: Clients = {
     get rest() {
       return rest ??= new RestClient(options);
@@ -134,6 +135,10 @@ async function runOurs(scenario: Scenario, fake: FakeTinker, apiKey: string): Pr
     get admin() {
       return admin ??= new AdminClient(options);
     },
+    get service() {
+      return service ??= new ServiceClient(options);
+    },
+    saved: new Map(),
   };
   try {
     const out: Outcome[] = [];

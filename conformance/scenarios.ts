@@ -5,21 +5,25 @@
  *
  * @module
  */
-import type { AdminClient, ClientOptions, RestClient } from "../mod.ts";
+import type { AdminClient, ClientOptions, RestClient, ServiceClient } from "../mod.ts";
 import { createState } from "../testing/_state.ts";
 import { FAKE_IDS, type FakeTinker, type FakeTinkerOptions } from "../testing/mod.ts";
 import type { Difference } from "./compare.ts";
 import { ARCHIVE_CONTRACT } from "./deliberate.ts";
+import { SESSION_SCENARIOS } from "./scenarios_sessions.ts";
 
 /** Our clients for one scenario (built on first use). */
 export interface Clients {
   readonly rest: RestClient;
   readonly admin: AdminClient;
+  readonly service: ServiceClient;
+  /** Clients a step made (a `TrainingClient`), by the name its `py.save` gives. */
+  readonly saved: Map<string, unknown>;
 }
 
 /** A step of `driver.py`: one SDK call, or an SDK caller paging with limit/offset. */
 export type PyStep =
-  | { call: string; args?: unknown[]; kwargs?: Record<string, unknown> }
+  | { call: string; args?: unknown[]; kwargs?: Record<string, unknown>; save?: string }
   | { paginate: string; kwargs: Record<string, unknown>; items: string };
 
 /** One logical call, both ways. */
@@ -939,5 +943,6 @@ export const SCENARIOS: readonly Scenario[] = [
   ...clientSide,
   ...errors,
   ...archives,
+  ...SESSION_SCENARIOS,
   ...canaries,
 ];

@@ -119,6 +119,7 @@ const STAGES: Stage[] = [
       const files = [
         "tinker_path_test.ts",
         "rest_client_test.ts",
+        "service_client_test.ts",
         // The training types and the protobuf wire (SDK byte comparisons included).
         "_proto_test.ts",
         "_proto_messages_test.ts",

@@ -18,6 +18,7 @@ import {
   uuid,
 } from "./_state.ts";
 import { type Context, SIGNED_URL_TTL_SECONDS, signUrl } from "./_storage.ts";
+import { SESSION_ROUTES } from "./_routes_sessions.ts";
 import type { RecordedRequest } from "./_types.ts";
 import { AUTH_ROUTES } from "./_auth_routes.ts";
 
@@ -692,4 +693,5 @@ const ROUTES: [string[], Methods][] = [
   [["api", "v1", "billing", "usage", "events"], { GET: billingUsage }],
   [["api", "v1", "billing", "usage", "checkpoints", "current"], { GET: storageUsage }],
   ...AUTH_ROUTES,
+  ...SESSION_ROUTES,
 ];

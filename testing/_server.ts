@@ -44,6 +44,11 @@ export const DEFAULT_BEHAVIOUR: Readonly<FakeBehaviour> = Object.freeze({
   auditRedirect: false,
   latencyMs: 0,
   clientConfig: {},
+  futureDelayMs: 0,
+  futureTryAgainCount: 0,
+  futureQueueState: "active",
+  futureFailure: null,
+  sessionExpiryMs: 120_000,
 });
 
 /**
@@ -90,6 +95,7 @@ export async function startFakeTinker(options: FakeTinkerOptions = {}): Promise<
     secret: randomBytes(32).toString("hex"),
     storageUrl: "",
     parked: new Map(),
+    wait: (ms) => wait(ms),
   };
   const log: RecordedRequest[] = [];
   const storageLog: RecordedRequest[] = [];
@@ -116,6 +122,19 @@ export async function startFakeTinker(options: FakeTinkerOptions = {}): Promise<
     if (unknown.length > 0) throw new Error(`Unknown fake option(s): ${unknown.join(", ")}`);
     Object.assign(ctx.options, patch);
   };
+
+  /** Resolves after `ms`, or at once when the server closes (a held poll). */
+  const wait = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (!listening) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        waits.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      waits.add(done);
+    });
 
   /** Resolves after `ms`, or at once when the client goes away or the server closes. */
   const sleep = (ms: number, res: ServerResponse) =>

@@ -106,6 +106,85 @@ export interface FakeSession {
   user_metadata: Record<string, string> | null;
   /** Display name (SDK 0.38), or null. */
   display_name: string | null;
+  /** For sessions opened through `create_session`: tags, heartbeats and how they ended. */
+  live?: FakeLiveSession;
+}
+
+/**
+ * What the fake knows of a session a client opened (`create_session`).
+ *
+ * @example
+ * ```ts
+ * import { startFakeTinker } from "./mod.ts";
+ *
+ * await using fake = await startFakeTinker();
+ * const open = [...fake.state!.sessions.values()].filter((s) => s.live && !s.live.finished);
+ * console.log(open.length); // 0
+ * ```
+ */
+export interface FakeLiveSession {
+  /** Tags sent at creation. */
+  tags: string[];
+  /** The `sdk_version` sent at creation. */
+  sdk_version: string;
+  /** `Date.now()` of the creation or the last heartbeat. */
+  last_heartbeat: number;
+  /** How many heartbeats arrived. */
+  heartbeats: number;
+  /** The finish reason and detail, once finished (first one wins). */
+  finished: { reason: string; detail: string | null } | null;
+}
+
+/**
+ * A model created in a session (`load_weights` with a session and model sequence id).
+ *
+ * @example
+ * ```ts
+ * import { startFakeTinker } from "./mod.ts";
+ *
+ * await using fake = await startFakeTinker();
+ * console.log(fake.state!.models.size); // 0 until a client creates one
+ * ```
+ */
+export interface FakeModel {
+  /** `<session>:train:<model_seq_id>`, also its training run's id. */
+  model_id: string;
+  /** The session it belongs to. */
+  session_id: string;
+  /** The checkpoint it was loaded from. */
+  loaded_from: string;
+  /** The highest sequence id applied so far (the load is 0). */
+  last_seq_id: number;
+  /** Request ids by sequence id (a resent sequence id gets the same future). */
+  requests: Map<number, string>;
+}
+
+/**
+ * A server-side future: what `retrieve_future` answers for its request id.
+ *
+ * @example
+ * ```ts
+ * import { startFakeTinker } from "./mod.ts";
+ *
+ * await using fake = await startFakeTinker();
+ * console.log([...fake.state!.futures.values()].filter((f) => f.cancelled).length); // 0
+ * ```
+ */
+export interface FakeFuture {
+  /** The id the submit answered with. */
+  request_id: string;
+  /** The SDK's name of the request (`LoadWeights`, `SaveWeightsExternal`, …). */
+  request_type: string;
+  /** `Date.now()` when the result is ready. */
+  ready_at: number;
+  /** `try_again` answers still to give. */
+  try_again_left: number;
+  /** The result, or the failure, once ready. */
+  outcome: { result: unknown } | { error: string; category: string };
+  /** Whether `cancel_future` named it. */
+  cancelled: boolean;
+  /** How many times `retrieve_future` asked for it. */
+  polls: number;
 }
 
 /**
@@ -244,6 +323,14 @@ export interface FakeState {
   readonly tracePolls: Map<string, number>;
   /** Archive requests answered 503 so far, by tinker path. */
   readonly archivePolls: Map<string, number>;
+  /** Models created in sessions, by model id. */
+  readonly models: Map<string, FakeModel>;
+  /** Server-side futures, by request id. */
+  readonly futures: Map<string, FakeFuture>;
+  /** Adds a session; clears the caches. */
+  addSession(session: FakeSession): void;
+  /** Adds a checkpoint to a run; clears the caches. */
+  addCheckpoint(runId: string, checkpoint: FakeCheckpoint): void;
   /** Finds a checkpoint of a run by its kind-prefixed id. */
   checkpoint(runId: string, checkpointId: string): FakeCheckpoint | undefined;
   /** The caller's runs (or, with `accessible`, every run), newest first. Cached. */
@@ -642,6 +729,8 @@ class State implements FakeState {
   readonly billing: FakeBillingEvent[] = [];
   readonly tracePolls = new Map<string, number>();
   readonly archivePolls = new Map<string, number>();
+  readonly models = new Map<string, FakeModel>();
+  readonly futures = new Map<string, FakeFuture>();
   #runLists: [FakeRun[], FakeRun[]] | undefined;
   #sessionLists: [FakeSession[], FakeSession[]] | undefined;
   #userCheckpoints: FakeCheckpoint[] | undefined;
@@ -700,6 +789,18 @@ class State implements FakeState {
     }
     session.training_run_ids.push(run.training_run_id);
     this.#runLists = this.#sessionLists = this.#userCheckpoints = undefined;
+  }
+
+  addSession(session: FakeSession): void {
+    this.sessions.set(session.session_id, session);
+    this.#sessionLists = undefined;
+  }
+
+  addCheckpoint(runId: string, checkpoint: FakeCheckpoint): void {
+    const run = this.runs.get(runId)!;
+    run.checkpoints.push(checkpoint);
+    run.last_request_time = checkpoint.time;
+    this.#userCheckpoints = undefined;
   }
 
   deleteCheckpoint(runId: string, checkpointId: string): boolean {

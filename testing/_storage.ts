@@ -25,6 +25,8 @@ export interface Context {
   storageUrl: string;
   /** Audit JSON bodies parked for redirected `/api/v1/audit` requests, by object name. */
   parked: Map<string, string>;
+  /** Resolves after `ms`, or at once when the server closes (held polls; none without it). */
+  wait?: (ms: number) => Promise<void>;
 }
 
 const goog = (date: Date) => date.toISOString().replace(/[-:]|\.\d{3}/g, "");

@@ -42,7 +42,10 @@ export interface FakeBehaviour {
   archiveNotReadyCount: number;
   /** Whether archives are gzipped tars (default false: plain tar). */
   archiveGzip: boolean;
-  /** Size of `adapter_model.safetensors` in archives (default 64 KiB; streamed, so gigabytes are fine). */
+  /**
+   * Size of `adapter_model.safetensors` in archives and external-weights
+   * checkpoints, exports included (default 64 KiB; streamed, so gigabytes are fine).
+   */
   archiveBytes: number;
   /** How many times a session's trace export answers `pending` before `ready` (default 2). */
   tracePendingCount: number;
@@ -55,6 +58,36 @@ export interface FakeBehaviour {
    * `{ billing_exception_max_pause_duration_sec: 0 }` to keep the Python SDK's 402 pause short.
    */
   clientConfig: Record<string, unknown>;
+  /** How long a server-side future (load_weights, save_weights_external, …) takes to finish (default 0). */
+  futureDelayMs: number;
+  /** How many polls of each future answer `{"type":"try_again"}` (200) before anything else (default 0). */
+  futureTryAgainCount: number;
+  /** The `queue_state` of those `try_again` answers (default `"active"`). */
+  futureQueueState: "active" | "paused_capacity" | "paused_rate_limit";
+  /** Futures created while this is set fail with it (only of `requestType`, when given). */
+  futureFailure: FutureFailure | null;
+  /** A session without a heartbeat for this long is expired: 404 (default 120000). */
+  sessionExpiryMs: number;
+}
+
+/**
+ * How injected futures fail: `retrieve_future` answers `{"error", "category"}`.
+ *
+ * @example
+ * ```ts
+ * import { startFakeTinker } from "./mod.ts";
+ *
+ * await using fake = await startFakeTinker();
+ * await fake.setOptions({ futureFailure: { error: "out of memory", category: "server", requestType: "SaveWeightsExternal" } });
+ * ```
+ */
+export interface FutureFailure {
+  /** The error message. */
+  error: string;
+  /** `"user"`, `"server"` or `"unknown"` (default `"server"`). */
+  category?: string;
+  /** Only futures of this request type (`LoadWeights`, `SaveWeightsExternal`); default all. */
+  requestType?: string;
 }
 
 /**

@@ -34,7 +34,10 @@ export {
   type FakeAuditEntry,
   type FakeBillingEvent,
   type FakeCheckpoint,
+  type FakeFuture,
   type FakeIds,
+  type FakeLiveSession,
+  type FakeModel,
   type FakeRun,
   type FakeSampler,
   type FakeSeedOptions,
@@ -47,5 +50,6 @@ export type {
   FakeTinker,
   FakeTinkerOptions,
   Fault,
+  FutureFailure,
   RecordedRequest,
 } from "./_types.ts";

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import process from "node:process";
-import { ModelInput, NotFoundError, RestClient, TinkerPathError } from "../mod.ts";
+import { ModelInput, NotFoundError, RestClient, ServiceClient, TinkerPathError } from "../mod.ts";
 import { decodeForwardBackwardRequest, encodeForwardBackwardRequest } from "../_proto_messages.ts";
 import { FAKE_IDS, startFakeTinker } from "../testing/mod.ts";
 
@@ -35,6 +35,14 @@ const checks: [string, () => Promise<void>][] = [
   ["the archive URL comes from the 302", async () => {
     const { url } = await rest.getCheckpointArchiveUrlFromTinkerPath(FAKE_IDS.checkpointPath);
     assert.ok(url.startsWith(fake.storageUrl));
+  }],
+  ["a session: a training client from a checkpoint exports its weights", async () => {
+    await fake.setOptions({ futureTryAgainCount: 1 });
+    await using service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+    const training = await service.createTrainingClientFromState(FAKE_IDS.checkpointPath);
+    const { path } = await training.saveWeightsExternal("export");
+    assert.equal(path, `tinker://${training.modelId}/external_weights/export`);
+    await fake.setOptions({ futureTryAgainCount: 0 });
   }],
   ["a bad tinker path throws before sending", () => {
     assert.throws(

@@ -9,7 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { ApiError, ApiTimeoutError, NotFoundError, RestClient, TinkerError } from "../mod.ts";
+import {
+  ApiError,
+  ApiTimeoutError,
+  NotFoundError,
+  RestClient,
+  ServiceClient,
+  TinkerError,
+} from "../mod.ts";
 import { FAKE_IDS, spawnFakeTinker } from "../testing/mod.ts";
 
 assert.ok("Bun" in globalThis, "run this with Bun");
@@ -156,6 +163,23 @@ function countRuns(): number {
 }
 
 rest.close();
+await check("ServiceClient: sessions and futures block with .result(), in call order", async () => {
+  await fake.setOptions({ futureTryAgainCount: 1 });
+  const service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+  const training = service.createTrainingClientFromState(FAKE_IDS.checkpointPath).result();
+  const a = training.saveWeightsExternal("a");
+  const b = training.saveWeightsExternal("b");
+  assert.equal(b.result().path, `tinker://${training.modelId}/external_weights/b`);
+  assert.equal((await a).path, `tinker://${training.modelId}/external_weights/a`);
+  service.close("success").result();
+  const log = await fake.requests();
+  const seqs = log.filter((r) => r.path === "/api/v1/save_weights_external")
+    .map((r) => (r.json as { seq_id: number }).seq_id);
+  assert.deepEqual(seqs, [1, 2]);
+  assert.equal(log.filter((r) => r.path.endsWith("/finish")).length, 1);
+  await fake.setOptions({ futureTryAgainCount: 0 });
+});
+
 await fake.close();
 const failed = results.filter(([, error]) => error !== undefined);
 // The summary line in Deno's format, for scripts/test.ts.

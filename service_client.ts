@@ -1,0 +1,303 @@
+/**
+ * The service client (SDK 0.38's `ServiceClient`): one session, created on
+ * first need, kept alive by heartbeats, ended by `close(status)`; it creates
+ * training clients of that session, and a REST client.
+ *
+ * @module
+ */
+
+import { checkInt, checkText } from "./_args.ts";
+import { ClientCore } from "./_core.ts";
+import type { Calls, Operation } from "./_engine.ts";
+import { checkOptions, KEYS } from "./_options.ts";
+import { SyncUnavailableError, type TinkerFuture } from "./_future.ts";
+import { pollFuture } from "./_future_poll.ts";
+import { GET_INFO_RESPONSE, LOAD_WEIGHTS_RESPONSE } from "./_schema_sessions.ts";
+import type { CallSettings, Steps } from "./_request.ts";
+import { Session } from "./_session.ts";
+import { RestClient } from "./rest_client.ts";
+import { newTrainingClient, type TrainingClient } from "./training_client.ts";
+import { parseTinkerPath } from "./tinker_path.ts";
+import { InvalidArgumentError } from "./errors.ts";
+import type { ClientOptions, RequestOptions } from "./types.ts";
+import type {
+  CreateTrainingClientFromStateOptions,
+  ServiceClientOptions,
+  SessionStatus,
+} from "./session_types.ts";
+import type { GetInfoResponse } from "./training_types.ts";
+
+const STATUSES: readonly string[] = ["success", "errored", "interrupted"];
+
+/**
+ * The entry point of training (SDK 0.38's `ServiceClient`). It owns one
+ * session, created lazily by the first call that needs it
+ * (`POST /api/v1/create_session`), kept alive by a heartbeat every 10 s on a
+ * timer that never keeps the process alive, and ended by
+ * {@linkcode ServiceClient.close} (`await using` / `using` close it: status
+ * `"errored"` if a call of the session failed, else `"success"`). When the
+ * server drops the session (a heartbeat answered 404 or 410), every later
+ * call fails with `SessionExpiredError`.
+ *
+ * @example Restore a checkpoint into a new training run
+ * ```ts
+ * import { ServiceClient } from "@tinker-ts/tinker";
+ * import { FAKE_IDS, startFakeTinker } from "@tinker-ts/tinker/testing";
+ * import assert from "node:assert/strict";
+ *
+ * await using fake = await startFakeTinker();
+ * const service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+ * try {
+ *   const training = await service.createTrainingClientFromState(FAKE_IDS.checkpointPath, {
+ *     userMetadata: { created_by: "example" },
+ *   });
+ *   assert.equal(training.getInfo().model_id, training.modelId);
+ *   await service.close("success");
+ * } catch (error) {
+ *   await service.close("errored");
+ *   throw error;
+ * }
+ * ```
+ */
+export class ServiceClient implements Disposable, AsyncDisposable {
+  #options: ClientOptions;
+  #core: ClientCore;
+  #session: Session;
+  #rest: RestClient | undefined;
+
+  /**
+   * Creates a service client; nothing is sent until a call needs the session.
+   *
+   * @param options The client's options, plus the session's `userMetadata`, `projectId`, `displayName`, `tags`, `heartbeatIntervalMs`.
+   * @throws {InvalidArgumentError} An unknown option key (named, with the closest known one) or a
+   *  bad `maxRetries` / `timeoutMs` / `heartbeatIntervalMs`.
+   */
+  constructor(options: ServiceClientOptions = {}) {
+    checkOptions(options, KEYS.service, "new ServiceClient()");
+    const { userMetadata, projectId, displayName, tags, heartbeatIntervalMs, ...client } = options;
+    this.#options = client; // The REST client's options: the session's are not its.
+    this.#core = new ClientCore(client);
+    const env = this.#core.env;
+    this.#session = new Session(
+      {
+        tags: [...new Set(tags ?? env("TINKER_TAGS")?.split(",") ?? [])],
+        userMetadata,
+        projectId: projectId ?? env("TINKER_PROJECT_ID"),
+        displayName,
+        heartbeatIntervalMs: checkInt("heartbeatIntervalMs", heartbeatIntervalMs, 1, 10_000),
+      },
+      (op) => this.#core.engine.execute(op),
+    );
+  }
+
+  /** The session's id, once a call created it; else undefined. */
+  get sessionId(): string | undefined {
+    return this.#session.id;
+  }
+
+  /**
+   * The REST client of this service client (one per service client; it
+   * needs no session).
+   *
+   * @returns The client.
+   * @throws {InvalidArgumentError} Never for options the constructor accepted.
+   *
+   * @example
+   * ```ts
+   * import { ServiceClient } from "@tinker-ts/tinker";
+   * import assert from "node:assert/strict";
+   *
+   * const service = new ServiceClient({ apiKey: "tml-example" });
+   * assert.equal(service.createRestClient(), service.createRestClient());
+   * ```
+   */
+  createRestClient(): RestClient {
+    this.#rest ??= new RestClient(this.#options);
+    return this.#rest;
+  }
+
+  /**
+   * A training client of a new model loaded from a checkpoint's weights (not
+   * its optimizer state), exactly as SDK 0.38 does it: the session first if
+   * needed, then one `POST /api/v1/load_weights` naming the session and the
+   * model's sequence id, its future, then `POST /api/v1/get_info`.
+   *
+   * @param tinkerPath A training checkpoint, `tinker://<run>/weights/<name>`.
+   * @param options `userMetadata` of the new run, `baseModel`, `weightsAccessToken`, `deadlineMs`, `signal`, `timeoutMs`.
+   * @returns The training client.
+   * @throws {TinkerPathError} At once, before sending: `tinkerPath` is not a tinker path.
+   * @throws {InvalidArgumentError} At once, before sending: a bad or unknown option.
+   * @throws {ApiError} The future rejects with the subclass of any HTTP or connection failure
+   *  (`NotFoundError`, `AuthenticationError`, `ApiTimeoutError`, …).
+   * @throws {RequestFailedError} The future rejects when the server's future failed.
+   * @throws {SessionExpiredError} The future rejects once the server dropped the session.
+   *
+   * @example
+   * ```ts
+   * import { ServiceClient } from "@tinker-ts/tinker";
+   * import { FAKE_IDS, startFakeTinker } from "@tinker-ts/tinker/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeTinker();
+   * await using service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+   * const training = await service.createTrainingClientFromState(FAKE_IDS.checkpointPath);
+   * assert.equal(training.modelId, `${service.sessionId}:train:0`);
+   * ```
+   */
+  createTrainingClientFromState(
+    tinkerPath: string,
+    options: CreateTrainingClientFromStateOptions = {},
+  ): TinkerFuture<TrainingClient> {
+    checkOptions(options, KEYS.fromState, "createTrainingClientFromState()");
+    parseTinkerPath(tinkerPath);
+    if (options.deadlineMs !== undefined) checkInt("deadlineMs", options.deadlineMs, 1, 0);
+    const baseModel = options.baseModel === undefined
+      ? undefined
+      : checkText("baseModel", options.baseModel);
+    const token = options.weightsAccessToken === undefined
+      ? undefined
+      : checkText("weightsAccessToken", options.weightsAccessToken);
+    const modelSeqId = this.#session.nextModelSeqId();
+    const op: Operation = {
+      kind: "steps",
+      what: `create_training_client_from_state ${tinkerPath}`,
+      run: (calls, call) =>
+        this.#fromState(calls, call, tinkerPath, modelSeqId, { ...options, baseModel, token }),
+    };
+    return this.#core.future<TrainingClient>(op, options);
+  }
+
+  *#fromState(
+    calls: Calls,
+    call: CallSettings,
+    path: string,
+    modelSeqId: number,
+    options: CreateTrainingClientFromStateOptions & { token: string | undefined },
+  ): Steps<TrainingClient> {
+    const session = this.#session;
+    try {
+      const sessionId = yield* session.ensure(calls);
+      const body = {
+        session_id: sessionId,
+        model_seq_id: modelSeqId,
+        ...(options.baseModel !== undefined && { base_model: options.baseModel }),
+        ...(options.userMetadata !== undefined && { user_metadata: options.userMetadata }),
+        path,
+        optimizer: false,
+        ...(options.token !== undefined && { weights_access_token: options.token }),
+        type: "load_weights",
+      };
+      yield* pollFuture(calls, {
+        method: "POST",
+        path: "/api/v1/load_weights",
+        body,
+        retry: "unsent",
+      }, {
+        requestType: "LoadWeights",
+        schema: LOAD_WEIGHTS_RESPONSE,
+        deadlineMs: options.deadlineMs,
+        beforePoll: () => session.beatIfDue(calls),
+      }, call);
+      // The id the server derives from (session, model sequence id), as the SDK names it.
+      const modelId = `${sessionId}:train:${modelSeqId}`;
+      const info = (yield* calls.json(
+        {
+          method: "POST",
+          path: "/api/v1/get_info",
+          body: { model_id: modelId, type: "get_info" },
+          retry: "safe",
+        },
+        GET_INFO_RESPONSE,
+        call,
+      )) as GetInfoResponse;
+      const tokenizer = info.model_data.tokenizer_id;
+      if (tokenizer) info.model_data.tokenizer_id = tokenizer.split(":")[0]; // As the SDK does.
+      return newTrainingClient({ core: this.#core, session, modelId, info });
+    } catch (error) {
+      session.markFailed();
+      throw error;
+    }
+  }
+
+  /**
+   * Ends the session with `status` (`POST /api/v1/sessions/{id}/finish`;
+   * nothing is sent when no session was created): heartbeats stop and later
+   * calls fail. The server keeps the first reason it is given. Closing twice
+   * sends nothing more.
+   *
+   * @param status `"success"` (default), `"errored"` or `"interrupted"`.
+   * @param detail A human-readable explanation.
+   * @param options `signal`, `timeoutMs`.
+   * @returns Resolves once the server has the session's end.
+   * @throws {InvalidArgumentError} At once: a status other than the three, or an unknown option.
+   * @throws {ApiError} The future rejects with the subclass of any HTTP or connection failure.
+   *
+   * @example
+   * ```ts
+   * import { ServiceClient } from "@tinker-ts/tinker";
+   * import { FAKE_IDS, startFakeTinker } from "@tinker-ts/tinker/testing";
+   *
+   * await using fake = await startFakeTinker();
+   * const service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+   * await service.createTrainingClientFromState(FAKE_IDS.checkpointPath);
+   * await service.close("success", "exported");
+   * ```
+   */
+  close(
+    status: SessionStatus = "success",
+    detail?: string,
+    options: RequestOptions = {},
+  ): TinkerFuture<void> {
+    checkOptions(options, KEYS.request, "close()");
+    if (!STATUSES.includes(status)) {
+      throw new InvalidArgumentError(
+        "status",
+        `must be "success", "errored" or "interrupted", got ${JSON.stringify(status)}`,
+      );
+    }
+    const session = this.#session;
+    const op: Operation = {
+      kind: "steps",
+      what: "close",
+      run: (calls) => session.finish(calls, status, detail),
+    };
+    return this.#core.future<void>(op, options);
+  }
+
+  /**
+   * Closes the session (if not closed yet) for `await using`: `"errored"` if
+   * a call of the session failed, else `"success"`.
+   *
+   * @returns Resolves once the session is finished.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      const session = this.#session;
+      if (session.closed || session.closeIfUnused()) return;
+      await this.close(session.failed ? "errored" : "success");
+    } finally {
+      this.#core.close();
+    }
+  }
+
+  /**
+   * Closes the session (if not closed yet) for `using`, blocking until the
+   * server has it (`.result()`); where blocking is impossible, the finish is
+   * sent in the background.
+   */
+  [Symbol.dispose](): void {
+    try {
+      const session = this.#session;
+      if (session.closed || session.closeIfUnused()) return;
+      const closing = this.close(session.failed ? "errored" : "success");
+      try {
+        closing.result();
+      } catch (error) {
+        if (!(error instanceof SyncUnavailableError)) throw error;
+        closing.then(undefined, () => {}); // Sent with await instead; nothing waits for it.
+      }
+    } finally {
+      this.#core.close();
+    }
+  }
+}

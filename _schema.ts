@@ -8,6 +8,10 @@ export class SchemaIssue extends Error {
   }
 }
 
+/** Makes server text safe to quote in an error (redacts secrets); applied before any cut. */
+type Clean = (text: string) => string;
+let clean: Clean = (text) => text;
+
 /**
  * Checks `value`, found at `key` of the value at the dotted path `base`
  * (`key` is an array index or `""` for the body). The path is only joined
@@ -25,7 +29,8 @@ function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string") {
-    return `the string ${JSON.stringify(value.slice(0, 40))}`;
+    // Redacted before the cut: a secret straddling character 40 leaves no fragment.
+    return `the string ${JSON.stringify(clean(value).slice(0, 40))}`;
   }
   return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
 }
@@ -317,7 +322,17 @@ const SCHEMAS = {
 /** The name of a response type in {@linkcode SCHEMAS}. */
 export type SchemaName = keyof typeof SCHEMAS;
 
-/** Throws a {@linkcode SchemaIssue} when `value` does not match `name`. */
-export function validate(name: SchemaName, value: unknown): void {
-  SCHEMAS[name]()(value, "", "");
+/**
+ * Throws a {@linkcode SchemaIssue} when `value` does not match `name`; a
+ * string it quotes passes `redact` first.
+ */
+export function validate(name: SchemaName, value: unknown, redact?: Clean): void {
+  const check = SCHEMAS[name]();
+  if (redact === undefined) return check(value, "", "");
+  clean = redact;
+  try {
+    check(value, "", "");
+  } finally {
+    clean = (text) => text;
+  }
 }

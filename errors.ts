@@ -304,6 +304,30 @@ export class ApiResponseValidationError extends ApiError {
 }
 
 /**
+ * A response body was larger than the client's `maxResponseBytes` (64 MiB by
+ * default), by its `Content-Length` or as it streamed in (after
+ * decompression). Reading stopped there; the request is not retried.
+ *
+ * @example Raising the limit for a very large listing
+ * ```ts
+ * import { ApiResponseTooLargeError, RestClient } from "@tinker-ts/tinker";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ApiResponseTooLargeError({
+ *   status: 200,
+ *   message: "The response to GET /api/v1/checkpoints is larger than the limit",
+ * });
+ * assert.equal(error.name, "ApiResponseTooLargeError");
+ * const rest = new RestClient({ apiKey: "tml-example", maxResponseBytes: 256 * 1024 * 1024 });
+ * assert.ok(rest instanceof RestClient);
+ * ```
+ */
+export class ApiResponseTooLargeError extends ApiError {
+  /** The class name, kept through minification. */
+  override name: string = "ApiResponseTooLargeError";
+}
+
+/**
  * An argument of a client method is invalid (an empty id, a negative limit, a
  * TTL that is not a whole number). Thrown before any request is sent; the
  * message names the argument and what is wrong.

@@ -86,6 +86,9 @@ const DEFAULTS = {
   maxRetryDelayMs: 10_000,
   archivePollIntervalMs: 30_000,
   tracePollIntervalMs: 5_000,
+  traceExportTimeoutMs: 10 * 60_000,
+  maxResponseBytes: 64 * 1024 * 1024,
+  maxPages: 10_000,
 };
 
 /**
@@ -130,13 +133,17 @@ export class RestClient implements Disposable {
         maxRetryDelayMs: options.maxRetryDelayMs ?? DEFAULTS.maxRetryDelayMs,
         defaultHeaders: { ...options.defaultHeaders },
         userAgent: `tinker-ts/${VERSION} (${runtimeName()})`,
+        maxResponseBytes: options.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
       },
       apiKey: options.apiKey ?? readEnv("TINKER_API_KEY"),
       archivePollIntervalMs: options.archivePollIntervalMs ?? DEFAULTS.archivePollIntervalMs,
       tracePollIntervalMs: options.tracePollIntervalMs ?? DEFAULTS.tracePollIntervalMs,
+      traceExportTimeoutMs: options.traceExportTimeoutMs ?? DEFAULTS.traceExportTimeoutMs,
     };
     checkInt("maxRetries", config.transport.maxRetries, 0, 0);
     checkInt("timeoutMs", config.transport.timeoutMs, 1, 0);
+    checkInt("maxResponseBytes", config.transport.maxResponseBytes, 1, 0);
+    checkInt("traceExportTimeoutMs", config.traceExportTimeoutMs, 0, 0);
     this.#customFetch = options.fetch !== undefined;
     this.#engine = new Engine(config, options.fetch ?? globalThis.fetch, options.logger);
     this.#runner = {
@@ -782,7 +789,11 @@ export class RestClient implements Disposable {
       );
     }
     const path = `${checkpointPath(training_run_id, checkpoint_id)}/external_weights_urls`;
-    return this.#json("GET", path, "ExternalWeightsUrlsResponse", options);
+    const http = this.#http("GET", path);
+    return this.#future(
+      { kind: "json", http, schema: "ExternalWeightsUrlsResponse", urls: "urls" },
+      options,
+    );
   }
 
   /**
@@ -979,6 +990,7 @@ export class RestClient implements Disposable {
   ): PageFuture<Page, Item> {
     const limit = checkInt("limit", options.limit, 1, defaultLimit);
     const offset = checkInt("offset", options.offset, 0, 0);
+    const maxPages = checkInt("maxPages", options.maxPages, 1, DEFAULTS.maxPages);
     const call = callSettings(options);
     const op = (at: number): Operation => ({
       kind: "json",
@@ -991,6 +1003,8 @@ export class RestClient implements Disposable {
       fetch: (at) => new Future<Page>(op(at), this.#runner, call),
       offset,
       limit,
+      maxPages,
+      what: `GET /api/v1${path}`,
     });
   }
 

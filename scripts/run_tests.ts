@@ -116,7 +116,7 @@ const STAGES: Stage[] = [
     name: "bun",
     about: "the library's end-to-end and .result() tests under Bun (and a compiled binary)",
     async run() {
-      const files = ["tinker_path_test.ts", "rest_client_test.ts"];
+      const files = ["tinker_path_test.ts", "rest_client_test.ts", "tests/hostile_lib_test.ts"];
       const e2e = await sh([...BUN, "run", "tests/bun_runner.ts", ...files]);
       const sync = await sh([...BUN, "run", "tests/sync_bun.ts"]);
       const a = denoCounts(e2e.text, e2e.code);
@@ -163,7 +163,14 @@ const STAGES: Stage[] = [
       const { code, text } = await sh([...DENO, "test", "-A", "tests/cli_test.ts"], {
         TINKER_CLI_BIN: `${root}tinker`,
       });
-      return denoCounts(text, code);
+      // The hostile-server attacks that go through the CLI (a resent delete was Bun's).
+      const hostile = await sh(
+        [...DENO, "test", "-A", "--filter", "CLI", "tests/hostile_lib_test.ts"],
+        { TINKER_CLI_BIN: `${root}tinker` },
+      );
+      const a = denoCounts(text, code);
+      const b = denoCounts(hostile.text, hostile.code);
+      return { passed: a.passed + b.passed, failed: a.failed + b.failed };
     },
   },
   {

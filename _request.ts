@@ -489,10 +489,10 @@ export function fetchInit(order: FetchOrder, signal: AbortSignal): RequestInit {
   if (order.fresh) {
     // Bun's fetch silently resends a request whose pooled keep-alive
     // connection dies before the response, even a DELETE the server received;
-    // with `keepalive: false` it opens a connection of its own and does not.
-    // (Elsewhere false is the default: Node's fetch never resends; Deno needs
-    // the unpooled client below.)
-    init.keepalive = false;
+    // with `keepalive: false` (Bun's own meaning: no pooling) it opens a
+    // connection of its own and does not. Node's fetch never resends; Deno
+    // needs the unpooled client below; other runtimes get the standard init.
+    if ("Bun" in globalThis) init.keepalive = false;
     const client = freshConnection();
     if (client !== undefined) init.client = client;
   }

@@ -22,7 +22,12 @@ const DEFAULTS = {
   maxRetryDelayMs: 10_000,
   archivePollIntervalMs: 30_000,
   tracePollIntervalMs: 5_000,
+  traceExportTimeoutMs: 10 * 60_000,
+  maxResponseBytes: 64 * 1024 * 1024,
 };
+
+/** How many pages a listing walks at most, unless the call says otherwise. */
+export const DEFAULT_MAX_PAGES = 10_000;
 
 /** One client's engine and the runner of its futures. */
 export class ClientCore {
@@ -49,6 +54,7 @@ export class ClientCore {
         maxRetryDelayMs: options.maxRetryDelayMs ?? DEFAULTS.maxRetryDelayMs,
         defaultHeaders: { ...options.defaultHeaders },
         userAgent: `tinker-ts/${VERSION} (${runtimeName()})`,
+        maxResponseBytes: options.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
       },
       apiKey,
       credentialCmd,
@@ -56,9 +62,12 @@ export class ClientCore {
       home: apiKey || credentialCmd ? undefined : env("HOME") ?? env("USERPROFILE"),
       archivePollIntervalMs: options.archivePollIntervalMs ?? DEFAULTS.archivePollIntervalMs,
       tracePollIntervalMs: options.tracePollIntervalMs ?? DEFAULTS.tracePollIntervalMs,
+      traceExportTimeoutMs: options.traceExportTimeoutMs ?? DEFAULTS.traceExportTimeoutMs,
     };
     checkInt("maxRetries", config.transport.maxRetries, 0, 0);
     checkInt("timeoutMs", config.transport.timeoutMs, 1, 0);
+    checkInt("maxResponseBytes", config.transport.maxResponseBytes, 1, 0);
+    checkInt("traceExportTimeoutMs", config.traceExportTimeoutMs, 0, 0);
     this.#customFetch = options.fetch !== undefined;
     this.#blocking = options.blocking ?? true;
     this.engine = new Engine(config, options.fetch ?? globalThis.fetch, options.logger);

@@ -8,15 +8,21 @@ import {
   ApiError,
   type ApiErrorInit,
   ApiResponseValidationError,
+  ApiTimeoutError,
   InternalServerError,
   TinkerError,
+  UnsafeUrlError,
 } from "./errors.ts";
 import { jwtClaims, secondsUntilExpiry } from "./_jwt.ts";
 import { type Schema, SchemaIssue, type SchemaName, schemaName, validate } from "./_schema.ts";
 import {
   type CallSettings,
+  cut,
   drive,
+  ERROR_BODY_CHARS,
+  errorBody,
   type HttpSpec,
+  isLoopback,
   type RawResponse,
   redact,
   sendRequest,
@@ -24,6 +30,7 @@ import {
   type Steps,
   type Transport,
   type TransportConfig,
+  urlProblem,
 } from "./_request.ts";
 import { SDK_COMPAT_VERSION } from "./_version.ts";
 import {
@@ -42,7 +49,14 @@ import type { CheckpointArchiveUrlResponse, WhoamiResponse } from "./types.ts";
 
 /** One client call as plain data: what a future needs to run it anywhere. */
 export type Operation =
-  | { kind: "json"; http: HttpSpec; schema: SchemaName; pick?: string }
+  | {
+    kind: "json";
+    http: HttpSpec;
+    schema: SchemaName;
+    pick?: string;
+    /** A field of the result holding URLs from the server (a record of them): checked. */
+    urls?: string;
+  }
   | { kind: "void"; http: HttpSpec }
   | { kind: "archive"; http: HttpSpec }
   | { kind: "trace"; http: HttpSpec; sessionId: string }
@@ -79,6 +93,8 @@ export interface EngineConfig {
   home?: string | undefined;
   archivePollIntervalMs: number;
   tracePollIntervalMs: number;
+  /** How long a trace export may stay `pending` before the call gives up. */
+  traceExportTimeoutMs: number;
 }
 
 /** The bootstrap's outcome (the JWT itself is kept apart: it is refreshed). */
@@ -160,6 +176,11 @@ export class Engine {
       case "json": {
         const res = yield* sendRequest(transport, op.http, call);
         const value = parseJson(res, op.schema, transport);
+        if (op.urls !== undefined) {
+          const urls = (value as Record<string, Record<string, string>>)[op.urls]!;
+          const what = `a URL in "${op.urls}" of ${op.http.method} ${op.http.path}`;
+          for (const url of Object.values(urls)) this.#checkServerUrl(url, res, what, transport);
+        }
         return op.pick === undefined ? value : (value as Record<string, unknown>)[op.pick];
       }
       case "void":
@@ -544,7 +565,7 @@ export class Engine {
           throw new InternalServerError({
             status: 503,
             headers: res.headers,
-            body: bodyOf(res),
+            body: errorBody(transport, res.text),
             message:
               `The checkpoint archive was still not ready after ${ARCHIVE_POLLS} polls (GET ${http.path})`,
           });
@@ -558,10 +579,11 @@ export class Engine {
           throw new ApiError({
             status: 302,
             headers: res.headers,
-            body: bodyOf(res),
+            body: errorBody(transport, res.text),
             message: `The archive redirect has no Location header (GET ${http.path})`,
           });
         }
+        this.#checkServerUrl(url, res, `the archive URL of GET ${http.path}`, transport);
         const expires = Date.parse(res.headers.get("expires") ?? "");
         return {
           url,
@@ -574,6 +596,7 @@ export class Engine {
         url: string;
         expires: string | number;
       };
+      this.#checkServerUrl(body.url, res, `the archive URL of GET ${http.path}`, transport);
       const expires = typeof body.expires === "number"
         ? new Date(body.expires * 1000)
         : new Date(body.expires);
@@ -581,13 +604,18 @@ export class Engine {
     }
   }
 
-  /** Polls the trace export until it is `ready` (its URL) or `failed`. */
+  /**
+   * Polls the trace export until it is `ready` (its URL) or `failed`; while it
+   * is `pending`, for at most `traceExportTimeoutMs` (then ApiTimeoutError).
+   */
   *#trace(
     transport: Transport,
     op: Extract<Operation, { kind: "trace" }>,
     call: CallSettings,
   ): Steps<string> {
-    for (;;) {
+    const { tracePollIntervalMs: interval, traceExportTimeoutMs: limit } = this.config;
+    const started = Date.now();
+    for (let polls = 1;; polls++) {
       const res = yield* sendRequest(transport, op.http, call);
       const poll = parseJson(res, "TraceExport", transport) as {
         status: string;
@@ -595,15 +623,52 @@ export class Engine {
         error?: string | null;
       };
       if (poll.status === "ready") {
-        if (typeof poll.url === "string") return poll.url;
-        throw validationError(res, 'Response field "url" must be a string when status is "ready"');
+        if (typeof poll.url !== "string") {
+          throw validationError(
+            res,
+            'Response field "url" must be a string when status is "ready"',
+            transport,
+          );
+        }
+        this.#checkServerUrl(poll.url, res, `the trace URL of GET ${op.http.path}`, transport);
+        return poll.url;
       }
       if (poll.status === "failed") {
+        const reason = poll.error ? cut(redact(transport, poll.error), ERROR_BODY_CHARS) : "";
         throw new TinkerError(
-          `Trace export failed for session ${op.sessionId}: ${poll.error ?? "no reason given"}`,
+          `Trace export failed for session ${op.sessionId}: ${reason || "no reason given"}`,
         );
       }
-      yield { t: "sleep", ms: this.config.tracePollIntervalMs, signal: call.signal };
+      const elapsed = Date.now() - started;
+      if (elapsed >= limit) {
+        throw new ApiTimeoutError({
+          message: `The trace export of session ${op.sessionId} was still pending after ${
+            Math.round(elapsed / 1000)
+          } s (${polls} polls); gave up at the traceExportTimeoutMs limit of ${limit} ms`,
+        });
+      }
+      yield { t: "sleep", ms: Math.min(interval, limit - elapsed), signal: call.signal };
+    }
+  }
+
+  /** Throws UnsafeUrlError when `url`, sent by the server, must not be used. */
+  #checkServerUrl(url: string, res: RawResponse, what: string, transport: Transport): void {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      // Reported below.
+    }
+    const problem = parsed === undefined
+      ? "not a valid absolute URL"
+      : urlProblem(parsed, this.config.transport.baseUrl);
+    if (problem !== undefined) {
+      throw new UnsafeUrlError(parsed?.protocol ?? "", {
+        status: res.status,
+        headers: res.headers,
+        body: errorBody(transport, res.text),
+        message: `The server sent ${what} as ${problem}`,
+      });
     }
   }
 }
@@ -624,25 +689,30 @@ export function parseJson(
       `Expected a JSON response body, got content-type ${type} and ${
         res.text.length === 0 ? "an empty body" : "a body that is not JSON"
       }`,
-      redact(transport, res.text.slice(0, 2000)),
+      transport,
     );
   }
   try {
-    validate(schema, value);
+    validate(schema, value, (text) => redact(transport, text));
   } catch (error) {
     if (error instanceof SchemaIssue) {
-      throw validationError(res, `${error.message} (${schemaName(schema)})`);
+      throw validationError(res, `${error.message} (${schemaName(schema)})`, transport);
     }
     throw error;
   }
   return value;
 }
 
-function validationError(res: RawResponse, message: string, body?: unknown): ApiError {
+/** The body is the response's as errors carry it (redacted, then cut: `errorBody`). */
+function validationError(
+  res: RawResponse,
+  message: string,
+  transport: Pick<Transport, "secrets">,
+): ApiError {
   return new ApiResponseValidationError({
     status: res.status,
     headers: res.headers,
-    body: body ?? bodyOf(res),
+    body: errorBody(transport, res.text),
     message,
   });
 }
@@ -677,18 +747,6 @@ function scrub(error: unknown, transport: Pick<Transport, "secrets">): unknown {
   });
 }
 
-function bodyOf(res: RawResponse): unknown {
-  try {
-    return JSON.parse(res.text);
-  } catch {
-    return res.text;
-  }
-}
-
 function isJwt(credential: string): boolean {
   return credential.startsWith("eyJ");
-}
-
-function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "[::1]" || /^127\./.test(hostname);
 }

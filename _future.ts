@@ -199,6 +199,18 @@ export interface Pager<Page, Item> {
   fetch(offset: number): Future<Page>;
   offset: number;
   limit: number;
+  /** Iteration fails rather than fetch more pages than this. */
+  maxPages: number;
+  /** `GET /api/v1/...`, for error messages. */
+  what: string;
+}
+
+/** Where an iteration is: the pages read so far and the last one's items as JSON. */
+interface Walk {
+  pages: number;
+  offset: number;
+  last: string | undefined;
+  lastOffset: number;
 }
 
 /** A future of one page that also iterates every item across pages. */
@@ -216,35 +228,68 @@ export class PagedFuture<Page, Item> extends Future<Page> implements PageFuture<
 
   async *pages(): AsyncIterable<Page> {
     let page: Page = await this;
-    let offset = this.#pager.offset;
+    const walk = this.#walk();
     for (;;) {
       yield page;
-      const next = this.#next(page, offset);
+      const next = this.#next(page, walk);
       if (next === undefined) return;
-      offset = next;
-      page = await this.#pager.fetch(offset);
+      page = this.#fresh(await this.#pager.fetch(next), walk);
     }
   }
 
   *iterSync(): Iterable<Item> {
     let page: Page = this.result();
-    let offset = this.#pager.offset;
+    const walk = this.#walk();
     for (;;) {
       yield* this.#pager.items(page);
-      const next = this.#next(page, offset);
+      const next = this.#next(page, walk);
       if (next === undefined) return;
-      offset = next;
-      page = this.#pager.fetch(offset).result();
+      page = this.#fresh(this.#pager.fetch(next).result(), walk);
     }
   }
 
-  /** The offset of the page after `page`, or undefined at the end. */
-  #next(page: Page, offset: number): number | undefined {
-    const count = this.#pager.items(page).length;
+  #walk(): Walk {
+    return { pages: 1, offset: this.#pager.offset, last: undefined, lastOffset: 0 };
+  }
+
+  /**
+   * The offset of the page after `page` (read at `walk.offset`), or undefined
+   * at the end. Throws rather than go past `maxPages`: a server that keeps
+   * announcing more would keep a loop going forever.
+   */
+  #next(page: Page, walk: Walk): number | undefined {
+    const { maxPages, what } = this.#pager;
+    const items = this.#pager.items(page);
+    const count = items.length;
     const total = this.#pager.total(page);
-    const next = offset + count;
+    const next = walk.offset + count;
     if (count === 0) return undefined;
-    if (total !== undefined) return next < total ? next : undefined;
-    return count < this.#pager.limit ? undefined : next;
+    if (total !== undefined ? next >= total : count < this.#pager.limit) return undefined;
+    if (walk.pages >= maxPages) {
+      const announced = total === undefined ? "" : ` (it announces ${total} items)`;
+      throw new TinkerError(
+        `Stopped iterating ${what} after ${maxPages} pages (maxPages), at offset ${next}: the server kept announcing more${announced}; pass a larger maxPages to read further`,
+      );
+    }
+    walk.last ??= JSON.stringify(items);
+    walk.lastOffset = walk.offset;
+    walk.pages++;
+    walk.offset = next;
+    return next;
+  }
+
+  /**
+   * `page`, the one just read at `walk.offset`, unless its items are those of
+   * the page before: a server that ignores the offset would never end.
+   */
+  #fresh(page: Page, walk: Walk): Page {
+    const key = JSON.stringify(this.#pager.items(page));
+    if (key === walk.last) {
+      throw new TinkerError(
+        `Stopped iterating ${this.#pager.what}: the server returned the same page at offsets ${walk.lastOffset} and ${walk.offset}, so the listing would never end`,
+      );
+    }
+    walk.last = key;
+    return page;
   }
 }

@@ -7,7 +7,7 @@
 import { InvalidArgumentError } from "./errors.ts";
 
 const REQUEST = ["signal", "timeoutMs"] as const;
-const PAGE = [...REQUEST, "limit", "offset"] as const;
+const PAGE = [...REQUEST, "limit", "offset", "maxPages"] as const;
 const CLIENT = [
   "apiKey",
   "baseUrl",
@@ -22,6 +22,8 @@ const CLIENT = [
   "logger",
   "blocking",
   "env",
+  "traceExportTimeoutMs",
+  "maxResponseBytes",
 ] as const;
 
 /** The keys each options type accepts. */

@@ -7,9 +7,11 @@
 import {
   ApiConnectionError,
   ApiError,
+  ApiResponseTooLargeError,
   ApiTimeoutError,
   ApiUserAbortError,
   errorForStatus,
+  UnsafeUrlError,
 } from "./errors.ts";
 
 /** HTTP methods the Tinker REST API uses. */
@@ -54,6 +56,8 @@ export interface TransportConfig {
   maxRetryDelayMs: number;
   defaultHeaders: Record<string, string>;
   userAgent: string;
+  /** The largest response body read, in bytes (decompressed); larger ones fail, unretried. */
+  maxResponseBytes: number;
 }
 
 /** Per-call settings. */
@@ -92,6 +96,8 @@ export interface FetchOrder {
   fresh: boolean;
   /** When set, a 3xx with a Location whose status is not listed is returned unread. */
   follow: number[] | undefined;
+  /** The largest body read, in bytes (see `readBody`). */
+  maxBytes: number;
 }
 
 /** One HTTP exchange, body read in full (a redirect it may follow is not read). */
@@ -226,7 +232,7 @@ export function* sendRequest(
     try {
       response = yield* attemptOnce(transport, spec, call, idempotencyKey, attempt, credential);
     } catch (error) {
-      if (error instanceof ApiUserAbortError) throw error;
+      if (isFinal(error)) throw error;
       const timedOut = error instanceof ApiTimeoutError;
       const retryable = spec.retry === "safe" || (!timedOut && isConnectFailure(error));
       if (retryable && retriesLeft) {
@@ -257,12 +263,22 @@ export function* sendRequest(
       throw new ApiError({
         status,
         headers,
-        body: response.text,
+        body: errorBody(callSecrets(transport, spec), response.text),
         message: `Too many redirects (more than ${MAX_REDIRECTS}) for ${spec.method} ${spec.path}`,
       });
     }
     throw statusError(callSecrets(transport, spec), response, `${spec.method} ${spec.path}`);
   }
+}
+
+/**
+ * True for an error no retry can help: the caller's abort, and the errors an
+ * attempt raises about what the server sent (a body over the size limit, a
+ * redirect the client refuses). Connection failures and timeouts are not final.
+ */
+function isFinal(error: unknown): boolean {
+  return error instanceof ApiError && !(error instanceof ApiConnectionError) &&
+    !(error instanceof ApiTimeoutError);
 }
 
 /** What errors of a call redact: the client's secrets and the call's secret headers. */
@@ -310,6 +326,7 @@ function* attemptOnce(
     body: body ?? (spec.method === "POST" ? "" : undefined),
     fresh: spec.retry === "unsent",
     follow: spec.followRedirects ? spec.passStatuses ?? [] : undefined,
+    maxBytes: config.maxResponseBytes,
     deadline: performance.now() + timeoutMs,
     timeoutMs,
     signal: call.signal,
@@ -331,7 +348,7 @@ function* attemptOnce(
         return res;
       }
       if (transport.log) log(transport, `${spec.method} ${step.url} -> ${status} redirect`);
-      const url = new URL(location, step.url).href;
+      const url = redirectTarget(location, step.url, config.baseUrl, res, step.what);
       // Credentials and custom headers stay with the base URL's origin; once a
       // hop has left it they are gone for good (a redirect back gets none).
       origin ??= new URL(config.baseUrl).origin;
@@ -347,6 +364,62 @@ function* attemptOnce(
     log(transport, `${spec.method} ${step.url} -> failed (${Date.now() - started} ms)`);
     throw error;
   }
+}
+
+/** The absolute URL a redirect points to, when the client may follow it; else a final ApiError. */
+function redirectTarget(
+  location: string,
+  from: string,
+  baseUrl: string,
+  res: RawResponse,
+  what: string,
+): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(location, from);
+  } catch {
+    // Reported below.
+  }
+  const problem = url === undefined
+    ? "a Location that is not a valid URL"
+    : urlProblem(url, baseUrl);
+  if (problem === undefined) return url!.href;
+  throw new UnsafeUrlError(url?.protocol ?? "", {
+    status: res.status,
+    headers: res.headers,
+    message: `The server redirected ${what} to ${problem}`,
+  });
+}
+
+/**
+ * Why the client must not follow or return `url`, a URL the server sent
+ * (a redirect, a signed download or trace URL), or undefined when it may:
+ * only `https:` is accepted, and `http:` to a loopback host or when the base
+ * URL itself uses `http:`. A `file:` or `data:` URL from a server would read
+ * local files or server-chosen content.
+ */
+export function urlProblem(url: URL, baseUrl: string): string | undefined {
+  if (url.protocol === "https:") return undefined;
+  if (url.protocol === "http:") {
+    if (isLoopback(url.hostname) || protocolOf(baseUrl) === "http:") return undefined;
+    return "an http: URL to a non-loopback host while the base URL uses https: (only https: is accepted from the server)";
+  }
+  return `a URL with the scheme ${
+    JSON.stringify(url.protocol)
+  } (only https:, or http: to a loopback host or with an http: base URL, is accepted from the server)`;
+}
+
+function protocolOf(url: string): string | undefined {
+  try {
+    return new URL(url).protocol;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True for `localhost`, `127.*` and `[::1]` (a URL's `hostname`). */
+export function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\./.test(hostname);
 }
 
 /**
@@ -369,16 +442,80 @@ async function fetchOnce(step: FetchStep): Promise<RawResponse> {
       await res.body?.cancel();
       return { status, headers, text: "", url: step.url };
     }
-    return { status, headers, text: await res.text(), url: step.url };
+    return { status, headers, text: await readBody(res, step.maxBytes), url: step.url };
   } catch (error) {
     const reason = controller.signal.aborted ? controller.signal.reason : undefined;
     if (reason === "user") throw abortError(step);
     if (reason === "timeout") throw timeoutError(step);
+    if (error instanceof BodyTooLarge) throw tooLargeError(step, error);
     throw error;
   } finally {
     deadlines.delete(deadline);
     signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** Thrown by `readBody`: the body is over its limit (status and headers kept for the error). */
+export class BodyTooLarge extends Error {
+  constructor(
+    readonly status: number,
+    readonly headers: Headers,
+    readonly bytes: number,
+    readonly announced: boolean,
+  ) {
+    super(`The response body is larger than allowed (${bytes} bytes)`);
+  }
+}
+
+/**
+ * Reads `res`'s body as text, at most `maxBytes` bytes (after the runtime's
+ * decompression): a larger `Content-Length` fails before anything is read,
+ * a body without one (or compressed) is counted as it streams and fails as
+ * soon as it passes the limit. Either way it throws BodyTooLarge.
+ */
+export async function readBody(res: Response, maxBytes: number): Promise<string> {
+  const length = res.headers.get("content-length");
+  const announced = length === null ? Number.NaN : Number(length);
+  if (announced > maxBytes) {
+    await res.body?.cancel().catch(() => {});
+    throw new BodyTooLarge(res.status, res.headers, announced, true);
+  }
+  // The runtime stops at the announced length of a body it does not inflate:
+  // read it at once (the common case, and the fastest).
+  if (announced >= 0 && !res.headers.has("content-encoding")) return res.text();
+  if (res.body === null) return "";
+  const reader = res.body.getReader();
+  // Decoded as it arrives: no chunk is kept, the text is the only copy.
+  const decoder = new TextDecoder();
+  let text = "";
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new BodyTooLarge(res.status, res.headers, total, false);
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+/** The error of a response whose body is over the limit (never retried). */
+export function tooLargeError(
+  step: Pick<FetchStep, "what" | "maxBytes">,
+  over: Pick<BodyTooLarge, "status" | "headers" | "bytes" | "announced">,
+): ApiResponseTooLargeError {
+  const seen = over.announced
+    ? `its Content-Length is ${over.bytes} bytes`
+    : `more than that arrived`;
+  return new ApiResponseTooLargeError({
+    status: over.status,
+    headers: over.headers,
+    message:
+      `The response to ${step.what} (status ${over.status}) is larger than the limit of ${step.maxBytes} bytes (maxResponseBytes): ${seen}; not read further, not retried`,
+  });
 }
 
 /** The `fetch` options of `order` (redirects are the caller's to follow). */
@@ -391,6 +528,12 @@ export function fetchInit(order: FetchOrder, signal: AbortSignal): RequestInit {
     signal,
   };
   if (order.fresh) {
+    // Bun's fetch silently resends a request whose pooled keep-alive
+    // connection dies before the response, even a DELETE the server received;
+    // with `keepalive: false` (Bun's own meaning: no pooling) it opens a
+    // connection of its own and does not. Node's fetch never resends; Deno
+    // needs the unpooled client below; other runtimes get the standard init.
+    if ("Bun" in globalThis) init.keepalive = false;
     const client = freshConnection();
     if (client !== undefined) init.client = client;
   }
@@ -656,19 +799,36 @@ function statusError(
   response: RawResponse,
   what: string,
 ): ApiError {
-  const text = redact(transport, response.text);
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Not JSON: the text is the body.
-  }
   return errorForStatus({
     status: response.status,
     headers: response.headers,
-    body,
+    body: errorBody(transport, response.text),
     request: what,
   });
+}
+
+/** The most characters of a non-JSON body an error keeps. */
+export const ERROR_BODY_CHARS = 2_000;
+
+/**
+ * A response body as an error carries it: parsed JSON, else the text cut to
+ * ERROR_BODY_CHARS characters. Secrets are redacted BEFORE the cut, so a key
+ * that straddles the cut cannot leave a fragment behind.
+ */
+export function errorBody(transport: Pick<Transport, "secrets">, text: string): unknown {
+  const clean = redact(transport, text);
+  try {
+    return JSON.parse(clean);
+  } catch {
+    return cut(clean, ERROR_BODY_CHARS);
+  }
+}
+
+/** `text` cut to at most `max` characters; redact before cutting. */
+export function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // Not between the two halves of a surrogate pair.
+  return text.slice(0, /[\uD800-\uDBFF]/.test(text[max - 1] ?? "") ? max - 1 : max);
 }
 
 /** Replaces every secret in `text` with `[redacted]`. */

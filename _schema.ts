@@ -8,6 +8,10 @@ export class SchemaIssue extends Error {
   }
 }
 
+/** Makes server text safe to quote in an error (redacts secrets); applied before any cut. */
+type Clean = (text: string) => string;
+let clean: Clean = (text) => text;
+
 /**
  * Checks `value`, found at `key` of the value at the dotted path `base`
  * (`key` is an array index or `""` for the body). The path is only joined
@@ -25,7 +29,8 @@ function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string") {
-    return `the string ${JSON.stringify(value.slice(0, 40))}`;
+    // Redacted before the cut: a secret straddling character 40 leaves no fragment.
+    return `the string ${JSON.stringify(clean(value).slice(0, 40))}`;
   }
   return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
 }
@@ -318,6 +323,7 @@ const SCHEMAS = {
 export type SchemaName = keyof typeof SCHEMAS;
 
 /**
+/**
  * A response type kept outside {@linkcode SCHEMAS} (in the module of the
  * client that reads it, so clients that do not carry only their own checks).
  */
@@ -326,9 +332,19 @@ export interface Schema {
   check: () => Check;
 }
 
-/** Throws a {@linkcode SchemaIssue} when `value` does not match `schema`. */
-export function validate(schema: SchemaName | Schema, value: unknown): void {
-  (typeof schema === "string" ? SCHEMAS[schema] : schema.check)()(value, "", "");
+/**
+ * Throws a {@linkcode SchemaIssue} when `value` does not match `schema`; a
+ * string it quotes passes `redact` first.
+ */
+export function validate(schema: SchemaName | Schema, value: unknown, redact?: Clean): void {
+  const check = (typeof schema === "string" ? SCHEMAS[schema] : schema.check)();
+  if (redact === undefined) return check(value, "", "");
+  clean = redact;
+  try {
+    check(value, "", "");
+  } finally {
+    clean = (text) => text;
+  }
 }
 
 /** The name of `schema`, for messages. */

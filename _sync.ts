@@ -18,6 +18,7 @@ import {
   type Step,
   type Steps,
   timeoutError,
+  tooLargeError,
   unrefTimeout,
 } from "./_request.ts";
 import {
@@ -159,11 +160,11 @@ export class SyncExecutor {
     const id = this.#nextId;
     this.#nextId = id >= 0x7fffffff ? 1 : id + 1;
     Atomics.store(ctrl, Ctrl.WANT, id);
-    const { url, method, headers, body, fresh, follow } = step;
+    const { url, method, headers, body, fresh, follow, maxBytes } = step;
     this.#worker!.postMessage({
       type: "fetch",
       id,
-      order: { url, method, headers, body, fresh, follow },
+      order: { url, method, headers, body, fresh, follow, maxBytes },
     });
     const parts: Uint8Array[] = [];
     let beat = Atomics.load(ctrl, Ctrl.BEAT);
@@ -210,6 +211,11 @@ export class SyncExecutor {
     const newline = reply.indexOf("\n");
     const head = JSON.parse(reply.slice(0, newline)) as ReplyHead;
     if (head.error) throw rebuild(head.error);
+    if (head.tooLarge) {
+      const { bytes, announced } = head.tooLarge;
+      const headers = new Headers(head.headers);
+      throw tooLargeError(step, { status: head.status!, headers, bytes, announced });
+    }
     return {
       status: head.status!,
       headers: new Headers(head.headers),

@@ -43,6 +43,8 @@ export interface ReplyHead {
   headers?: [string, string][];
   /** Why the fetch failed (network errors), with its causes. */
   error?: FetchFailure;
+  /** The body was over `maxBytes` (by its Content-Length, or as it arrived): not read. */
+  tooLarge?: { bytes: number; announced: boolean };
 }
 
 /** A failed fetch's error as plain data: what tells a refused connection apart. */

@@ -3,7 +3,7 @@
 // auth and errors run on the calling thread (`_sync.ts`). Bundled into
 // `_worker_source.ts` by `scripts/gen_worker.ts`; never imported directly.
 
-import { fetchInit, type FetchOrder, isFollowed } from "./_request.ts";
+import { BodyTooLarge, fetchInit, type FetchOrder, isFollowed, readBody } from "./_request.ts";
 import {
   BEAT_MS,
   Ctrl,
@@ -48,10 +48,16 @@ async function run(id: number, order: FetchOrder): Promise<void> {
     const res = await fetch(order.url, fetchInit(order, controller.signal));
     const { status, headers } = res;
     if (isFollowed(order, status, headers)) await res.body?.cancel();
-    else text = await res.text();
+    else text = await readBody(res, order.maxBytes);
     head = { status, headers: [...headers] };
   } catch (error) {
-    head = { error: failure(error) };
+    head = error instanceof BodyTooLarge
+      ? {
+        status: error.status,
+        headers: [...error.headers],
+        tooLarge: { bytes: error.bytes, announced: error.announced },
+      }
+      : { error: failure(error) };
   }
   running.delete(id);
   if (running.size === 0) {

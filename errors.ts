@@ -442,6 +442,64 @@ export class ApiResponseValidationError extends ApiError {
 }
 
 /**
+ * The server answered with a URL the client must not use (an archive,
+ * external-weights or trace URL, or a redirect): a scheme other than
+ * `https:`, or `http:` to a host that is not this machine while the base URL
+ * uses `https:`. Nothing was fetched from it.
+ *
+ * @example
+ * ```ts
+ * import { ApiResponseValidationError, UnsafeUrlError } from "@tinker-ts/tinker";
+ * const error = new UnsafeUrlError("file:", {
+ *   status: 200,
+ *   message: 'The server sent the trace URL as a URL with the scheme "file:"',
+ * });
+ * console.assert(error instanceof ApiResponseValidationError && error.scheme === "file:");
+ * ```
+ */
+export class UnsafeUrlError extends ApiResponseValidationError {
+  /** The class name, kept through minification. */
+  override name: string = "UnsafeUrlError";
+  /** The refused URL's scheme (`"file:"`, `"http:"`, …), or `""` when it was not a URL. */
+  readonly scheme: string;
+
+  /**
+   * Creates an `UnsafeUrlError`.
+   *
+   * @param scheme The refused URL's scheme.
+   * @param init Status, headers, body and message of the response that named it.
+   */
+  constructor(scheme: string, init: ApiErrorInit) {
+    super(init);
+    this.scheme = scheme;
+  }
+}
+
+/**
+ * A response body was larger than the client's `maxResponseBytes` (64 MiB by
+ * default), by its `Content-Length` or as it streamed in (after
+ * decompression). Reading stopped there; the request is not retried.
+ *
+ * @example Raising the limit for a very large listing
+ * ```ts
+ * import { ApiResponseTooLargeError, RestClient } from "@tinker-ts/tinker";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ApiResponseTooLargeError({
+ *   status: 200,
+ *   message: "The response to GET /api/v1/checkpoints is larger than the limit",
+ * });
+ * assert.equal(error.name, "ApiResponseTooLargeError");
+ * const rest = new RestClient({ apiKey: "tml-example", maxResponseBytes: 256 * 1024 * 1024 });
+ * assert.ok(rest instanceof RestClient);
+ * ```
+ */
+export class ApiResponseTooLargeError extends ApiError {
+  /** The class name, kept through minification. */
+  override name: string = "ApiResponseTooLargeError";
+}
+
+/**
  * An argument of a client method is invalid (an empty id, a negative limit, a
  * TTL that is not a whole number). Thrown before any request is sent; the
  * message names the argument and what is wrong.

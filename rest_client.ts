@@ -32,7 +32,7 @@ import {
   checkTtl,
 } from "./_args.ts";
 import type { Operation } from "./_engine.ts";
-import { callSettings, ClientCore } from "./_core.ts";
+import { callSettings, ClientCore, DEFAULT_MAX_PAGES } from "./_core.ts";
 import { Future, PagedFuture, type PageFuture, type TinkerFuture } from "./_future.ts";
 import { encodeSegment, type HttpSpec, type Method } from "./_request.ts";
 import type { SchemaName } from "./_schema.ts";
@@ -942,7 +942,11 @@ export class RestClient implements Disposable {
       );
     }
     const path = `${checkpointPath(training_run_id, checkpoint_id)}/external_weights_urls`;
-    return this.#json("GET", path, "ExternalWeightsUrlsResponse", options);
+    const http = this.#http("GET", path);
+    return this.#future(
+      { kind: "json", http, schema: "ExternalWeightsUrlsResponse", urls: "urls" },
+      options,
+    );
   }
 
   /**
@@ -1161,6 +1165,7 @@ export class RestClient implements Disposable {
   ): PageFuture<Page, Item> {
     const limit = checkInt("limit", options.limit, 1, defaultLimit);
     const offset = checkInt("offset", options.offset, 0, 0);
+    const maxPages = checkInt("maxPages", options.maxPages, 1, DEFAULT_MAX_PAGES);
     const call = callSettings(options);
     const op = (at: number): Operation => ({
       kind: "json",
@@ -1174,6 +1179,8 @@ export class RestClient implements Disposable {
       fetch: (at) => new Future<Page>(op(at), runner, call),
       offset,
       limit,
+      maxPages,
+      what: `GET /api/v1${path}`,
     });
   }
 }

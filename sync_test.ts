@@ -473,10 +473,12 @@ Deno.test("sync: transfer, pagination, lifecycle", async (t) => {
         maxRetryDelayMs: 1,
         defaultHeaders: {},
         userAgent: "sync-test",
+        maxResponseBytes: 64 * 1024 * 1024,
       },
       apiKey: fake.apiKey,
       archivePollIntervalMs: 1,
       tracePollIntervalMs: 1,
+      traceExportTimeoutMs: 60_000,
     };
     const engine = new Engine(config);
     const sync = new SyncExecutor(engine, { partBytes: 997 });
@@ -549,10 +551,12 @@ Deno.test("sync: worker liveness", async (t) => {
       maxRetryDelayMs: 1,
       defaultHeaders: {},
       userAgent: "sync-test",
+      maxResponseBytes: 64 * 1024 * 1024,
     },
     apiKey: fake.apiKey,
     archivePollIntervalMs: 1,
     tracePollIntervalMs: 1,
+    traceExportTimeoutMs: 60_000,
   };
   const op = {
     kind: "json",

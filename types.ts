@@ -643,6 +643,20 @@ export interface ClientOptions {
    * @default {5000}
    */
   tracePollIntervalMs?: number | undefined;
+  /**
+   * How long `exportSessionTrace` polls an export that stays pending before
+   * it fails with `ApiTimeoutError` (10 minutes).
+   * @default {600000}
+   */
+  traceExportTimeoutMs?: number | undefined;
+  /**
+   * The largest response body the client reads, in bytes, after
+   * decompression (64 MiB). A larger one fails with
+   * `ApiResponseTooLargeError` as soon as its `Content-Length` or its bytes
+   * pass the limit, and is not retried.
+   * @default {67108864}
+   */
+  maxResponseBytes?: number | undefined;
   /** Headers added to every request to the base URL. */
   defaultHeaders?: Record<string, string> | undefined;
   /**
@@ -715,6 +729,14 @@ export interface PageOptions extends RequestOptions {
    * @default {0}
    */
   offset?: number | undefined;
+  /**
+   * Iterating (`for await`, `pages()`, `iterSync()`) fails with a
+   * `TinkerError` rather than fetch more than this many pages, so a server
+   * that never ends its pages cannot keep a loop going forever. (A page
+   * identical to the one before it fails at once.)
+   * @default {10000}
+   */
+  maxPages?: number | undefined;
 }
 
 /**

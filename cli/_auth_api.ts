@@ -44,6 +44,7 @@ async function transport(ctx: Context, key: string): Promise<Transport> {
       maxRetryDelayMs: 10_000,
       defaultHeaders: {},
       userAgent: `tinker-ts/${VERSION} (cli)`,
+      maxResponseBytes: 1024 * 1024, // A key record is tiny.
     },
     fetch: globalThis.fetch,
     credential: () => key,

@@ -35,7 +35,6 @@ export const list: Handler = async (ctx, { options }) => {
         ctx,
         rest.listUserCheckpoints({ limit: BATCH, signal: ctx.signal }).pages(),
         (p) => ({ items: p.checkpoints, total: p.cursor?.total_count }),
-        "checkpoints",
       )
       : await fetchPaged(
         ctx,

@@ -4,6 +4,7 @@
 // TINKER_CLI_EXIT_CODES=official to get exactly that.
 
 import { pyRepr } from "./_format.ts";
+import { quoted } from "./_inert.ts";
 
 /**
  * Exit codes of the `tinker` CLI.
@@ -159,6 +160,14 @@ export async function toCliError(error: unknown): Promise<CliError | Interrupted
         details("Could not connect to the Tinker API. Please check your network connection."),
         EXIT.network,
       );
+    case "UnsafeUrlError": {
+      const scheme = (error as { scheme?: string }).scheme || "malformed";
+      return wrap(
+        `Nothing fetched: refusing a ${quoted(scheme)} URL from the server`,
+        `${messageOf(error)}. Nothing was downloaded or read.`,
+        EXIT.local,
+      );
+    }
     case "ApiResponseValidationError":
       return wrap("API error occurred", details(), EXIT.error);
     case "TinkerPathError":
@@ -198,6 +207,7 @@ async function libraryClassName(error: unknown): Promise<string | undefined> {
     [lib.ApiUserAbortError, "ApiUserAbortError"],
     [lib.ApiTimeoutError, "ApiTimeoutError"],
     [lib.ApiConnectionError, "ApiConnectionError"],
+    [lib.UnsafeUrlError, "UnsafeUrlError"],
     [lib.ApiResponseValidationError, "ApiResponseValidationError"],
     [lib.TinkerPathError, "TinkerPathError"],
     [lib.InvalidArgumentError, "InvalidArgumentError"],

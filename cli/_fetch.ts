@@ -8,7 +8,7 @@ import { formatSize } from "./_format.ts";
 import { type AsyncFile, type Files, files } from "./_fs.ts";
 import { processAlive, processId } from "./_process.ts";
 import { inert, quoted } from "./_inert.ts";
-import { unrefTimeout } from "../_request.ts";
+import { unrefTimeout, urlProblem } from "../_request.ts";
 
 /** How to word a failed download. */
 export interface DownloadWords {
@@ -122,18 +122,9 @@ export function checkServerUrl(url: string, baseUrl: string, words: DownloadWord
       EXIT.local,
     );
   }
-  if (parsed.protocol === "https:") return parsed;
+  if (urlProblem(parsed, baseUrl) === undefined) return parsed; // The library's rule.
   if (parsed.protocol === "http:") {
     const host = parsed.hostname;
-    const loopback = host === "localhost" || host.endsWith(".localhost") ||
-      /^127(\.\d{1,3}){3}$/.test(host) || host === "[::1]";
-    let plainApi = false;
-    try {
-      plainApi = new URL(baseUrl).protocol === "http:";
-    } catch {
-      // An unparsable base URL cannot vouch for anything.
-    }
-    if (loopback || plainApi) return parsed;
     throw new CliError(
       `${words.failure}: refusing a plain http: download URL from the server (host ${
         quoted(host)

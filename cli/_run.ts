@@ -49,7 +49,6 @@ export const list: Handler = async (ctx, { options }) => {
       ctx,
       rest.listTrainingRuns({ limit: BATCH, signal: ctx.signal }).pages(),
       (p) => ({ items: p.training_runs, total: p.cursor.total_count }),
-      "training runs",
     )
     : await fetchPaged(
       ctx,
@@ -193,22 +192,19 @@ export async function fetchPaged<T>(
 }
 
 /**
- * `--all`: every page of a page future (`for await` over `.pages()`), up to
- * `maxPages`, failing on a page that repeats the previous one.
+ * `--all`: every page of a page future (`for await` over `.pages()`). The
+ * library bounds that walk (its `maxPages`, and an error on a page that
+ * repeats the previous one).
  */
 export async function walkPages<P, T>(
   ctx: Context,
   pages: AsyncIterable<P>,
   read: (page: P) => { items: T[]; total: number | undefined },
-  what = "items",
-  maxPages: number = MAX_PAGES,
 ): Promise<{ items: T[]; total: number }> {
-  const guard = new PageGuard(what, maxPages);
   const items: T[] = [];
   let total: number | undefined;
   for await (const page of pages) {
     const { items: more, total: t } = read(page);
-    guard.check(more);
     items.push(...more);
     total = t ?? total;
     ctx.checkInterrupted();

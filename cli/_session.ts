@@ -97,7 +97,6 @@ export const list: Handler = async (ctx, { options }) => {
       ctx,
       rest.listSessions({ limit: BATCH, signal: ctx.signal }).pages(),
       (p) => ({ items: p.sessions, total: undefined }),
-      "sessions",
     ));
   } else {
     // No cursor: page until `limit` or a short page.

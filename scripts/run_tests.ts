@@ -120,6 +120,7 @@ const STAGES: Stage[] = [
         "tinker_path_test.ts",
         "rest_client_test.ts",
         "service_client_test.ts",
+        "tests/hostile_lib_test.ts",
         // The training types and the protobuf wire (SDK byte comparisons included).
         "_proto_test.ts",
         "_proto_messages_test.ts",
@@ -193,7 +194,14 @@ const STAGES: Stage[] = [
       const { code, text } = await sh([...DENO, "test", "-A", "tests/cli_test.ts"], {
         TINKER_CLI_BIN: `${root}tinker`,
       });
-      return denoCounts(text, code);
+      // The hostile-server attacks that go through the CLI (a resent delete was Bun's).
+      const hostile = await sh(
+        [...DENO, "test", "-A", "--filter", "CLI", "tests/hostile_lib_test.ts"],
+        { TINKER_CLI_BIN: `${root}tinker` },
+      );
+      const a = denoCounts(text, code);
+      const b = denoCounts(hostile.text, hostile.code);
+      return { passed: a.passed + b.passed, failed: a.failed + b.failed };
     },
   },
   {

@@ -44,6 +44,18 @@ const checks: [string, () => Promise<void>][] = [
     assert.equal(path, `tinker://${training.modelId}/external_weights/export`);
     await fake.setOptions({ futureTryAgainCount: 0 });
   }],
+  ["a delete whose connection dies after the server read it is sent once", async () => {
+    const path = `/api/v1/training_runs/${FAKE_IDS.run}/checkpoints/${
+      FAKE_IDS.checkpointPath.split("/").slice(-2).join("/")
+    }`;
+    await rest.getTrainingRun(FAKE_IDS.run); // Leaves a pooled connection.
+    await fake.inject({ path, drop: "before-headers", times: 2 });
+    const error = await rest.deleteCheckpointFromTinkerPath(FAKE_IDS.checkpointPath).catch((e) =>
+      e
+    );
+    assert.equal(error?.name, "ApiConnectionError");
+    assert.equal(fake.log.filter((r) => r.method === "DELETE").length, 1);
+  }],
   ["a bad tinker path throws before sending", () => {
     assert.throws(
       () => rest.deleteCheckpointFromTinkerPath("tinker://r/weights/"),

@@ -114,6 +114,20 @@ await check("a 10 MB response arrives intact", async () => {
   assert.deepEqual(rest.getTrainingRun(FAKE_IDS.run).result(), big);
 });
 
+await check("a delete whose connection dies after the server read it is sent once", async () => {
+  // Bun's fetch resends a request whose pooled connection dies; the delete
+  // must take a connection of its own (tests/hostile_lib_test.ts, issue 19).
+  rest.getTrainingRun(FAKE_IDS.run).result(); // Leaves a pooled connection.
+  const path = `${RUN_PATH}/checkpoints/${FAKE_IDS.checkpointPath.split("/").slice(-2).join("/")}`;
+  await fake.clearLog();
+  await fake.inject({ path, drop: "before-headers", times: 2 });
+  assert.throws(() => rest.deleteCheckpointFromTinkerPath(FAKE_IDS.checkpointPath).result(), {
+    name: "ApiConnectionError",
+  });
+  const deletes = (await fake.requests()).filter((r) => r.method === "DELETE");
+  assert.equal(deletes.length, 1, `sent ${deletes.length} times`);
+});
+
 await check("close() then .result() again", () => {
   rest.close();
   assert.equal(rest.getTrainingRun(FAKE_IDS.run).result().training_run_id, FAKE_IDS.run);

@@ -23,6 +23,7 @@ Deno.test("sync worker: fetches and publishes replies into shared memory", async
     body: undefined,
     fresh: false,
     follow: undefined,
+    maxBytes: 1 << 20,
     ...extra,
   });
   /** Posts a fetch and waits (asynchronously) for its reply: head and body. */

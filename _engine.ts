@@ -12,7 +12,7 @@ import {
   TinkerError,
 } from "./errors.ts";
 import { jwtClaims, secondsUntilExpiry } from "./_jwt.ts";
-import { SchemaIssue, type SchemaName, validate } from "./_schema.ts";
+import { type CustomSchema, SchemaIssue, type SchemaName, validate } from "./_schema.ts";
 import {
   type CallSettings,
   drive,
@@ -34,7 +34,13 @@ export type Operation =
   | { kind: "void"; http: HttpSpec }
   | { kind: "archive"; http: HttpSpec }
   | { kind: "trace"; http: HttpSpec; sessionId: string }
-  | { kind: "whoami" };
+  | { kind: "whoami" }
+  /**
+   * The OpenAI-compatible endpoint: the API key as a Bearer token, no
+   * bootstrap. A `stream` request resolves to the `RawResponse` with its body
+   * unread; otherwise to the JSON checked against `schema`.
+   */
+  | { kind: "oai"; http: HttpSpec; schema?: CustomSchema };
 
 /** The engine's settings, as plain data. */
 export interface EngineConfig {
@@ -100,6 +106,11 @@ export class Engine {
   *#steps(op: Operation, call: CallSettings): Steps<unknown> {
     const apiKey = this.#checkConfig();
     if (op.kind === "whoami") return yield* this.#whoami(apiKey);
+    if (op.kind === "oai") {
+      const keyTransport = this.#transport(() => apiKey);
+      const res = yield* sendRequest(keyTransport, op.http, call);
+      return op.schema === undefined ? res : parseJson(res, op.schema, keyTransport);
+    }
     const transport = this.#callTransportFor(apiKey);
     if (this.#authDone === undefined) yield* this.#bootstrap(apiKey);
     switch (op.kind) {
@@ -403,7 +414,7 @@ export class Engine {
 /** Parses and validates a JSON body; failures are ApiResponseValidationError. */
 export function parseJson(
   res: RawResponse,
-  schema: SchemaName,
+  schema: SchemaName | CustomSchema,
   transport: Pick<Transport, "secrets">,
 ): unknown {
   let value: unknown;
@@ -422,7 +433,10 @@ export function parseJson(
   try {
     validate(schema, value);
   } catch (error) {
-    if (error instanceof SchemaIssue) throw validationError(res, `${error.message} (${schema})`);
+    if (error instanceof SchemaIssue) {
+      const name = typeof schema === "string" ? schema : schema.name;
+      throw validationError(res, `${error.message} (${name})`);
+    }
     throw error;
   }
   return value;

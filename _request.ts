@@ -39,6 +39,16 @@ export interface HttpSpec {
   idempotencyKey?: string;
   /** Extra headers of this call; their values are treated as secrets. */
   secretHeaders?: Record<string, string>;
+  /** How the credential is sent: `X-API-Key` (default) or `Authorization: Bearer`. */
+  auth?: "x-api-key" | "bearer";
+  /** The `Accept` header (default `application/json`). */
+  accept?: string;
+  /**
+   * Hand a 2xx response back with its body unread, as `RawResponse.body`
+   * (server-sent events). Only `drive` performs it; the body is read on the
+   * calling thread, never retried once the response head has arrived.
+   */
+  stream?: boolean;
 }
 
 /** Client-wide transport settings (plain data). */
@@ -58,12 +68,24 @@ export interface CallSettings {
   timeoutMs?: number | undefined;
 }
 
-/** What the request function hands back: the body is read in full. */
+/** What the request function hands back: the body is read in full (`text`), or unread (`body`). */
 export interface RawResponse {
   status: number;
   headers: Headers;
   text: string;
   url: string;
+  /** The unread body of a 2xx answer to a `stream` request (`text` is then empty). */
+  body?: BodyChunks;
+}
+
+/**
+ * The body of a streamed response, chunk by chunk. Each wait for a chunk is
+ * bounded by the call's timeout; the call's signal aborts it
+ * (`ApiUserAbortError`); a broken connection is an `ApiConnectionError`.
+ * `return()` (a `for await` left early) closes the connection.
+ */
+export interface BodyChunks extends AsyncIterableIterator<Uint8Array> {
+  return(): Promise<IteratorResult<Uint8Array, undefined>>;
 }
 
 /**
@@ -101,6 +123,8 @@ export interface FetchStep extends FetchOrder {
   what: string;
   /** The fetch of the async path (the sync worker uses its own). */
   fetch: typeof fetch;
+  /** Return a 2xx body unread (`HttpSpec.stream`); the sync driver refuses it. */
+  stream?: boolean;
 }
 
 /** A pause (retry backoff, polling). */
@@ -255,12 +279,13 @@ function* attemptOnce(
   const headers: Record<string, string> = {};
   addLowerCased(headers, config.defaultHeaders);
   addLowerCased(headers, spec.secretHeaders);
-  headers["accept"] = "application/json";
+  headers["accept"] = spec.accept ?? "application/json";
   headers["user-agent"] = config.userAgent;
   if (spec.method !== "GET") headers["content-type"] = "application/json";
   if (idempotencyKey) headers["x-idempotency-key"] = idempotencyKey;
   headers["x-stainless-retry-count"] = String(attempt);
-  headers["x-api-key"] = credential;
+  if (spec.auth === "bearer") headers["authorization"] = `Bearer ${credential}`;
+  else headers["x-api-key"] = credential;
   const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
   let step: FetchStep = {
     t: "fetch",
@@ -276,6 +301,7 @@ function* attemptOnce(
     what: `${spec.method} ${spec.path}`,
     fetch: transport.fetch,
   };
+  if (spec.stream) step.stream = true;
   let origin: string | undefined; // Parsed on the first redirect only.
   try {
     for (let hops = 1;; hops++) {
@@ -322,12 +348,24 @@ async function fetchOnce(step: FetchStep): Promise<RawResponse> {
     signal.addEventListener("abort", onAbort, { once: true });
     if (signal.aborted) controller.abort("user");
   }
+  let handedOver = false;
   try {
     const res = await step.fetch(step.url, fetchInit(step, controller.signal));
     const { status, headers } = res;
     if (isFollowed(step, status, headers)) {
       await res.body?.cancel();
       return { status, headers, text: "", url: step.url };
+    }
+    if (step.stream && status >= 200 && status < 300 && res.body) {
+      handedOver = true; // The signal stays wired to the body until it is read or closed.
+      const detach = () => signal?.removeEventListener("abort", onAbort);
+      return {
+        status,
+        headers,
+        text: "",
+        url: step.url,
+        body: bodyChunks(res.body, step, controller, detach),
+      };
     }
     return { status, headers, text: await res.text(), url: step.url };
   } catch (error) {
@@ -337,8 +375,72 @@ async function fetchOnce(step: FetchStep): Promise<RawResponse> {
     throw error;
   } finally {
     deadlines.delete(deadline);
-    signal?.removeEventListener("abort", onAbort);
+    if (!handedOver) signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/**
+ * The chunks of a streamed body. The attempt's deadline no longer applies
+ * once the head has arrived; instead each chunk must arrive within
+ * `timeoutMs` of asking for it (the same timer wheel), and the call's signal
+ * still aborts the fetch.
+ */
+function bodyChunks(
+  body: ReadableStream<Uint8Array>,
+  step: FetchStep,
+  controller: AbortController,
+  detach: () => void,
+): BodyChunks {
+  const reader = body.getReader();
+  let open = true;
+  let bytes = 0;
+  const close = () => {
+    if (open) detach();
+    open = false;
+  };
+  const finished = (): IteratorResult<Uint8Array, undefined> => ({ done: true, value: undefined });
+  return {
+    async next() {
+      if (!open) return finished();
+      const deadline = armDeadline(performance.now() + step.timeoutMs, controller);
+      try {
+        const chunk = await reader.read();
+        if (chunk.done) {
+          close();
+          return finished();
+        }
+        bytes += chunk.value.byteLength;
+        return chunk;
+      } catch (error) {
+        close();
+        const reason = controller.signal.aborted ? controller.signal.reason : undefined;
+        if (reason === "user") throw abortError(step);
+        if (reason === "timeout") {
+          throw new ApiTimeoutError({
+            message:
+              `No data for ${step.timeoutMs} ms while reading the response stream, after ${bytes} bytes (${step.what})`,
+          });
+        }
+        const text = error instanceof Error ? error.message : String(error);
+        throw new ApiConnectionError({
+          message: `The response stream broke after ${bytes} bytes (${step.what}): ${text}`,
+          cause: error,
+        });
+      } finally {
+        deadlines.delete(deadline);
+      }
+    },
+    async return() {
+      if (open) {
+        close();
+        await reader.cancel().catch(() => {});
+      }
+      return finished();
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 /** The `fetch` options of `order` (redirects are the caller's to follow). */

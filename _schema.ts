@@ -13,7 +13,7 @@ export class SchemaIssue extends Error {
  * (`key` is an array index or `""` for the body). The path is only joined
  * when something fails: a listing has thousands of fields to check.
  */
-type Check = (value: unknown, base: string, key: string | number) => void;
+export type Check = (value: unknown, base: string, key: string | number) => void;
 
 /** The dotted path of `key` under `base`: `checkpoints[3].time`. */
 function at(base: string, key: string | number): string {
@@ -34,16 +34,16 @@ function fail(base: string, key: string | number, expected: string, value: unkno
   throw new SchemaIssue(at(base, key), `must be ${expected}, got ${describe(value)}`);
 }
 
-const str: Check = (v, b, k) => {
+export const str: Check = (v, b, k) => {
   if (typeof v !== "string") fail(b, k, "a string", v);
 };
-const bool: Check = (v, b, k) => {
+export const bool: Check = (v, b, k) => {
   if (typeof v !== "boolean") fail(b, k, "a boolean", v);
 };
-const int: Check = (v, b, k) => {
+export const int: Check = (v, b, k) => {
   if (typeof v !== "number" || !Number.isInteger(v)) fail(b, k, "an integer", v);
 };
-const num: Check = (v, b, k) => {
+export const num: Check = (v, b, k) => {
   if (typeof v !== "number" || !Number.isFinite(v)) fail(b, k, "a number", v);
 };
 /**
@@ -59,20 +59,20 @@ const datetime: Check = (v, b, k) => {
     fail(b, k, "an ISO-8601 date-time string", v);
   }
 };
-const oneOf = (...values: string[]): Check => (v, b, k) => {
+export const oneOf = (...values: string[]): Check => (v, b, k) => {
   if (typeof v !== "string" || !values.includes(v)) {
     fail(b, k, `one of ${values.map((x) => JSON.stringify(x)).join(", ")}`, v);
   }
 };
-const nullable = (check: Check): Check => (v, b, k) => {
+export const nullable = (check: Check): Check => (v, b, k) => {
   if (v !== null) check(v, b, k);
 };
-const list = (check: Check): Check => (v, b, k) => {
+export const list = (check: Check): Check => (v, b, k) => {
   if (!Array.isArray(v)) fail(b, k, "an array", v);
   const path = at(b, k);
   for (let i = 0; i < v.length; i++) check(v[i], path, i);
 };
-const dict = (check: Check): Check => (v, b, k) => {
+export const dict = (check: Check): Check => (v, b, k) => {
   if (v === null || typeof v !== "object" || Array.isArray(v)) fail(b, k, "an object", v);
   const path = at(b, k);
   for (const name of Object.keys(v)) check((v as Record<string, unknown>)[name], path, name);
@@ -80,10 +80,10 @@ const dict = (check: Check): Check => (v, b, k) => {
 
 /** A field spec: `[check, required]`; optional fields may be absent. */
 type Fields = Record<string, [Check, boolean]>;
-const req = (check: Check): [Check, boolean] => [check, true];
-const opt = (check: Check): [Check, boolean] => [check, false];
+export const req = (check: Check): [Check, boolean] => [check, true];
+export const opt = (check: Check): [Check, boolean] => [check, false];
 
-const obj = (fields: Fields): Check => {
+export const obj = (fields: Fields): Check => {
   const names = Object.keys(fields);
   const checks = names.map((name) => fields[name]![0]);
   const required = names.map((name) => fields[name]![1]);
@@ -109,7 +109,7 @@ const obj = (fields: Fields): Check => {
  * the module loads took ~0.6 ms of cold code in a compiled CLI binary, at
  * every start; a process validates two or three types.
  */
-const once = (build: () => Check): () => Check => {
+export const once = (build: () => Check): () => Check => {
   let check: Check | undefined;
   return () => check ??= build();
 };
@@ -317,7 +317,16 @@ const SCHEMAS = {
 /** The name of a response type in {@linkcode SCHEMAS}. */
 export type SchemaName = keyof typeof SCHEMAS;
 
-/** Throws a {@linkcode SchemaIssue} when `value` does not match `name`. */
-export function validate(name: SchemaName, value: unknown): void {
-  SCHEMAS[name]()(value, "", "");
+/**
+ * A response type checked outside {@linkcode SCHEMAS} (another entry point's
+ * types, built from the checks above, so a REST-only import carries none of them).
+ */
+export interface CustomSchema {
+  name: string;
+  check: () => Check;
+}
+
+/** Throws a {@linkcode SchemaIssue} when `value` does not match `schema`. */
+export function validate(schema: SchemaName | CustomSchema, value: unknown): void {
+  (typeof schema === "string" ? SCHEMAS[schema] : schema.check)()(value, "", "");
 }

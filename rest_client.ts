@@ -31,7 +31,8 @@ import {
   checkText,
   checkTtl,
 } from "./_args.ts";
-import { Engine, type EngineConfig, type Operation } from "./_engine.ts";
+import { engineConfig } from "./_client_config.ts";
+import { Engine, type Operation } from "./_engine.ts";
 import {
   Future,
   PagedFuture,
@@ -44,7 +45,6 @@ import { encodeSegment, type HttpSpec, type Method } from "./_request.ts";
 import type { SchemaName } from "./_schema.ts";
 import { readEnv } from "./_env.ts";
 import { SyncExecutor } from "./_sync.ts";
-import { VERSION } from "./_version.ts";
 import { parseTinkerPath, TinkerPathError } from "./tinker_path.ts";
 import type {
   AccessScopeOptions,
@@ -76,17 +76,7 @@ import type {
 
 export type { PageFuture, TinkerFuture };
 
-/** The hosted service, used when neither the options nor `TINKER_BASE_URL` name one. */
-export const DEFAULT_BASE_URL = "https://tinker.thinkingmachines.dev/services/tinker-prod";
-
-const DEFAULTS = {
-  maxRetries: 5,
-  timeoutMs: 60_000,
-  initialRetryDelayMs: 500,
-  maxRetryDelayMs: 10_000,
-  archivePollIntervalMs: 30_000,
-  tracePollIntervalMs: 5_000,
-};
+export { DEFAULT_BASE_URL } from "./_client_config.ts";
 
 /**
  * The client of the Tinker REST API.
@@ -121,22 +111,7 @@ export class RestClient implements Disposable {
    * @param options Key, base URL, retries, timeouts, polling, headers, fetch.
    */
   constructor(options: ClientOptions = {}) {
-    const config: EngineConfig = {
-      transport: {
-        baseUrl: options.baseUrl || readEnv("TINKER_BASE_URL") || DEFAULT_BASE_URL,
-        maxRetries: options.maxRetries ?? DEFAULTS.maxRetries,
-        timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
-        initialRetryDelayMs: options.initialRetryDelayMs ?? DEFAULTS.initialRetryDelayMs,
-        maxRetryDelayMs: options.maxRetryDelayMs ?? DEFAULTS.maxRetryDelayMs,
-        defaultHeaders: { ...options.defaultHeaders },
-        userAgent: `tinker-ts/${VERSION} (${runtimeName()})`,
-      },
-      apiKey: options.apiKey ?? readEnv("TINKER_API_KEY"),
-      archivePollIntervalMs: options.archivePollIntervalMs ?? DEFAULTS.archivePollIntervalMs,
-      tracePollIntervalMs: options.tracePollIntervalMs ?? DEFAULTS.tracePollIntervalMs,
-    };
-    checkInt("maxRetries", config.transport.maxRetries, 0, 0);
-    checkInt("timeoutMs", config.transport.timeoutMs, 1, 0);
+    const config = engineConfig(options);
     this.#customFetch = options.fetch !== undefined;
     this.#engine = new Engine(config, options.fetch ?? globalThis.fetch, options.logger);
     this.#runner = {
@@ -1164,16 +1139,4 @@ function checkpointPath(trainingRunId: string, checkpointId: string): string {
 function callSettings(options: RequestOptions): RequestOptions {
   if (options.timeoutMs !== undefined) checkInt("timeoutMs", options.timeoutMs, 1, 0);
   return { signal: options.signal, timeoutMs: options.timeoutMs };
-}
-
-function runtimeName(): string {
-  const g = globalThis as {
-    Deno?: { version?: { deno?: string } };
-    Bun?: { version?: string };
-    process?: { versions?: { node?: string } };
-  };
-  if (g.Deno?.version?.deno) return `Deno/${g.Deno.version.deno}`;
-  if (g.Bun?.version) return `Bun/${g.Bun.version}`;
-  if (g.process?.versions?.node) return `Node/${g.process.versions.node}`;
-  return "unknown";
 }

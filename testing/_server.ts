@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from "node:net";
 import { Buffer } from "node:buffer";
 import { detail, empty, json, type Reply, writeReply } from "./_http.ts";
+import { handleOai } from "./_oai.ts";
 import { handleApi } from "./_routes.ts";
 import { createState } from "./_state.ts";
 import { type Context, handleStorage } from "./_storage.ts";
@@ -43,6 +44,7 @@ export const DEFAULT_BEHAVIOUR: Readonly<FakeBehaviour> = Object.freeze({
   auditRedirect: false,
   latencyMs: 0,
   clientConfig: {},
+  tokenDelayMs: 0,
 });
 
 /**
@@ -189,7 +191,9 @@ export async function startFakeTinker(options: FakeTinkerOptions = {}): Promise<
       reply = fault?.status !== undefined
         ? faultReply(fault)
         : target === "api"
-        ? await handleApi(ctx, record)
+        ? record.path.startsWith("/oai/")
+          ? handleOai(ctx, record, (ms) => sleep(ms, res))
+          : await handleApi(ctx, record)
         : await handleStorage(ctx, record.method, record.rawPath, record.headers);
     } catch (e) {
       console.error("fake Tinker server: handler failed:", e);

@@ -55,6 +55,8 @@ export interface FakeBehaviour {
    * `{ billing_exception_max_pause_duration_sec: 0 }` to keep the Python SDK's 402 pause short.
    */
   clientConfig: Record<string, unknown>;
+  /** Pause between the tokens of a streamed OpenAI-compatible answer (default 0). */
+  tokenDelayMs: number;
 }
 
 /**

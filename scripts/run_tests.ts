@@ -116,7 +116,12 @@ const STAGES: Stage[] = [
     name: "bun",
     about: "the library's end-to-end and .result() tests under Bun (and a compiled binary)",
     async run() {
-      const files = ["tinker_path_test.ts", "rest_client_test.ts"];
+      const files = [
+        "tinker_path_test.ts",
+        "rest_client_test.ts",
+        "openai_client_test.ts",
+        "_sse_test.ts",
+      ];
       const e2e = await sh([...BUN, "run", "tests/bun_runner.ts", ...files]);
       const sync = await sh([...BUN, "run", "tests/sync_bun.ts"]);
       const a = denoCounts(e2e.text, e2e.code);

@@ -1,7 +1,7 @@
 // What a command runs with: the output format, the terminal, the streams,
 // the environment, an abort signal for Ctrl-C, and a lazily created client.
 
-import type { RestClient } from "../mod.ts";
+import type { ClientOptions, RestClient } from "../mod.ts";
 import type { GlobalOptions } from "./_args.ts";
 import { CliError, EXIT, Interrupted } from "./_errors.ts";
 import { plain, pyJson, type Value } from "./_format.ts";
@@ -163,6 +163,14 @@ export class Context {
   /** The REST client, created on first use from `TINKER_API_KEY` / `TINKER_BASE_URL`. */
   async client(): Promise<RestClient> {
     if (this.#client) return this.#client;
+    const options = await this.clientOptions();
+    const { RestClient } = await import("../mod.ts");
+    this.#client = new RestClient(options);
+    return this.#client;
+  }
+
+  /** The options of every client of this run: key, base URL, retries, `--verbose` logger. */
+  async clientOptions(): Promise<ClientOptions> {
     const apiKey = this.env.TINKER_API_KEY?.trim() || await storedApiKey(this.env);
     if (!apiKey) {
       throw new CliError(
@@ -171,15 +179,12 @@ export class Context {
         EXIT.auth,
       );
     }
-    const { RestClient } = await import("../mod.ts");
-    const verbose = this.verbose;
-    this.#client = new RestClient({
+    return {
       apiKey,
       baseUrl: this.env.TINKER_BASE_URL?.trim() || undefined,
       maxRetries: this.maxRetries,
-      logger: verbose ? (line: string) => this.err(`[http] ${line}\n`) : undefined,
-    });
-    return this.#client;
+      logger: this.verbose ? (line: string) => this.err(`[http] ${line}\n`) : undefined,
+    };
   }
 }
 

@@ -122,29 +122,96 @@ Deno.test({
   async fn() {
     await using env = await setup(2);
     const profile = await Deno.makeTempDir();
+    const browser = new Deno.Command(CHROMIUM!, {
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--remote-debugging-port=0",
+        `--user-data-dir=${profile}`,
+        "about:blank",
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
     try {
-      const out = await new Deno.Command(CHROMIUM!, {
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          `--user-data-dir=${profile}`,
-          "--virtual-time-budget=10000",
-          "--dump-dom",
-          `${env.url}/?prompt=hello`,
-        ],
-        stdout: "piped",
-        stderr: "null",
-      }).output();
-      const dom = new TextDecoder().decode(out.stdout);
-      assert.match(
-        dom,
-        /<div id="answer" aria-live="polite" data-done="true">/,
-        dom.slice(0, 3000),
-      );
-      assert.ok(dom.includes(answerTokens(MODEL, "hello").join("")));
+      // "DevTools listening on ws://127.0.0.1:<port>/devtools/browser/<id>"
+      const port = await devtoolsPort(browser.stderr);
+      const target = await (await fetch(
+        `http://127.0.0.1:${port}/json/new?${encodeURIComponent(`${env.url}/?prompt=hello`)}`,
+        { method: "PUT" },
+      )).json() as { webSocketDebuggerUrl: string };
+      const page = await cdp(target.webSocketDebuggerUrl);
+      try {
+        // The page asks at once (?prompt=); poll its DOM until the stream has ended.
+        let state = { done: "", text: "" };
+        for (let i = 0; i < 200 && state.done === ""; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          state = JSON.parse(
+            await page.evaluate(
+              `(() => {
+                const answer = document.getElementById("answer");
+                return JSON.stringify({ done: answer.dataset.done ?? "", text: answer.textContent });
+              })()`,
+            ),
+          );
+        }
+        assert.equal(state.done, "true");
+        assert.equal(state.text, answerTokens(MODEL, "hello").join(""));
+      } finally {
+        page.close();
+      }
     } finally {
+      browser.kill();
+      await browser.status;
       await Deno.remove(profile, { recursive: true });
     }
   },
 });
+
+/** The DevTools port Chromium prints on stderr (the rest of stderr is drained). */
+async function devtoolsPort(stderr: ReadableStream<Uint8Array>): Promise<number> {
+  const lines = stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  for (;;) {
+    const { done, value } = await lines.read();
+    if (done) throw new Error(`Chromium exited without a DevTools port: ${seen}`);
+    seen += value;
+    const match = /DevTools listening on ws:\/\/[^:]+:(\d+)\//.exec(seen);
+    if (match) {
+      void (async () => {
+        while (!(await lines.read()).done);
+      })();
+      return Number(match[1]);
+    }
+  }
+}
+
+/** A minimal Chrome DevTools Protocol session on one page: `Runtime.evaluate`. */
+async function cdp(url: string) {
+  const socket = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = reject;
+  });
+  let nextId = 1;
+  const waiting = new Map<number, (result: unknown) => void>();
+  socket.onmessage = (event) => {
+    const message = JSON.parse(event.data) as { id?: number; result?: unknown };
+    if (message.id !== undefined) waiting.get(message.id)?.(message.result);
+  };
+  return {
+    evaluate(expression: string): Promise<string> {
+      const id = nextId++;
+      socket.send(JSON.stringify({ id, method: "Runtime.evaluate", params: { expression } }));
+      return new Promise((resolve) => {
+        waiting.set(id, (result) => {
+          waiting.delete(id);
+          const value = (result as { result?: { value?: unknown } }).result?.value;
+          resolve(typeof value === "string" ? value : JSON.stringify({ done: "", text: "" }));
+        });
+      });
+    },
+    close: () => socket.close(),
+  };
+}

@@ -46,10 +46,20 @@ export interface HttpSpec {
   /**
    * Hand a 2xx response back with its body unread, as `RawResponse.body`
    * (server-sent events). Only `drive` performs it; the body is read on the
-   * calling thread, never retried once the response head has arrived.
+   * calling thread, never retried once the response head has arrived. The
+   * function that reads it is passed in (`streamBody` of `_stream_body.ts`),
+   * so clients that never stream do not carry it.
    */
-  stream?: boolean;
+  stream?: StreamBody;
 }
+
+/** Wraps the body of a streamed 2xx response; `detach` unhooks the call's signal. */
+export type StreamBody = (
+  body: ReadableStream<Uint8Array>,
+  step: FetchStep,
+  controller: AbortController,
+  detach: () => void,
+) => BodyChunks;
 
 /** Client-wide transport settings (plain data). */
 export interface TransportConfig {
@@ -124,7 +134,7 @@ export interface FetchStep extends FetchOrder {
   /** The fetch of the async path (the sync worker uses its own). */
   fetch: typeof fetch;
   /** Return a 2xx body unread (`HttpSpec.stream`); the sync driver refuses it. */
-  stream?: boolean;
+  stream?: StreamBody | undefined;
 }
 
 /** A pause (retry backoff, polling). */
@@ -301,7 +311,7 @@ function* attemptOnce(
     what: `${spec.method} ${spec.path}`,
     fetch: transport.fetch,
   };
-  if (spec.stream) step.stream = true;
+  if (spec.stream) step.stream = spec.stream;
   let origin: string | undefined; // Parsed on the first redirect only.
   try {
     for (let hops = 1;; hops++) {
@@ -364,7 +374,7 @@ async function fetchOnce(step: FetchStep): Promise<RawResponse> {
         headers,
         text: "",
         url: step.url,
-        body: bodyChunks(res.body, step, controller, detach),
+        body: step.stream(res.body, step, controller, detach),
       };
     }
     return { status, headers, text: await res.text(), url: step.url };
@@ -377,70 +387,6 @@ async function fetchOnce(step: FetchStep): Promise<RawResponse> {
     deadlines.delete(deadline);
     if (!handedOver) signal?.removeEventListener("abort", onAbort);
   }
-}
-
-/**
- * The chunks of a streamed body. The attempt's deadline no longer applies
- * once the head has arrived; instead each chunk must arrive within
- * `timeoutMs` of asking for it (the same timer wheel), and the call's signal
- * still aborts the fetch.
- */
-function bodyChunks(
-  body: ReadableStream<Uint8Array>,
-  step: FetchStep,
-  controller: AbortController,
-  detach: () => void,
-): BodyChunks {
-  const reader = body.getReader();
-  let open = true;
-  let bytes = 0;
-  const close = () => {
-    if (open) detach();
-    open = false;
-  };
-  const finished = (): IteratorResult<Uint8Array, undefined> => ({ done: true, value: undefined });
-  return {
-    async next() {
-      if (!open) return finished();
-      const deadline = armDeadline(performance.now() + step.timeoutMs, controller);
-      try {
-        const chunk = await reader.read();
-        if (chunk.done) {
-          close();
-          return finished();
-        }
-        bytes += chunk.value.byteLength;
-        return chunk;
-      } catch (error) {
-        close();
-        const reason = controller.signal.aborted ? controller.signal.reason : undefined;
-        if (reason === "user") throw abortError(step);
-        if (reason === "timeout") {
-          throw new ApiTimeoutError({
-            message:
-              `No data for ${step.timeoutMs} ms while reading the response stream, after ${bytes} bytes (${step.what})`,
-          });
-        }
-        const text = error instanceof Error ? error.message : String(error);
-        throw new ApiConnectionError({
-          message: `The response stream broke after ${bytes} bytes (${step.what}): ${text}`,
-          cause: error,
-        });
-      } finally {
-        deadlines.delete(deadline);
-      }
-    },
-    async return() {
-      if (open) {
-        close();
-        await reader.cancel().catch(() => {});
-      }
-      return finished();
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
 }
 
 /** The `fetch` options of `order` (redirects are the caller's to follow). */
@@ -491,7 +437,7 @@ function addLowerCased(into: Record<string, string>, from: Record<string, string
 }
 
 /** The timeout of one attempt in flight: `at` is in `performance.now()` time. */
-interface Deadline {
+export interface Deadline {
   at: number;
   controller: AbortController;
 }
@@ -508,11 +454,16 @@ let wheelAt = Infinity;
 let cancelWheel: (() => void) | undefined;
 
 /** Aborts `controller` with "timeout" at `at`, unless deleted from `deadlines` first. */
-function armDeadline(at: number, controller: AbortController): Deadline {
+export function armDeadline(at: number, controller: AbortController): Deadline {
   const entry = { at, controller };
   deadlines.add(entry);
   if (entry.at < wheelAt) scheduleWheel(entry.at);
   return entry;
+}
+
+/** Stops `entry` from firing (its wait is over). */
+export function disarmDeadline(entry: Deadline): void {
+  deadlines.delete(entry);
 }
 
 function scheduleWheel(at: number): void {

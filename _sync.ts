@@ -149,11 +149,6 @@ export class SyncExecutor {
   /** One fetch through the worker. */
   #fetch(step: FetchStep, deadline: number, late: () => Abandon): RawResponse {
     if (step.signal?.aborted) throw abortError(step);
-    if (step.stream) {
-      throw new TinkerError(
-        `Cannot block on a streamed response (${step.what}); iterate it with for await`,
-      );
-    }
     const ctrl = this.#ctrl;
     const id = this.#nextId;
     this.#nextId = id >= 0x7fffffff ? 1 : id + 1;

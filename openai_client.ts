@@ -49,6 +49,7 @@ import {
   validate,
 } from "./_schema.ts";
 import { type SseEvent, sseEvents } from "./_sse.ts";
+import { streamBody } from "./_stream_body.ts";
 import { SyncExecutor } from "./_sync.ts";
 import {
   ApiConnectionError,
@@ -603,7 +604,7 @@ export class OpenAIClient implements Disposable {
   ): CompletionStream<Chunk> {
     const http: HttpSpec = {
       ...post(path, { ...body, stream: true }),
-      stream: true,
+      stream: streamBody,
       accept: "text/event-stream",
     };
     const op: Operation = { kind: "oai", http };

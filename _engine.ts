@@ -452,7 +452,7 @@ function validationError(res: RawResponse, message: string, body?: unknown): Api
 }
 
 /** `error` with every secret replaced by `[redacted]` (a new error when anything changed). */
-function scrub(error: unknown, transport: Pick<Transport, "secrets">): unknown {
+export function scrub(error: unknown, transport: Pick<Transport, "secrets">): unknown {
   if (!(error instanceof TinkerError)) return error;
   const clean = (text: string) => redact(transport, text);
   if (!(error instanceof ApiError)) {

@@ -30,7 +30,7 @@
  * @module
  */
 
-import { Engine, type Operation } from "./_engine.ts";
+import { Engine, type Operation, scrub } from "./_engine.ts";
 import { engineConfig } from "./_client_config.ts";
 import { checkInt } from "./_args.ts";
 import { Future, type Runner, SyncUnavailableError, type TinkerFuture } from "./_future.ts";
@@ -610,7 +610,8 @@ export class OpenAIClient implements Disposable {
     const op: Operation = { kind: "oai", http };
     const settings = call(options);
     const open = () => drive(this.#engine.steps(op, settings)) as Promise<RawResponse>;
-    return new Stream<Chunk>(open, schema, `POST ${http.path}`, delta);
+    const secrets = () => [this.#engine.config.apiKey ?? ""];
+    return new Stream<Chunk>(open, schema, `POST ${http.path}`, delta, secrets);
   }
 
   #executeSync(op: Operation, call: CallSettings, timeoutMs: number | undefined): unknown {
@@ -650,6 +651,7 @@ class Stream<Chunk> implements CompletionStream<Chunk> {
   #schema: CustomSchema;
   #what: string;
   #delta: (chunk: Chunk) => string;
+  #secrets: () => string[];
   #used = false;
 
   constructor(
@@ -657,7 +659,9 @@ class Stream<Chunk> implements CompletionStream<Chunk> {
     schema: CustomSchema,
     what: string,
     delta: (chunk: Chunk) => string,
+    secrets: () => string[],
   ) {
+    this.#secrets = secrets;
     this.#open = open;
     this.#schema = schema;
     this.#what = what;
@@ -690,7 +694,13 @@ class Stream<Chunk> implements CompletionStream<Chunk> {
           });
         }
         if (next.value.data === "[DONE]") return;
-        const chunk = this.#parse(next.value, res, count);
+        let chunk: Chunk;
+        try {
+          chunk = this.#parse(next.value, res, count);
+        } catch (error) {
+          // Server text in the error (an error event, a bad chunk) may echo the key.
+          throw scrub(error, { secrets: this.#secrets });
+        }
         count++;
         yield chunk;
       }

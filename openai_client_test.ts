@@ -326,6 +326,25 @@ Deno.test("bad events in a stream: not JSON, the wrong shape, an error object", 
   void oai;
 });
 
+Deno.test("an error event that echoes the key is scrubbed like every other error", async () => {
+  await using env = await setup();
+  const { fake, oai } = env;
+  const echo = { error: { message: `rejected key ${fake.apiKey}` } };
+  await fake.inject({
+    path: /chat\/completions$/,
+    status: 200,
+    headers: { "content-type": "text/event-stream" },
+    body: `data: ${JSON.stringify(echo)}\n\ndata: [DONE]\n\n`,
+  });
+  const error = await rejection(
+    oai.streamChatCompletion({ model: CHECKPOINT, messages: [hello] }).text(),
+  );
+  assert.ok(error instanceof ApiError);
+  const everything = `${error.message} ${JSON.stringify(error.body)} ${String(error)}`;
+  assert.ok(!everything.includes(fake.apiKey), everything);
+  assert.match(error.message, /rejected key \[redacted\]/);
+});
+
 Deno.test("the signal stops a stream in the middle", async () => {
   await using env = await setup({ tokenDelayMs: 20 });
   const controller = new AbortController();

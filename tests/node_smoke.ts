@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { NotFoundError, RestClient, TinkerPathError } from "../mod.ts";
 import { FAKE_IDS, startFakeTinker } from "../testing/mod.ts";
+import { OpenAIClient } from "../openai_client.ts";
 
 const fake = await startFakeTinker();
 const rest = new RestClient({ baseUrl: fake.url, apiKey: fake.apiKey, initialRetryDelayMs: 1 });
@@ -41,6 +42,22 @@ const checks: [string, () => Promise<void>][] = [
       TinkerPathError,
     );
     return Promise.resolve();
+  }],
+  ["an OpenAI-compatible answer streams, and ends at [DONE]", async () => {
+    const oai = new OpenAIClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+    const request = {
+      model: FAKE_IDS.publicCheckpointPath,
+      messages: [{ role: "user", content: "hi" }],
+    };
+    let pieces = 0;
+    let text = "";
+    for await (const piece of oai.streamChatCompletion(request).textDeltas()) {
+      pieces++;
+      text += piece;
+    }
+    assert.ok(pieces > 5);
+    const whole = await oai.chatCompletion(request);
+    assert.equal(whole.choices[0]!.message.content, text);
   }],
 ];
 let passed = 0;

@@ -17,7 +17,7 @@ export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
 /**
  * One HTTP request, as plain data (what a call names; `sendRequest` does the rest).
- * `path` is already encoded and starts with `/api/v1/`.
+ * `path` is already encoded and starts with `/api/v1/` (or `/oai/api/v1/`).
  */
 export interface HttpSpec {
   method: Method;

@@ -52,6 +52,16 @@ Deno.test("tinker chat streams a checkpoint's answer to stdout, token by token",
   assert.ok(!out.includes(apiKey) && !err.includes(apiKey));
 });
 
+Deno.test("tinker --verbose chat logs the request, never the key", async () => {
+  const { code, err, apiKey } = await run(["--verbose", "chat", CKPT, "hello"]);
+  assert.equal(code, 0);
+  assert.match(
+    err,
+    /\[http\] POST http:\/\/127\.0\.0\.1:\d+\/oai\/api\/v1\/chat\/completions -> 200/,
+  );
+  assert.ok(!err.includes(apiKey));
+});
+
 Deno.test("tinker chat reads the prompt from stdin and sends --system, --max-tokens, --temperature", async () => {
   const { code, out, log } = await run(
     ["chat", "Qwen/Qwen3-8B", "--system", "Be brief.", "--max-tokens", "4", "--temperature", "0.3"],

@@ -681,6 +681,16 @@ class Stream<Chunk> implements CompletionStream<Chunk> {
         message: `Expected a streamed body (text/event-stream), got none (${this.#what})`,
       });
     }
+    const type = res.headers.get("content-type") ?? "none";
+    if (!/^text\/event-stream\b/i.test(type)) {
+      await res.body.return();
+      throw new ApiResponseValidationError({
+        status: res.status,
+        headers: res.headers,
+        message:
+          `Expected a stream of server-sent events (content-type text/event-stream), got content-type ${type} (${this.#what})`,
+      });
+    }
     const events = sseEvents(res.body);
     let count = 0;
     try {

@@ -294,7 +294,7 @@ Deno.test("a stream that ends cleanly without [DONE] is an error, not a silent e
   }
 });
 
-Deno.test("bad events in a stream: not JSON, the wrong shape, an error object", async () => {
+Deno.test("bad streams: not event-stream, an event not JSON or of the wrong shape, an error event", async () => {
   await using env = await setup();
   const { fake, oai } = env;
   const cases: [string, abstract new (...args: never[]) => ApiError, RegExp][] = [
@@ -310,6 +310,12 @@ Deno.test("bad events in a stream: not JSON, the wrong shape, an error object", 
       /error in the stream after 0 chunks .*: the sampler crashed/,
     ],
   ];
+  await fake.inject({ path: /chat\/completions$/, status: 200, body: { choices: [] } });
+  const json = await rejection(
+    oai.streamChatCompletion({ model: CHECKPOINT, messages: [hello] }).text(),
+  );
+  assert.ok(json instanceof ApiResponseValidationError);
+  assert.match(json.message, /got content-type application\/json/);
   for (const [body, Class, message] of cases) {
     await fake.inject({
       path: /chat\/completions$/,
@@ -323,7 +329,6 @@ Deno.test("bad events in a stream: not JSON, the wrong shape, an error object", 
     assert.ok(error instanceof Class, String(error));
     assert.match((error as Error).message, message);
   }
-  void oai;
 });
 
 Deno.test("an error event that echoes the key is scrubbed like every other error", async () => {

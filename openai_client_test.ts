@@ -420,3 +420,23 @@ Deno.test("baseUrl is the Tinker base URL with /oai/api/v1; the key comes from T
     }
   }
 });
+
+Deno.test({
+  name: "a REST-only import loads none of the OpenAI-compatible client",
+  ignore: typeof Deno.Command !== "function" || typeof Deno.execPath !== "function",
+  async fn() {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", new URL("./mod.ts", import.meta.url).href],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+      modules: { specifier: string }[];
+    };
+    const files = graph.modules.map((m) => m.specifier.split("/").pop());
+    assert.ok(files.includes("rest_client.ts"));
+    for (const file of ["openai_client.ts", "_sse.ts", "_stream_body.ts"]) {
+      assert.ok(!files.includes(file), `mod.ts reaches ${file}`);
+    }
+  },
+});

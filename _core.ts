@@ -6,7 +6,7 @@ import { checkInt } from "./_args.ts";
 import { Engine, type EngineConfig, type Operation } from "./_engine.ts";
 import { Future, type Runner, SyncUnavailableError } from "./_future.ts";
 import type { CallSettings } from "./_request.ts";
-import { readEnv } from "./_env.ts";
+import { readEnv, unreadableNote } from "./_env.ts";
 import { SyncExecutor } from "./_sync.ts";
 import { servedOnThisThread } from "./_blocking.ts";
 import { VERSION } from "./_version.ts";
@@ -60,10 +60,17 @@ export class ClientCore {
       credentialCmd,
       // The stored key is looked for only without a key or a command.
       home: apiKey || credentialCmd ? undefined : env("HOME") ?? env("USERPROFILE"),
+      processEnv: given === undefined,
       archivePollIntervalMs: options.archivePollIntervalMs ?? DEFAULTS.archivePollIntervalMs,
       tracePollIntervalMs: options.tracePollIntervalMs ?? DEFAULTS.tracePollIntervalMs,
       traceExportTimeoutMs: options.traceExportTimeoutMs ?? DEFAULTS.traceExportTimeoutMs,
     };
+    if (given === undefined && !options.baseUrl && !options.apiKey && apiKey !== undefined) {
+      // The key came from the environment but the base URL could not: say so
+      // rather than send the key to the default service in silence.
+      const note = unreadableNote(["TINKER_BASE_URL"]);
+      if (note) console.warn(`Warning: using the default base URL ${DEFAULT_BASE_URL}${note}.`);
+    }
     checkInt("maxRetries", config.transport.maxRetries, 0, 0);
     checkInt("timeoutMs", config.transport.timeoutMs, 1, 0);
     checkInt("maxResponseBytes", config.transport.maxResponseBytes, 1, 0);

@@ -14,6 +14,7 @@ import {
   UnsafeUrlError,
 } from "./errors.ts";
 import { jwtClaims, secondsUntilExpiry } from "./_jwt.ts";
+import { unreadableNote } from "./_env.ts";
 import { type Schema, SchemaIssue, type SchemaName, schemaName, validate } from "./_schema.ts";
 import {
   type CallSettings,
@@ -61,7 +62,13 @@ export type Operation =
   | { kind: "archive"; http: HttpSpec }
   | { kind: "trace"; http: HttpSpec; sessionId: string }
   | { kind: "whoami" }
-  | { kind: "steps"; what: string; run(calls: Calls, call: CallSettings): Steps<unknown> };
+  | { kind: "steps"; what: string; run(calls: Calls, call: CallSettings): Steps<unknown> }
+  /**
+   * The OpenAI-compatible endpoint: the API key as a Bearer token, no
+   * bootstrap. A `stream` request resolves to the `RawResponse` with its body
+   * unread; otherwise to the JSON checked against `schema`.
+   */
+  | { kind: "oai"; http: HttpSpec; schema?: Schema };
 
 /**
  * What a `steps` operation may do: requests through the engine, with its
@@ -91,6 +98,8 @@ export interface EngineConfig {
    * default key); undefined when it is unknown or not needed.
    */
   home?: string | undefined;
+  /** True when the settings came from the process's environment (not `options.env`). */
+  processEnv?: boolean;
   archivePollIntervalMs: number;
   tracePollIntervalMs: number;
   /** How long a trace export may stay `pending` before the call gives up. */
@@ -170,6 +179,11 @@ export class Engine {
     if (op.kind === "steps") return yield* op.run(this.#calls(), call);
     const credential = this.#checkConfig();
     if (op.kind === "whoami") return yield* this.#whoami(credential);
+    if (op.kind === "oai") {
+      const keyTransport = this.#transport(() => this.#token(credential));
+      const res = yield* sendRequest(keyTransport, op.http, call);
+      return op.schema === undefined ? res : parseJson(res, op.schema, keyTransport);
+    }
     const transport = this.#callTransportFor(credential);
     if (this.#authDone === undefined) yield* this.#bootstrap(credential);
     switch (op.kind) {
@@ -225,6 +239,11 @@ export class Engine {
     return yield* steps(box.transport);
   }
 
+  /** The strings errors and logs never show (a streamed body's errors are scrubbed with them). */
+  secrets(): string[] {
+    return this.#secrets();
+  }
+
   /** The strings errors and logs never show: the keys, the JWT, what a command printed. */
   #secrets(): string[] {
     return [this.config.apiKey ?? "", this.#stored?.record.key ?? "", this.#jwt ?? ""].concat(
@@ -249,7 +268,9 @@ export class Engine {
 
   #resolveWith(apiKey: string | undefined, command: string | undefined): Credential {
     const credential = resolveCredential(apiKey, command, () => this.#storedKey());
-    if (credential === undefined) throw new TinkerError(MISSING_API_KEY + this.#whyNoFile());
+    if (credential === undefined) {
+      throw new TinkerError(MISSING_API_KEY + this.#whyNoFile() + this.#unreadable());
+    }
     return credential;
   }
 
@@ -264,6 +285,12 @@ export class Engine {
       if (error instanceof HostUnavailable) return undefined;
       throw error;
     }
+  }
+
+  /** Which credential variables Deno's permissions hid, when the process environment was read. */
+  #unreadable(): string {
+    if (!this.config.processEnv) return "";
+    return unreadableNote(["TINKER_API_KEY", "TINKER_CREDENTIAL_CMD", "HOME"]);
   }
 
   /** Why the stored key could not be looked for, when it could not (an edge runtime). */
@@ -439,7 +466,9 @@ export class Engine {
           `${MISSING_API_KEY} (TINKER_CREDENTIAL_CMD is set, but this server has JWT auth disabled and accepts only an API key)`,
         );
       }
-      if (key === undefined) throw new TinkerError(MISSING_API_KEY + this.#whyNoFile());
+      if (key === undefined) {
+        throw new TinkerError(MISSING_API_KEY + this.#whyNoFile() + this.#unreadable());
+      }
       this.#checkKey(key);
       return { jwtEnabled, direct: key, exchange: undefined };
     }
@@ -718,7 +747,7 @@ function validationError(
 }
 
 /** `error` with every secret replaced by `[redacted]` (a new error when anything changed). */
-function scrub(error: unknown, transport: Pick<Transport, "secrets">): unknown {
+export function scrub(error: unknown, transport: Pick<Transport, "secrets">): unknown {
   if (!(error instanceof TinkerError)) return error;
   const clean = (text: string) => redact(transport, text);
   if (!(error instanceof ApiError)) {

@@ -15,6 +15,29 @@ export function readEnv(name: string): string | undefined {
   return value === "" ? undefined : value;
 }
 
+/**
+ * True in Deno when `name` cannot be read for lack of `--allow-env` (so an
+ * unset-looking variable may be set): messages then name the permission.
+ */
+export function envUnreadable(name: string): boolean {
+  const deno = (globalThis as { Deno?: DenoLike }).Deno;
+  try {
+    const query = deno?.permissions?.querySync;
+    return query !== undefined && query({ name: "env", variable: name }).state !== "granted";
+  } catch {
+    return false;
+  }
+}
+
+/** Why the variables `names` could not be read here, or "" when they could. */
+export function unreadableNote(names: string[]): string {
+  const denied = names.filter(envUnreadable);
+  if (denied.length === 0) return "";
+  return ` (Deno was not granted --allow-env=${denied.join(",")}, so ${
+    denied.length === 1 ? "that variable was" : "those variables were"
+  } not read)`;
+}
+
 function rawEnv(name: string): string | undefined {
   const deno = (globalThis as { Deno?: DenoLike }).Deno;
   try {

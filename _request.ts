@@ -19,7 +19,7 @@ export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
 /**
  * One HTTP request, as plain data (what a call names; `sendRequest` does the rest).
- * `path` is already encoded and starts with `/api/v1/`.
+ * `path` is already encoded and starts with `/api/v1/` (or `/oai/api/v1/`).
  */
 export interface HttpSpec {
   method: Method;
@@ -45,7 +45,27 @@ export interface HttpSpec {
   headers?: Record<string, string>;
   /** Retries of this request, when not the client's (e.g. 0 for a heartbeat). */
   maxRetries?: number;
+  /** How the credential is sent: `X-API-Key` (default) or `Authorization: Bearer`. */
+  auth?: "x-api-key" | "bearer";
+  /** The `Accept` header (default `application/json`). */
+  accept?: string;
+  /**
+   * Hand a 2xx response back with its body unread, as `RawResponse.body`
+   * (server-sent events). Only `drive` performs it; the body is read on the
+   * calling thread, never retried once the response head has arrived. The
+   * function that reads it is passed in (`streamBody` of `_stream_body.ts`),
+   * so clients that never stream do not carry it.
+   */
+  stream?: StreamBody;
 }
+
+/** Wraps the body of a streamed 2xx response; `detach` unhooks the call's signal. */
+export type StreamBody = (
+  body: ReadableStream<Uint8Array>,
+  step: FetchStep,
+  controller: AbortController,
+  detach: () => void,
+) => BodyChunks;
 
 /** Client-wide transport settings (plain data). */
 export interface TransportConfig {
@@ -66,12 +86,24 @@ export interface CallSettings {
   timeoutMs?: number | undefined;
 }
 
-/** What the request function hands back: the body is read in full. */
+/** What the request function hands back: the body is read in full (`text`), or unread (`body`). */
 export interface RawResponse {
   status: number;
   headers: Headers;
   text: string;
   url: string;
+  /** The unread body of a 2xx answer to a `stream` request (`text` is then empty). */
+  body?: BodyChunks;
+}
+
+/**
+ * The body of a streamed response, chunk by chunk. Each wait for a chunk is
+ * bounded by the call's timeout; the call's signal aborts it
+ * (`ApiUserAbortError`); a broken connection is an `ApiConnectionError`.
+ * `return()` (a `for await` left early) closes the connection.
+ */
+export interface BodyChunks extends AsyncIterableIterator<Uint8Array> {
+  return(): Promise<IteratorResult<Uint8Array, undefined>>;
 }
 
 /**
@@ -111,6 +143,8 @@ export interface FetchStep extends FetchOrder {
   what: string;
   /** The fetch of the async path (the sync worker uses its own). */
   fetch: typeof fetch;
+  /** Return a 2xx body unread (`HttpSpec.stream`); the sync driver refuses it. */
+  stream?: StreamBody | undefined;
 }
 
 /** A pause (retry backoff, polling). */
@@ -311,12 +345,13 @@ function* attemptOnce(
   addLowerCased(headers, config.defaultHeaders);
   addLowerCased(headers, spec.secretHeaders);
   addLowerCased(headers, spec.headers);
-  headers["accept"] = "application/json";
+  headers["accept"] = spec.accept ?? "application/json";
   headers["user-agent"] = config.userAgent;
   if (spec.method !== "GET") headers["content-type"] = "application/json";
   if (idempotencyKey) headers["x-idempotency-key"] = idempotencyKey;
   headers["x-stainless-retry-count"] = String(attempt);
-  headers["x-api-key"] = credential;
+  if (spec.auth === "bearer") headers["authorization"] = `Bearer ${credential}`;
+  else headers["x-api-key"] = credential;
   const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
   let step: FetchStep = {
     t: "fetch",
@@ -333,6 +368,7 @@ function* attemptOnce(
     what: `${spec.method} ${spec.path}`,
     fetch: transport.fetch,
   };
+  if (spec.stream) step.stream = spec.stream;
   let origin: string | undefined; // Parsed on the first redirect only.
   try {
     for (let hops = 1;; hops++) {
@@ -435,12 +471,24 @@ async function fetchOnce(step: FetchStep): Promise<RawResponse> {
     signal.addEventListener("abort", onAbort, { once: true });
     if (signal.aborted) controller.abort("user");
   }
+  let handedOver = false;
   try {
     const res = await step.fetch(step.url, fetchInit(step, controller.signal));
     const { status, headers } = res;
     if (isFollowed(step, status, headers)) {
       await res.body?.cancel();
       return { status, headers, text: "", url: step.url };
+    }
+    if (step.stream && status >= 200 && status < 300 && res.body) {
+      handedOver = true; // The signal stays wired to the body until it is read or closed.
+      const detach = () => signal?.removeEventListener("abort", onAbort);
+      return {
+        status,
+        headers,
+        text: "",
+        url: step.url,
+        body: step.stream(res.body, step, controller, detach),
+      };
     }
     return { status, headers, text: await readBody(res, step.maxBytes), url: step.url };
   } catch (error) {
@@ -451,7 +499,7 @@ async function fetchOnce(step: FetchStep): Promise<RawResponse> {
     throw error;
   } finally {
     deadlines.delete(deadline);
-    signal?.removeEventListener("abort", onAbort);
+    if (!handedOver) signal?.removeEventListener("abort", onAbort);
   }
 }
 
@@ -572,7 +620,7 @@ function addLowerCased(into: Record<string, string>, from: Record<string, string
 }
 
 /** The timeout of one attempt in flight: `at` is in `performance.now()` time. */
-interface Deadline {
+export interface Deadline {
   at: number;
   controller: AbortController;
 }
@@ -589,11 +637,16 @@ let wheelAt = Infinity;
 let cancelWheel: (() => void) | undefined;
 
 /** Aborts `controller` with "timeout" at `at`, unless deleted from `deadlines` first. */
-function armDeadline(at: number, controller: AbortController): Deadline {
+export function armDeadline(at: number, controller: AbortController): Deadline {
   const entry = { at, controller };
   deadlines.add(entry);
   if (entry.at < wheelAt) scheduleWheel(entry.at);
   return entry;
+}
+
+/** Stops `entry` from firing (its wait is over). */
+export function disarmDeadline(entry: Deadline): void {
+  deadlines.delete(entry);
 }
 
 function scheduleWheel(at: number): void {

@@ -642,6 +642,9 @@ function detailOf(body: unknown): string | undefined {
   const record = body as Record<string, unknown>;
   const detail = record.detail ?? record.message ?? record.error;
   if (typeof detail === "string") return detail;
+  // OpenAI-style `{"error": {"message": …}}` (the OpenAI-compatible endpoint).
+  const nested = (detail as { message?: unknown } | null)?.message;
+  if (typeof nested === "string" && !Array.isArray(detail)) return nested;
   if (Array.isArray(detail)) return detail.map(describeIssue).join("; ");
   if (detail !== undefined) return JSON.stringify(detail);
   return undefined;

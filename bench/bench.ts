@@ -615,17 +615,29 @@ const measureS = (performance.now() - measureStart) / 1000;
 const loadAfter = loadAverage();
 const machine = await describeMachine();
 const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+// Sections that other benches write (between `<!-- section:name -->` markers) are kept.
+const kept = (await Deno.readTextFile(`${ROOT}/bench/RESULTS.md`).catch(() => ""))
+  .match(/<!-- section:[\w-]+ -->[\s\S]*?<!-- \/section:[\w-]+ -->/g) ?? [];
 await Deno.writeTextFile(
   `${ROOT}/bench/RESULTS.md`,
-  renderResults({
-    rows,
-    notes,
-    machine,
-    date,
-    load: { before: loadBefore, start: loadAtStart, after: loadAfter, waitedS, limit: LOAD_LIMIT },
-    seconds: measureS,
-    quick: QUICK,
-  }),
+  [
+    renderResults({
+      rows,
+      notes,
+      machine,
+      date,
+      load: {
+        before: loadBefore,
+        start: loadAtStart,
+        after: loadAfter,
+        waitedS,
+        limit: LOAD_LIMIT,
+      },
+      seconds: measureS,
+      quick: QUICK,
+    }),
+    ...kept,
+  ].join("\n\n"),
 );
 await Deno.writeTextFile(`${ROOT}/bench/chart.svg`, renderChart(rows, date));
 // Keeps `deno fmt --check` clean (it formats Markdown and SVG).

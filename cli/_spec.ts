@@ -210,6 +210,24 @@ export const TREE: (GroupSpec | CommandSpec)[] = [
     ],
   },
   {
+    name: "chat",
+    summary: "Chat with a base model or a sampler checkpoint (streamed).",
+    help:
+      "MODEL is a base model id, a sampler checkpoint (tinker://<run-id>/sampler_weights/<name>), or <base model id>;<checkpoint path>. PROMPT is read from stdin when not given. The answer streams to stdout as it is generated through Tinker's OpenAI-compatible endpoint; -f json prints the final response object instead, -f jsonl each streamed chunk.",
+    args: [{ name: "MODEL", required: true }, { name: "PROMPT", required: false }],
+    options: [
+      { name: "system", type: "text", metavar: "TEXT", help: "A system message before the prompt" },
+      { name: "max-tokens", type: "int", metavar: "INTEGER", help: "Most tokens to generate" },
+      {
+        name: "temperature",
+        type: "text",
+        metavar: "FLOAT",
+        help: "Sampling temperature (0 and up)",
+      },
+    ],
+    load: () => import("./_chat.ts").then((m) => m.chat),
+  },
+  {
     name: "checkpoint",
     summary: "Manage checkpoints.",
     commands: [
@@ -357,8 +375,12 @@ export const TREE: (GroupSpec | CommandSpec)[] = [
         help:
           "SUBSTRING keeps only the models whose name contains it, ignoring case. Pass the name in the Model column as base_model.",
         args: [{ name: "SUBSTRING", required: false }],
-        options: [],
-        load: () => import("./_misc.ts").then((m) => m.modelList),
+        options: [{
+          name: "sampleable",
+          type: "flag",
+          help: "List what the OpenAI-compatible endpoint serves (GET /oai/api/v1/models)",
+        }],
+        load: () => import("./_chat.ts").then((m) => m.modelList),
       },
     ],
   },

@@ -15,7 +15,11 @@ import process from "node:process";
 import { main } from "../cli.ts";
 import { FAKE_IDS, startFakeTinker } from "../testing/mod.ts";
 
-const fake = await startFakeTinker({ archiveBytes: 256 * 1024 * 1024, tracePendingCount: 0 });
+const fake = await startFakeTinker({
+  archiveBytes: 256 * 1024 * 1024,
+  tracePendingCount: 0,
+  tokenDelayMs: 15, // The chat answer streams in visibly, token by token.
+});
 const dir = await mkdtemp(join(tmpdir(), "tinker-demo-"));
 const env = { ...process.env, TINKER_API_KEY: fake.apiKey, TINKER_BASE_URL: fake.url };
 const tty = process.stdout.isTTY === true;
@@ -45,6 +49,9 @@ try {
   process.stdout.write(
     `models/${name}: ${(await readdir(join(dir, "models", name))).join(", ")}\n`,
   );
+  // Talk to a checkpoint: the OpenAI-compatible endpoint, streamed as it is generated.
+  await show(["chat", FAKE_IDS.publicCheckpointPath, "hello"]);
+  await show(["model", "list", "--sampleable"]);
   await show(["checkpoint", "delete", FAKE_IDS.checkpointPath], "y\n");
   await show(["run", "info", "no-such-run"]);
   process.stdout.write(`\nDone. (Downloads went to ${dir}, now removed.)\n`);

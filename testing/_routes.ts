@@ -36,7 +36,7 @@ const EXTERNAL_FILES = ["adapter_config.json", "adapter_model.safetensors"];
 const NOT_FOUND = "Checkpoint not found";
 const EMAIL = "ada@example.com";
 const ORG_ID = uuid(prng("organization"));
-const BASE_MODELS: [string, number][] = [
+export const BASE_MODELS: [string, number][] = [
   ["Qwen/Qwen3-8B", 32768],
   ["Qwen/Qwen3-30B-A3B-Base", 32768],
   ["meta-llama/Llama-3.1-8B", 131072],
@@ -220,7 +220,7 @@ function parseTinkerPath(path: string): { runId: string; checkpointId: string } 
 }
 
 /** A checkpoint the caller may read: its own, or a public one. */
-function readable(ctx: Context, runId: string, checkpointId: string) {
+export function readable(ctx: Context, runId: string, checkpointId: string) {
   const run = ctx.state.runs.get(runId);
   const checkpoint = ctx.state.checkpoint(runId, checkpointId);
   return run && checkpoint && (owned(ctx, run) || checkpoint.public)

@@ -11,6 +11,7 @@ import type { Socket } from "node:net";
 import { Buffer } from "node:buffer";
 import { registerInProcessServer } from "../_blocking.ts";
 import { detail, empty, json, type Reply, writeReply } from "./_http.ts";
+import { handleOai } from "./_oai.ts";
 import { handleApi } from "./_routes.ts";
 import { createState } from "./_state.ts";
 import { type Context, handleStorage } from "./_storage.ts";
@@ -49,6 +50,7 @@ export const DEFAULT_BEHAVIOUR: Readonly<FakeBehaviour> = Object.freeze({
   futureQueueState: "active",
   futureFailure: null,
   sessionExpiryMs: 120_000,
+  tokenDelayMs: 0,
 });
 
 /**
@@ -209,7 +211,9 @@ export async function startFakeTinker(options: FakeTinkerOptions = {}): Promise<
       reply = fault?.status !== undefined
         ? faultReply(fault)
         : target === "api"
-        ? await handleApi(ctx, record)
+        ? record.path.startsWith("/oai/")
+          ? handleOai(ctx, record, (ms) => sleep(ms, res))
+          : await handleApi(ctx, record)
         : await handleStorage(ctx, record.method, record.rawPath, record.headers);
     } catch (e) {
       console.error("fake Tinker server: handler failed:", e);

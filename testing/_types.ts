@@ -68,6 +68,8 @@ export interface FakeBehaviour {
   futureFailure: FutureFailure | null;
   /** A session without a heartbeat for this long is expired: 404 (default 120000). */
   sessionExpiryMs: number;
+  /** Pause between the tokens of a streamed OpenAI-compatible answer (default 0). */
+  tokenDelayMs: number;
 }
 
 /**

@@ -10,6 +10,7 @@ import process from "node:process";
 import { ModelInput, NotFoundError, RestClient, ServiceClient, TinkerPathError } from "../mod.ts";
 import { decodeForwardBackwardRequest, encodeForwardBackwardRequest } from "../_proto_messages.ts";
 import { FAKE_IDS, startFakeTinker } from "../testing/mod.ts";
+import { OpenAIClient } from "../openai_client.ts";
 
 const fake = await startFakeTinker();
 const rest = new RestClient({ baseUrl: fake.url, apiKey: fake.apiKey, initialRetryDelayMs: 1 });
@@ -78,6 +79,22 @@ const checks: [string, () => Promise<void>][] = [
     assert.deepEqual(datum.loss_fn_inputs.target_tokens!.data, [2, -3]);
     assert.deepEqual([...datum.loss_fn_inputs.weights!.data], [0.5, NaN]);
     return Promise.resolve();
+  }],
+  ["an OpenAI-compatible answer streams, and ends at [DONE]", async () => {
+    const oai = new OpenAIClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+    const request = {
+      model: FAKE_IDS.publicCheckpointPath,
+      messages: [{ role: "user", content: "hi" }],
+    };
+    let pieces = 0;
+    let text = "";
+    for await (const piece of oai.streamChatCompletion(request).textDeltas()) {
+      pieces++;
+      text += piece;
+    }
+    assert.ok(pieces > 5);
+    const whole = await oai.chatCompletion(request);
+    assert.equal(whole.choices[0]!.message.content, text);
   }],
 ];
 let passed = 0;

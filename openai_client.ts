@@ -30,12 +30,12 @@
  * @module
  */
 
-import { type Operation, scrub } from "./_engine.ts";
-import { callSettings, ClientCore } from "./_core.ts";
-import { checkOptions, KEYS } from "./_options.ts";
-import { checkInt } from "./_args.ts";
-import type { TinkerFuture } from "./_future.ts";
-import { drive, type HttpSpec, type RawResponse } from "./_request.ts";
+import { type Operation, scrub } from "./internal/_engine.ts";
+import { callSettings, ClientCore } from "./internal/_core.ts";
+import { checkOptions, KEYS } from "./internal/_options.ts";
+import { checkInt } from "./internal/_args.ts";
+import type { TinkerFuture } from "./internal/_future.ts";
+import { drive, type HttpSpec, type RawResponse } from "./internal/_request.ts";
 import {
   int,
   list,
@@ -48,9 +48,9 @@ import {
   SchemaIssue,
   str,
   validate,
-} from "./_schema.ts";
-import { type SseEvent, sseEvents } from "./_sse.ts";
-import { streamBody } from "./_stream_body.ts";
+} from "./internal/_schema.ts";
+import { type SseEvent, sseEvents } from "./internal/_sse.ts";
+import { streamBody } from "./internal/_stream_body.ts";
 import {
   ApiConnectionError,
   ApiError,

@@ -30,13 +30,13 @@ import {
   checkScope,
   checkText,
   checkTtl,
-} from "./_args.ts";
-import type { Operation } from "./_engine.ts";
-import { callSettings, ClientCore, DEFAULT_MAX_PAGES } from "./_core.ts";
-import { Future, PagedFuture, type PageFuture, type TinkerFuture } from "./_future.ts";
-import { encodeSegment, type HttpSpec, type Method } from "./_request.ts";
-import type { SchemaName } from "./_schema.ts";
-import { checkOptions, KEYS } from "./_options.ts";
+} from "./internal/_args.ts";
+import type { Operation } from "./internal/_engine.ts";
+import { callSettings, ClientCore, DEFAULT_MAX_PAGES } from "./internal/_core.ts";
+import { Future, PagedFuture, type PageFuture, type TinkerFuture } from "./internal/_future.ts";
+import { encodeSegment, type HttpSpec, type Method } from "./internal/_request.ts";
+import type { SchemaName } from "./internal/_schema.ts";
+import { checkOptions, KEYS } from "./internal/_options.ts";
 import { parseTinkerPath, TinkerPathError } from "./tinker_path.ts";
 import type {
   AccessScopeOptions,
@@ -67,7 +67,7 @@ import type {
 } from "./types.ts";
 
 export type { PageFuture, TinkerFuture };
-export { DEFAULT_BASE_URL } from "./_core.ts";
+export { DEFAULT_BASE_URL } from "./internal/_core.ts";
 
 /**
  * The client of the Tinker REST API.

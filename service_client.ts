@@ -6,15 +6,15 @@
  * @module
  */
 
-import { checkInt, checkText } from "./_args.ts";
-import { ClientCore } from "./_core.ts";
-import type { Calls, Operation } from "./_engine.ts";
-import { checkOptions, KEYS } from "./_options.ts";
-import { SyncUnavailableError, type TinkerFuture } from "./_future.ts";
-import { pollFuture } from "./_future_poll.ts";
-import { GET_INFO_RESPONSE, LOAD_WEIGHTS_RESPONSE } from "./_schema_sessions.ts";
-import type { CallSettings, Steps } from "./_request.ts";
-import { Session } from "./_session.ts";
+import { checkInt, checkText } from "./internal/_args.ts";
+import { ClientCore } from "./internal/_core.ts";
+import type { Calls, Operation } from "./internal/_engine.ts";
+import { checkOptions, KEYS } from "./internal/_options.ts";
+import { SyncUnavailableError, type TinkerFuture } from "./internal/_future.ts";
+import { pollFuture } from "./internal/_future_poll.ts";
+import { GET_INFO_RESPONSE, LOAD_WEIGHTS_RESPONSE } from "./internal/_schema_sessions.ts";
+import type { CallSettings, Steps } from "./internal/_request.ts";
+import { Session } from "./internal/_session.ts";
 import { RestClient } from "./rest_client.ts";
 import { newTrainingClient, type TrainingClient } from "./training_client.ts";
 import { parseTinkerPath } from "./tinker_path.ts";

@@ -186,6 +186,8 @@ Deno.test("an expired session (heartbeat 404) is a clear error on the next call"
     async () => (await requests(fake, "/api/v1/session_heartbeat")).some((r) => r.status === 404),
     "a heartbeat answered 404",
   );
+  // The fake logs the 404 before the client has read it: let the heartbeat's answer arrive.
+  await new Promise((resolve) => setTimeout(resolve, 200));
   const error = await failure(() => training.saveWeightsExternal("x"));
   assert.ok(error instanceof SessionExpiredError, String(error));
   assert.equal(error.sessionId, client.sessionId);

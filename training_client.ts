@@ -5,17 +5,17 @@
  * @module
  */
 
-import { checkInt, checkText } from "./_args.ts";
-import type { ClientCore } from "./_core.ts";
-import type { Calls, Operation } from "./_engine.ts";
-import { type FutureSpec, pollFuture } from "./_future_poll.ts";
-import { SyncUnavailableError, type TinkerFuture } from "./_future.ts";
-import type { CallSettings, HttpSpec, Steps } from "./_request.ts";
-import type { Schema } from "./_schema.ts";
-import { SAVE_WEIGHTS_EXTERNAL_RESPONSE } from "./_schema_sessions.ts";
-import type { Session } from "./_session.ts";
-import { Turns } from "./_turns.ts";
-import { checkOptions, KEYS } from "./_options.ts";
+import { checkInt, checkText } from "./internal/_args.ts";
+import type { ClientCore } from "./internal/_core.ts";
+import type { Calls, Operation } from "./internal/_engine.ts";
+import { type FutureSpec, pollFuture } from "./internal/_future_poll.ts";
+import { SyncUnavailableError, type TinkerFuture } from "./internal/_future.ts";
+import type { CallSettings, HttpSpec, Steps } from "./internal/_request.ts";
+import type { Schema } from "./internal/_schema.ts";
+import { SAVE_WEIGHTS_EXTERNAL_RESPONSE } from "./internal/_schema_sessions.ts";
+import type { Session } from "./internal/_session.ts";
+import { Turns } from "./internal/_turns.ts";
+import { checkOptions, KEYS } from "./internal/_options.ts";
 import { InvalidArgumentError, TinkerError } from "./errors.ts";
 import type { FutureOptions, SaveWeightsExternalOptions } from "./session_types.ts";
 import type { GetInfoResponse, SaveWeightsExternalResponse } from "./training_types.ts";

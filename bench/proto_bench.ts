@@ -21,7 +21,7 @@ import {
   encodeForwardBackwardOutput,
   encodeForwardBackwardRequest,
   type ForwardBackwardRequestMessage,
-} from "../_proto_messages.ts";
+} from "../internal/_proto_messages.ts";
 import { ModelInput } from "../model_input.ts";
 import { TensorData } from "../tensor_data.ts";
 import type { Datum, ForwardBackwardOutput } from "../training_types.ts";

@@ -4,9 +4,9 @@
 // `DELETE /api/v1/auth/apikey/me` deletes it. Sent through the library's one
 // request function, with the key as the only credential and secret.
 
-import type { KeyDetails } from "../_credentials.ts";
-import { drive, sendRequest, type Transport } from "../_request.ts";
-import { VERSION } from "../_version.ts";
+import type { KeyDetails } from "../internal/_credentials.ts";
+import { drive, sendRequest, type Transport } from "../internal/_request.ts";
+import { VERSION } from "../internal/_version.ts";
 import type { Context } from "./_context.ts";
 import { CliError, EXIT } from "./_errors.ts";
 

@@ -9,7 +9,7 @@ import {
   type KeyRecord,
   parseCredentials,
   type StoredCredentials,
-} from "../_credentials.ts";
+} from "../internal/_credentials.ts";
 import { CliError, EXIT } from "./_errors.ts";
 import { files } from "./_fs.ts";
 

@@ -8,7 +8,7 @@ import { formatSize } from "./_format.ts";
 import { type AsyncFile, type Files, files } from "./_fs.ts";
 import { processAlive, processId } from "./_process.ts";
 import { inert, quoted } from "./_inert.ts";
-import { unrefTimeout, urlProblem } from "../_request.ts";
+import { unrefTimeout, urlProblem } from "../internal/_request.ts";
 
 /** How to word a failed download. */
 export interface DownloadWords {

@@ -1,6 +1,6 @@
 // `tinker version`, `model list`, `sampler info`.
 
-import { SDK_COMPAT_VERSION, VERSION } from "../_version.ts";
+import { SDK_COMPAT_VERSION, VERSION } from "../internal/_version.ts";
 import { CliError, EXIT } from "./_errors.ts";
 import { dumpSupportedModel, formatBool } from "./_format.ts";
 import type { Handler } from "./_spec.ts";

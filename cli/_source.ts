@@ -8,7 +8,7 @@ import {
   readStoredKey,
   resolveCredential,
   type StoredKey,
-} from "../_credentials.ts";
+} from "../internal/_credentials.ts";
 import type { Context } from "./_context.ts";
 import { CliError, EXIT } from "./_errors.ts";
 

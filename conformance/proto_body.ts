@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { decodeForwardBackwardRequest } from "../_proto_messages.ts";
+import { decodeForwardBackwardRequest } from "../internal/_proto_messages.ts";
 import type { TensorData } from "../tensor_data.ts";
 
 function sortKeys<T>(o: Record<string, T>, map: (value: T) => unknown): Record<string, unknown> {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { encodeForwardBackwardRequest } from "../_proto_messages.ts";
+import { encodeForwardBackwardRequest } from "../internal/_proto_messages.ts";
 import { ModelInput } from "../model_input.ts";
 import { canonicalForwardBackwardBody } from "./proto_body.ts";
 

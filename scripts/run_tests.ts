@@ -122,13 +122,13 @@ const STAGES: Stage[] = [
         "service_client_test.ts",
         "tests/hostile_lib_test.ts",
         // The training types and the protobuf wire (SDK byte comparisons included).
-        "_proto_test.ts",
-        "_proto_messages_test.ts",
-        "_fwdbwd_chunks_test.ts",
+        "internal/_proto_test.ts",
+        "internal/_proto_messages_test.ts",
+        "internal/_fwdbwd_chunks_test.ts",
         "model_input_test.ts",
         "tensor_data_test.ts",
         "openai_client_test.ts",
-        "_sse_test.ts",
+        "internal/_sse_test.ts",
       ];
       const e2e = await sh([...BUN, "run", "tests/bun_runner.ts", ...files]);
       const sync = await sh([...BUN, "run", "tests/sync_bun.ts"]);

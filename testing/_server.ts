@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { Buffer } from "node:buffer";
-import { registerInProcessServer } from "../_blocking.ts";
+import { registerInProcessServer } from "../internal/_blocking.ts";
 import { detail, empty, json, type Reply, writeReply } from "./_http.ts";
 import { handleOai } from "./_oai.ts";
 import { handleApi } from "./_routes.ts";

@@ -25,7 +25,7 @@ import {
   RestClient,
   TinkerError,
 } from "../mod.ts";
-import { urlProblem } from "../_request.ts";
+import { urlProblem } from "../internal/_request.ts";
 import { FAKE_IDS, type FakeTinker, spawnFakeTinker, startFakeTinker } from "../testing/mod.ts";
 import { errorText as denoErrorText, FAST, rejection, within } from "./_reliability.ts";
 import { runCli } from "./cli_run.ts";

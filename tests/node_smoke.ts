@@ -8,7 +8,10 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { ModelInput, NotFoundError, RestClient, ServiceClient, TinkerPathError } from "../mod.ts";
-import { decodeForwardBackwardRequest, encodeForwardBackwardRequest } from "../_proto_messages.ts";
+import {
+  decodeForwardBackwardRequest,
+  encodeForwardBackwardRequest,
+} from "../internal/_proto_messages.ts";
 import { FAKE_IDS, startFakeTinker } from "../testing/mod.ts";
 import { OpenAIClient } from "../openai_client.ts";
 

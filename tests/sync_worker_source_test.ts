@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { generate, OUTPUT_PATH } from "../scripts/gen_worker.ts";
-import { WORKER_SOURCE } from "../_worker_source.ts";
+import { WORKER_SOURCE } from "../internal/_worker_source.ts";
 
 Deno.test("sync: _worker_source.ts is up to date (run `deno task gen:worker`)", async () => {
   const fresh = await generate();

@@ -3,8 +3,8 @@
 // real worker.
 
 import assert from "node:assert/strict";
-import type { FetchOrder } from "../_request.ts";
-import { Ctrl, CTRL_WORDS, type ReplyHead, type ToWorker } from "../_sync_protocol.ts";
+import type { FetchOrder } from "../internal/_request.ts";
+import { Ctrl, CTRL_WORDS, type ReplyHead, type ToWorker } from "../internal/_sync_protocol.ts";
 import { FAKE_IDS, spawnFakeTinker } from "../testing/mod.ts";
 
 Deno.test("sync worker: fetches and publishes replies into shared memory", async (t) => {
@@ -12,7 +12,7 @@ Deno.test("sync worker: fetches and publishes replies into shared memory", async
   const ctrl = new Int32Array(new SharedArrayBuffer(CTRL_WORDS * 4));
   const data = new SharedArrayBuffer(16, { maxByteLength: 1 << 20 });
   const send = (msg: ToWorker) => dispatchEvent(new MessageEvent("message", { data: msg }));
-  await import("../_worker.ts");
+  await import("../internal/_worker.ts");
   send({ type: "init", ctrl: ctrl.buffer as SharedArrayBuffer, data, partBytes: 1 << 20 });
   assert.equal(Atomics.load(ctrl, Ctrl.READY), 1);
 

@@ -2,10 +2,10 @@
 // in-process fake), and clients created with `{ blocking: false }`.
 
 import assert from "node:assert/strict";
-import { caught } from "./tests/_assert.ts";
-import { RestClient, SyncUnavailableError } from "./mod.ts";
+import { caught } from "../tests/_assert.ts";
+import { RestClient, SyncUnavailableError } from "../mod.ts";
 import { registerInProcessServer, servedOnThisThread } from "./_blocking.ts";
-import { FAKE_IDS, spawnFakeTinker, startFakeTinker } from "./testing/mod.ts";
+import { FAKE_IDS, spawnFakeTinker, startFakeTinker } from "../testing/mod.ts";
 
 Deno.test(".result() against the in-process fake throws at once, naming the fixes", async () => {
   await using fake = await startFakeTinker();

@@ -16,15 +16,15 @@ import {
   type ForwardBackwardRequestMessage,
 } from "./_proto_messages.ts";
 import { ProtoError } from "./_proto.ts";
-import { ModelInput, type ModelInputChunk } from "./model_input.ts";
-import { TensorData } from "./tensor_data.ts";
+import { ModelInput, type ModelInputChunk } from "../model_input.ts";
+import { TensorData } from "../tensor_data.ts";
 import type {
   Datum,
   ForwardBackwardOutput,
   LossFnOutput,
   SampleResponse,
   TopkLogprobs,
-} from "./training_types.ts";
+} from "../training_types.ts";
 
 const PYTHON = fileURLToPath(new URL("./.venv/bin/python", import.meta.url));
 const SCRIPT = fileURLToPath(new URL("./conformance/proto_fixtures.py", import.meta.url));

@@ -8,7 +8,7 @@
 // message is complete, then writes everything once into a single buffer:
 // large `bytes` payloads (tensors) are copied exactly once.
 
-import { TinkerError } from "./errors.ts";
+import { TinkerError } from "../errors.ts";
 
 /** Wire types of the protobuf encoding. */
 export const VARINT = 0;

@@ -1,7 +1,7 @@
 // Futures: Promises that also answer synchronously through `.result()`, and
 // page futures that iterate every item across pages.
 
-import { TinkerError } from "./errors.ts";
+import { TinkerError } from "../errors.ts";
 import type { Operation } from "./_engine.ts";
 import type { CallSettings } from "./_request.ts";
 import { type CallSite, captureCaller, withCaller } from "./_caller.ts";

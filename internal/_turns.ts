@@ -3,7 +3,7 @@
 // a turn when it is made (its sequence id follows from it); its request waits
 // until every earlier turn is over: sent, failed or abandoned.
 
-import { ApiUserAbortError } from "./errors.ts";
+import { ApiUserAbortError } from "../errors.ts";
 import { SyncUnavailableError } from "./_future.ts";
 import type { TurnQueue } from "./_request.ts";
 

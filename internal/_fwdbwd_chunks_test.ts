@@ -11,9 +11,9 @@ import {
   DEFAULT_CHUNK_LIMITS,
   estimateDatumBytes,
 } from "./_fwdbwd_chunks.ts";
-import { ModelInput, type ModelInputChunk } from "./model_input.ts";
-import { TensorData } from "./tensor_data.ts";
-import type { Datum, ForwardBackwardOutput } from "./training_types.ts";
+import { ModelInput, type ModelInputChunk } from "../model_input.ts";
+import { TensorData } from "../tensor_data.ts";
+import type { Datum, ForwardBackwardOutput } from "../training_types.ts";
 
 const PYTHON = fileURLToPath(new URL("./.venv/bin/python", import.meta.url));
 const SCRIPT = fileURLToPath(new URL("./conformance/fwdbwd_chunks.py", import.meta.url));

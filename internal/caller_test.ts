@@ -3,10 +3,10 @@
 // library's steps run from the event loop.
 
 import assert from "node:assert/strict";
-import { ApiConnectionError, NotFoundError, RestClient } from "./mod.ts";
+import { ApiConnectionError, NotFoundError, RestClient } from "../mod.ts";
 import { captureCaller, withCaller } from "./_caller.ts";
-import { rejection } from "./tests/_assert.ts";
-import { startFakeTinker } from "./testing/mod.ts";
+import { rejection } from "../tests/_assert.ts";
+import { startFakeTinker } from "../testing/mod.ts";
 
 /** A caller with a name to look for in the stack. */
 function lookUpMissingRun(rest: RestClient): Promise<unknown> {
@@ -42,7 +42,7 @@ Deno.test("an uncaught error from await shows the caller's line", async () => {
   await Deno.writeTextFile(
     script,
     [
-      `import { RestClient } from ${JSON.stringify(new URL("./mod.ts", import.meta.url).href)};`,
+      `import { RestClient } from ${JSON.stringify(new URL("../mod.ts", import.meta.url).href)};`,
       `const rest = new RestClient({ baseUrl: ${JSON.stringify(fake.url)}, apiKey: ${
         JSON.stringify(fake.apiKey)
       } });`,

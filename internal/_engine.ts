@@ -12,7 +12,7 @@ import {
   InternalServerError,
   TinkerError,
   UnsafeUrlError,
-} from "./errors.ts";
+} from "../errors.ts";
 import { jwtClaims, secondsUntilExpiry } from "./_jwt.ts";
 import { unreadableNote } from "./_env.ts";
 import { type Schema, SchemaIssue, type SchemaName, schemaName, validate } from "./_schema.ts";
@@ -46,7 +46,7 @@ import {
   runCommandSync,
   type StoredKey,
 } from "./_credentials.ts";
-import type { CheckpointArchiveUrlResponse, WhoamiResponse } from "./types.ts";
+import type { CheckpointArchiveUrlResponse, WhoamiResponse } from "../types.ts";
 
 /** One client call as plain data: what a future needs to run it anywhere. */
 export type Operation =

@@ -13,7 +13,7 @@ import {
   ApiUserAbortError,
   errorForStatus,
   RequestFailedError,
-} from "./errors.ts";
+} from "../errors.ts";
 
 /** How one future is read. */
 export interface FutureSpec {

@@ -10,10 +10,12 @@ type Capture = (target: object, constructorOpt?: unknown) => void;
 const capture = (Error as { captureStackTrace?: Capture }).captureStackTrace;
 const ATTACHED = Symbol("tinker.callerAttached");
 
-/** The library's modules at the package root (`_*.ts`, `rest_client.ts`, …), as source or build output. */
+/** The library's modules (`internal/*`, the clients at the package root, …), as source or build output. */
 const LIBRARY_FRAME = (() => {
-  const root = new URL(".", import.meta.url).href.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`${root}(?:_[\\w]+|rest_client|errors|tinker_path|mod)\\.(?:ts|js|mjs):`);
+  const root = new URL("..", import.meta.url).href.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(
+    `${root}(?:internal/_\\w+|\\w+_client|errors|tinker_path|model_input|tensor_data|mod)\\.(?:ts|js|mjs):`,
+  );
 })();
 
 /** A recorded call site. */

@@ -4,9 +4,9 @@
 // talks to the fake server and checks which key it received.
 
 import assert from "node:assert/strict";
-import { RestClient, TinkerError } from "./mod.ts";
-import { FAKE_IDS, type FakeTinker, spawnFakeTinker, startFakeTinker } from "./testing/mod.ts";
-import type { FakeTinkerOptions } from "./testing/mod.ts";
+import { RestClient, TinkerError } from "../mod.ts";
+import { FAKE_IDS, type FakeTinker, spawnFakeTinker, startFakeTinker } from "../testing/mod.ts";
+import type { FakeTinkerOptions } from "../testing/mod.ts";
 
 const WRONG = "tml-wrong-key-from-a-lower-source";
 
@@ -334,7 +334,7 @@ Deno.test({
   const script = `${dir}/script.ts`;
   await Deno.writeTextFile(
     script,
-    `import { RestClient } from "${new URL("./mod.ts", import.meta.url).href}";
+    `import { RestClient } from "${new URL("../mod.ts", import.meta.url).href}";
     for (const env of [{ TINKER_CREDENTIAL_CMD: "echo tml-x" }, { HOME: Deno.args[0] }]) {
       const rest = new RestClient({ baseUrl: "http://127.0.0.1:1", env, maxRetries: 0 });
       try { await rest.getTrainingRun("x"); } catch (e) { console.log(e.message); }

@@ -4,7 +4,7 @@
 // (the request function's timer wheel), and the call's signal still aborts
 // the fetch. Imported only by clients that stream.
 
-import { ApiConnectionError, ApiTimeoutError } from "./errors.ts";
+import { ApiConnectionError, ApiTimeoutError } from "../errors.ts";
 import {
   abortError,
   armDeadline,

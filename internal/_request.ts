@@ -12,7 +12,7 @@ import {
   ApiUserAbortError,
   errorForStatus,
   UnsafeUrlError,
-} from "./errors.ts";
+} from "../errors.ts";
 
 /** HTTP methods the Tinker REST API uses. */
 export type Method = "GET" | "POST" | "PUT" | "DELETE";

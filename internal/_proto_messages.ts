@@ -29,8 +29,8 @@ import {
   type ProtoField,
   ProtoReader,
 } from "./_proto.ts";
-import { ModelInput, type ModelInputChunk } from "./model_input.ts";
-import { TensorData, type TensorDtype } from "./tensor_data.ts";
+import { ModelInput, type ModelInputChunk } from "../model_input.ts";
+import { TensorData, type TensorDtype } from "../tensor_data.ts";
 import type {
   Datum,
   ForwardBackwardOutput,
@@ -42,7 +42,7 @@ import type {
   SampleResponse,
   StopReason,
   TopkLogprobs,
-} from "./training_types.ts";
+} from "../training_types.ts";
 
 /** The content type of protobuf bodies, sent and accepted. */
 export const PROTO_CONTENT_TYPE = "application/x-protobuf";

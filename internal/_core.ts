@@ -10,7 +10,7 @@ import { readEnv, unreadableNote } from "./_env.ts";
 import { SyncExecutor } from "./_sync.ts";
 import { servedOnThisThread } from "./_blocking.ts";
 import { VERSION } from "./_version.ts";
-import type { ClientOptions, RequestOptions } from "./types.ts";
+import type { ClientOptions, RequestOptions } from "../types.ts";
 
 /** The hosted service, used when neither the options nor `TINKER_BASE_URL` name one. */
 export const DEFAULT_BASE_URL = "https://tinker.thinkingmachines.dev/services/tinker-prod";

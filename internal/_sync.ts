@@ -8,7 +8,7 @@
 // without calls (an unref'd timer).
 
 import type { Engine, Operation } from "./_engine.ts";
-import { ApiTimeoutError, ApiUserAbortError, TinkerError } from "./errors.ts";
+import { ApiTimeoutError, ApiUserAbortError, TinkerError } from "../errors.ts";
 import { SyncUnavailableError } from "./_future.ts";
 import {
   abortError,

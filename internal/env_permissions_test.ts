@@ -1,7 +1,7 @@
 // Partial Deno permissions: what the client cannot read is named, not guessed.
 import assert from "node:assert/strict";
 
-const MOD = new URL("./mod.ts", import.meta.url).href;
+const MOD = new URL("../mod.ts", import.meta.url).href;
 
 /** Runs `code` (importing the library) under `deno run` with `flags` and `env`. */
 async function run(flags: string[], env: Record<string, string>, code: string) {

@@ -7,11 +7,11 @@
 // server: the next call fails with SessionExpiredError instead of hanging.
 
 import type { Calls, Operation } from "./_engine.ts";
-import { ApiError, SessionExpiredError, TinkerError } from "./errors.ts";
+import { ApiError, SessionExpiredError, TinkerError } from "../errors.ts";
 import { encodeSegment, type Shared, type Steps, unrefTimeout } from "./_request.ts";
 import { SDK_COMPAT_VERSION } from "./_version.ts";
 import { CREATE_SESSION_RESPONSE } from "./_schema_sessions.ts";
-import type { SessionStatus } from "./session_types.ts";
+import type { SessionStatus } from "../session_types.ts";
 
 /** What the session is created with. */
 export interface SessionConfig {

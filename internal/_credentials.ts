@@ -9,7 +9,7 @@
 // the file or run the command while it blocks. Deno reads files through its
 // own API, after querying (never prompting for) the permission.
 
-import { TinkerError } from "./errors.ts";
+import { TinkerError } from "../errors.ts";
 import { jwtClaims } from "./_jwt.ts";
 
 /** Who a key belongs to (the SDK's `ApiKeyDetails`). */

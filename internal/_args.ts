@@ -1,9 +1,9 @@
 // Argument checks of the client methods. Each throws InvalidArgumentError (or
 // TinkerPathError) naming the argument, so no request is sent for bad input.
 
-import { InvalidArgumentError } from "./errors.ts";
-import { quote, segmentProblem } from "./tinker_path.ts";
-import type { AccessScope } from "./types.ts";
+import { InvalidArgumentError } from "../errors.ts";
+import { quote, segmentProblem } from "../tinker_path.ts";
+import type { AccessScope } from "../types.ts";
 
 /** An id that becomes one path segment (run, session, sampler ids). */
 export function checkId(name: string, value: unknown): string {

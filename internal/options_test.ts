@@ -3,16 +3,16 @@
 // known one, before anything is sent.
 
 import assert from "node:assert/strict";
-import { caught } from "./tests/_assert.ts";
+import { caught } from "../tests/_assert.ts";
 import {
   AdminClient,
   InvalidArgumentError,
   RestClient,
   ServiceClient,
   TinkerError,
-} from "./mod.ts";
+} from "../mod.ts";
 import { closest } from "./_options.ts";
-import { FAKE_IDS, startFakeTinker } from "./testing/mod.ts";
+import { FAKE_IDS, startFakeTinker } from "../testing/mod.ts";
 
 /** Options as plain JavaScript would pass them. */
 // deno-lint-ignore no-explicit-any

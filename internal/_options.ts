@@ -4,7 +4,7 @@
 // key to the hosted service). An unknown key throws InvalidArgumentError
 // naming it and the closest known key.
 
-import { InvalidArgumentError } from "./errors.ts";
+import { InvalidArgumentError } from "../errors.ts";
 
 const REQUEST = ["signal", "timeoutMs"] as const;
 const PAGE = [...REQUEST, "limit", "offset", "maxPages"] as const;

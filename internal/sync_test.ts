@@ -3,7 +3,7 @@
 // test's thread is blocked).
 
 import assert from "node:assert/strict";
-import { caught } from "./tests/_assert.ts";
+import { caught } from "../tests/_assert.ts";
 import {
   ApiError,
   ApiTimeoutError,
@@ -13,11 +13,11 @@ import {
   RestClient,
   TinkerError,
   type TrainingRun,
-} from "./mod.ts";
+} from "../mod.ts";
 import { Engine, type EngineConfig } from "./_engine.ts";
 import { SyncUnavailableError } from "./_future.ts";
 import { SyncExecutor } from "./_sync.ts";
-import { FAKE_IDS, type FakeTinker, spawnFakeTinker } from "./testing/mod.ts";
+import { FAKE_IDS, type FakeTinker, spawnFakeTinker } from "../testing/mod.ts";
 
 const RUN_PATH = `/api/v1/training_runs/${FAKE_IDS.run}`;
 
@@ -608,7 +608,7 @@ Deno.test("sync: worker liveness", async (t) => {
 async function checkScriptExits(cmd: string[], fake: FakeTinker): Promise<void> {
   const child = new Deno.Command(cmd[0]!, {
     args: [...cmd.slice(1), "tests/fixtures/sync_script.ts", fake.url, fake.apiKey, FAKE_IDS.run],
-    cwd: new URL(".", import.meta.url),
+    cwd: new URL("..", import.meta.url),
     stdout: "piped",
     stderr: "inherit",
     env: { NO_COLOR: "1" },

@@ -4,9 +4,9 @@
 // `lib/chunked_fwdbwd_helpers.py`). Pure functions: the training client
 // gives each chunk its own seq_id and sends them; the results come back here.
 
-import { chunkLength } from "./model_input.ts";
-import { TensorData } from "./tensor_data.ts";
-import type { Datum, ForwardBackwardOutput } from "./training_types.ts";
+import { chunkLength } from "../model_input.ts";
+import { TensorData } from "../tensor_data.ts";
+import type { Datum, ForwardBackwardOutput } from "../training_types.ts";
 
 /** The client-config limits on one forward_backward request (SDK defaults). */
 export interface ChunkLimits {

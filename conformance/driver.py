@@ -32,6 +32,12 @@ clients: dict[str, Any] = {}
 
 def client(name: str) -> Any:
     if name not in clients:
+        if name == "rest" and not hasattr(tinker, "AdminClient"):
+            # SDK 0.25 (pinned by self-hosted peers such as TuFT): a RestClient
+            # comes only from a ServiceClient.
+            service = tinker.ServiceClient(base_url=base_url, api_key=api_key)
+            clients[name] = service.create_rest_client()
+            return clients[name]
         cls = {
             "rest": tinker.RestClient,
             "admin": tinker.AdminClient,

@@ -17,6 +17,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import {
+  AdminClient,
   ApiError,
   InternalServerError,
   NotFoundError,
@@ -216,6 +217,10 @@ Deno.test({
         const first = (theirs[3] as { ok: { training_runs: unknown[] } }).ok.training_runs;
         same({ ok: all }, { ok: first }, "every page of listTrainingRuns");
         assert.deepEqual(all.map((r) => r.training_run_id).sort(), [...ids.a.runs].sort());
+        const checkpoints = [];
+        for await (const c of alice.listUserCheckpoints({ limit: 2 })) checkpoints.push(c);
+        const page = (theirs[6] as { ok: { checkpoints: unknown[] } }).ok.checkpoints;
+        same({ ok: checkpoints }, { ok: page }, "every page of listUserCheckpoints");
       });
 
       await t.step("the archive URL: TuFT's file:// answer, read as the SDK reads it", async () => {
@@ -378,7 +383,8 @@ Deno.test({
           { call: "rest.delete_checkpoint_from_tinker_path", args: [scratch2] },
         ]);
         assert.deepEqual([published, deleted], [{ ok: null }, { ok: null }]);
-        assert.equal(await alice.deleteCheckpointFromTinkerPath(scratch1), undefined);
+        assert.equal(scratch1, `tinker://${run2}/weights/scratch-1`);
+        assert.equal(await alice.deleteCheckpoint(run2, "weights/scratch-1"), undefined);
         const checkpoints = (await alice.listCheckpoints(run2)).checkpoints;
         assert.deepEqual(checkpoints.map((c) => c.tinker_path), [final]);
         const first = (await alice.listCheckpoints(run)).checkpoints;
@@ -446,18 +452,34 @@ Deno.test({
       });
 
       await t.step("CLI errors from unserved routes read as the official CLI's", async () => {
-        for (
-          const args of [
-            ["billing", "usage", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"],
-            ["session", "export-trace", ids.a.session_id, "--url-only"],
-          ]
-        ) {
-          const [mine, theirs] = await Promise.all([runCli(args, { env }), cli25(args)]);
+        const commands: [string[], boolean][] = [ // [command, the 0.25 CLI has it]
+          [["billing", "usage", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"], true],
+          [["session", "export-trace", ids.a.session_id, "--url-only"], true],
+          [["billing", "checkpoint-storage"], false],
+        ];
+        for (const [args, in025] of commands) {
+          if (!in025 && !has038) continue;
+          const [mine, theirs] = await Promise.all([
+            runCli(args, { env }),
+            in025 ? cli25(args) : cli38(args),
+          ]);
           assert.equal(mine.stderr, theirs.stderr, args.join(" "));
           // Exit codes differ deliberately (ours: 4 not found; the official: 1 for every error).
           assert.deepEqual([mine.code, theirs.code], [4, 1], args.join(" "));
         }
       });
+
+      await t.step(
+        "CLI auth commands: status as the official CLI's; whoami needs JWT auth",
+        async () => {
+          const status = await runCli(["auth", "status"], { env });
+          assert.equal(status.code, 0, status.stderr);
+          if (has038) assert.equal(status.stdout, (await cli38(["auth", "status"])).stdout);
+          const whoami = await runCli(["auth", "whoami"], { env });
+          assert.equal(whoami.code, 3, whoami.stderr);
+          assert.match(whoami.stderr, /JWT auth/);
+        },
+      );
 
       await t.step(
         "checkpoint download refuses TuFT's file:// archive URL, fetching nothing",
@@ -512,6 +534,9 @@ Deno.test({
           alice.copyWeights(state, { destinationProjectId: "p" }),
           NotFoundError,
         );
+        using admin = new AdminClient({ baseUrl: tuft.url, apiKey: TUFT_USERS.a });
+        await assert.rejects(admin.getAuditLog(), NotFoundError);
+        await assert.rejects(admin.getCurrentCheckpointStorageUsage(), NotFoundError);
       });
     } finally {
       await Deno.remove(home, { recursive: true }).catch(() => {});

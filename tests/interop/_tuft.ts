@@ -48,7 +48,7 @@ export async function python(
   const timeoutMs = options.timeoutMs ?? 60_000;
   const child = new Deno.Command(`${venv}/bin/python`, {
     args,
-    env: { TINKER_TELEMETRY: "0", ...options.env },
+    env: { TINKER_TELEMETRY: "0", PYTHONFAULTHANDLER: "1", ...options.env },
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

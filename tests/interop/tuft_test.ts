@@ -80,10 +80,10 @@ function seenAs(value: unknown, shape: unknown): unknown {
 }
 
 /**
- * Runs an official CLI (read commands only). The official CLIs (0.25 and 0.38) occasionally
- * aborts at interpreter exit under load (exit 134, SIGABRT, nothing on
- * stderr) after printing its output; such a run is repeated once, with
- * Python's fault handler on so a second abort says where.
+ * Runs an official CLI (read commands only). The official CLIs (0.25 and
+ * 0.38) occasionally abort at interpreter exit under load (exit 134,
+ * SIGABRT, nothing on stderr) after printing their output; such a run is
+ * repeated once, with Python's fault handler on so a second abort says where.
  */
 async function official(
   program: string,

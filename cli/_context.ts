@@ -72,6 +72,8 @@ export class Context {
   readonly stdinIsTTY: () => boolean;
   #lines: LineReader | undefined;
   #client: RestClient | undefined;
+  /** Where the client's credential comes from, for error messages (set by {@linkcode client}). */
+  keySource: string | undefined;
 
   constructor(
     global: GlobalOptions,
@@ -183,7 +185,7 @@ export class Context {
   async clientOptions(): Promise<ClientOptions> {
     const { credentialSource } = await import("./_source.ts");
     try {
-      credentialSource(this);
+      this.keySource = credentialSource(this);
     } catch (error) {
       if (!(error instanceof CliError) || error.message !== "No Tinker credentials are available") {
         throw error;

@@ -85,9 +85,15 @@ export function pyErrorText(error: unknown): string {
 
 /**
  * Maps anything thrown by a command to a {@linkcode CliError}, with the
- * official CLI's messages (`handle_api_errors`) and our exit codes.
+ * official CLI's messages (`handle_api_errors`) and our exit codes. A 401 or
+ * 403 names where the key came from (`keySource`, as `credentialSource()`
+ * describes it) instead of guessing: self-hosted servers such as TuFT answer
+ * an unknown key with 403.
  */
-export async function toCliError(error: unknown): Promise<CliError | Interrupted | UsageError> {
+export async function toCliError(
+  error: unknown,
+  keySource?: string,
+): Promise<CliError | Interrupted | UsageError> {
   if (error instanceof CliError || error instanceof Interrupted || error instanceof UsageError) {
     return error;
   }
@@ -118,7 +124,9 @@ export async function toCliError(error: unknown): Promise<CliError | Interrupted
       const why = typeof detail === "string" && detail !== "" ? `: ${detail}` : "";
       return wrap(
         `Authentication failed: the Tinker API did not accept the API key (HTTP 401${why}).`,
-        "Please check TINKER_API_KEY (or the key stored by `tinker auth login`) and TINKER_BASE_URL.",
+        keySource
+          ? `Please check the API key from ${keySource}, and TINKER_BASE_URL.`
+          : "Please check TINKER_API_KEY (or the key stored by `tinker auth login`) and TINKER_BASE_URL.",
         EXIT.auth,
       );
     }
@@ -133,7 +141,11 @@ export async function toCliError(error: unknown): Promise<CliError | Interrupted
     case "PermissionDeniedError":
       return wrap(
         "Permission denied",
-        details("You don't have permission to access this resource."),
+        details(
+          keySource
+            ? `The API key from ${keySource} may not access this resource, or this server does not know it.`
+            : "You don't have permission to access this resource.",
+        ),
         EXIT.auth,
       );
     case "BadRequestError":

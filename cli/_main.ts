@@ -84,7 +84,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       ? error
       : controller.signal.aborted
       ? new Interrupted()
-      : await toCliError(error);
+      : await toCliError(error, ctx.keySource);
     if (failure instanceof Interrupted) {
       stderr(`${failure.message}\n`);
       return EXIT.interrupted;

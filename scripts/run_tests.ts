@@ -10,6 +10,10 @@ const BUN = ["npx", "-y", "bun@1.4.5"];
 const PYTHON = ".venv/bin/python";
 const SDK = "tinker==0.38.0";
 const COVERAGE_MIN = 90;
+/** TuFT (a self-hosted Tinker-compatible server) for the interop stage, in its own venv. */
+const TUFT = "tuft==0.2.2";
+const TUFT_VENV = ".venv-tuft";
+const TUFT_REQUIREMENTS = "tests/interop/requirements.txt";
 
 interface Stage {
   name: string;
@@ -20,6 +24,8 @@ interface Stage {
 interface Counts {
   passed: number;
   failed: number;
+  /** Why the stage did not run (printed in the summary). */
+  skipped?: string;
 }
 
 const root = new URL("../", import.meta.url).pathname;
@@ -77,6 +83,48 @@ async function ensureVenv(): Promise<boolean> {
   if (made.code !== 0) return false;
   const installed = await sh([PYTHON, "-m", "pip", "install", "-q", SDK]);
   return installed.code === 0;
+}
+
+/**
+ * Installs TuFT and its pinned light dependencies into .venv-tuft (reused
+ * when the pinned versions are there). Returns why not when pip fails.
+ */
+async function ensureTuftVenv(): Promise<string | undefined> {
+  const python = `${TUFT_VENV}/bin/python`;
+  const pinned = "from importlib.metadata import version as v; " +
+    "assert (v('tuft'), v('tinker')) == ('0.2.2', '0.25.0')";
+  try {
+    await Deno.stat(`${root}${python}`);
+    if ((await sh([python, "-c", pinned])).code === 0) return undefined;
+  } catch {
+    // Not there yet.
+  }
+  const made = await sh(["python3", "-m", "venv", TUFT_VENV]);
+  if (made.code !== 0) return `python3 -m venv ${TUFT_VENV} exited ${made.code}`;
+  const steps = [
+    [python, "-m", "pip", "install", "-q", "--no-deps", TUFT],
+    [python, "-m", "pip", "install", "-q", "--no-deps", "-r", TUFT_REQUIREMENTS],
+  ];
+  for (const step of steps) {
+    const { code } = await sh(step);
+    if (code !== 0) {
+      return `pip could not install TuFT (\`${step.slice(1).join(" ")}\` exited ${code})`;
+    }
+  }
+  return undefined;
+}
+
+/** Counts of a Deno run whose one test has steps: the steps, as `ok | 1 passed (13 steps)`. */
+function stepCounts(text: string, code: number): Counts {
+  // deno-lint-ignore no-control-regex
+  const plain = text.replace(/\x1b\[[0-9;]*m/g, "");
+  const m =
+    /^(?:ok|FAILED) \| \d+ passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \((\d+) steps?\))?/m
+      .exec(plain);
+  if (!m) return denoCounts(text, code);
+  const counts = { passed: Number(m[1] ?? 0), failed: Number(m[3] ?? m[2]) };
+  if (code !== 0 && counts.failed === 0) counts.failed = 1;
+  return counts;
 }
 
 const STAGES: Stage[] = [
@@ -207,6 +255,22 @@ const STAGES: Stage[] = [
     },
   },
   {
+    name: "interop",
+    about: "the client and CLI against TuFT, a self-hosted Tinker-compatible server",
+    async run() {
+      const why = await ensureTuftVenv();
+      if (why) {
+        console.log(`interop: SKIPPED — TuFT cannot be installed here: ${why}`);
+        return { passed: 0, failed: 0, skipped: why };
+      }
+      if (!(await ensureVenv())) console.error("Could not install the official Python SDK 0.38");
+      const { code, text } = await sh([...DENO, "test", "-A", "tests/interop/tuft_test.ts"], {
+        TINKER_INTEROP_TUFT_VENV: `${root}${TUFT_VENV}`,
+      });
+      return stepCounts(text, code);
+    },
+  },
+  {
     name: "soak",
     about: "the short soak: mixed calls with injected faults at 50 concurrent callers",
     async run() {
@@ -231,7 +295,8 @@ for (const stage of STAGES) {
   }
   totals.passed += counts.passed;
   totals.failed += counts.failed;
-  summary.push(`${stage.name.padEnd(12)} ${counts.passed} passed, ${counts.failed} failed`);
+  const note = counts.skipped ? ` (skipped: ${counts.skipped})` : "";
+  summary.push(`${stage.name.padEnd(12)} ${counts.passed} passed, ${counts.failed} failed${note}`);
 }
 console.log(`\n=== summary ===\n${summary.join("\n")}`);
 console.log(`${totals.passed} passed, ${totals.failed} failed`);

@@ -544,6 +544,7 @@ export class OpenAIClient implements Disposable {
    * ```
    */
   listModels(options: RequestOptions = {}): TinkerFuture<ModelList> {
+    checkOptions(options, KEYS.request, "listModels()");
     const http: HttpSpec = {
       method: "GET",
       path: `${OAI_PATH}/models`,
@@ -577,6 +578,7 @@ export class OpenAIClient implements Disposable {
     schema: Schema,
     options: RequestOptions,
   ): TinkerFuture<T> {
+    checkOptions(options, KEYS.request, `POST ${path}`);
     const http = post(path, body);
     return this.#core.future<T>({ kind: "oai", http, schema }, options);
   }
@@ -588,6 +590,7 @@ export class OpenAIClient implements Disposable {
     options: RequestOptions,
     delta: (chunk: Chunk) => string,
   ): CompletionStream<Chunk> {
+    checkOptions(options, KEYS.request, `POST ${path}`);
     const http: HttpSpec = {
       ...post(path, { ...body, stream: true }),
       stream: streamBody,

@@ -19,6 +19,7 @@ const request = (path: string, init: Partial<RecordedRequest> = {}): RecordedReq
   query: [],
   headers: { host: "127.0.0.1:1", "x-api-key": "tml-k" },
   body: "",
+  bytes: new Uint8Array(),
   json: undefined,
   status: 200,
   time: 0,

@@ -134,8 +134,10 @@ export interface RecordedRequest {
   query: [string, string][];
   /** Lower-cased header names; repeated headers joined with `", "`. */
   headers: Record<string, string>;
-  /** Raw body text (`""` if none). */
+  /** The body as UTF-8 text (`""` if none); lossy for binary bodies: see `bytes`. */
   body: string;
+  /** The body's bytes exactly as received (a protobuf body is decoded from these). */
+  bytes: Uint8Array;
   /** The body parsed as JSON, or undefined. */
   json: unknown;
   /** Status the fake answered, 0 if the connection was dropped. */

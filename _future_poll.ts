@@ -9,6 +9,7 @@ import type { CallSettings, HttpSpec, RawResponse, Steps } from "./_request.ts";
 import type { Schema } from "./_schema.ts";
 import { FUTURE_REPLY, UNTYPED_API_FUTURE } from "./_schema_sessions.ts";
 import {
+  ApiResponseValidationError,
   ApiTimeoutError,
   ApiUserAbortError,
   errorForStatus,
@@ -27,6 +28,11 @@ export interface FutureSpec {
   deadlineMs?: number | undefined;
   /** Called once the first request is over (sent, or failed): the model's next call may go. */
   submitted?: (() => void) | undefined;
+  /**
+   * The poll's `Accept` header (e.g. `application/x-protobuf, application/json`)
+   * and the decoder of a binary result; `try_again` and failures stay JSON.
+   */
+  binary?: { accept: string; decode: (bytes: Uint8Array) => unknown } | undefined;
 }
 
 /** The SDK's time limit of one poll (the server holds a poll while it waits). */
@@ -100,6 +106,7 @@ export function* pollFuture(
           retry: "safe",
           passStatuses: [408, 410],
           headers,
+          ...(spec.binary && { accept: spec.binary.accept }),
           ...(last && { maxRetries: 0 }),
         }, { signal: call.signal, timeoutMs: Math.min(POLL_TIMEOUT_MS, left) });
       } catch (error) {
@@ -114,6 +121,9 @@ export function* pollFuture(
           message:
             `The server no longer holds the result of ${what} (410 Gone): its promise expired`,
         });
+      }
+      if (res.bytes !== undefined && res.status === 200 && spec.binary) {
+        return decodeResult(spec.binary.decode, res.bytes, what);
       }
       const reply = res.status === 408
         ? objectOrEmpty(res.text)
@@ -172,6 +182,24 @@ function* cancelFuture(calls: Calls, requestId: string): Steps<void> {
     }, { timeoutMs: CANCEL_TIMEOUT_MS });
   } catch {
     // Without an explicit cancel, the work stops on its own server-side.
+  }
+}
+
+/** A binary result decoded; a malformed one is an ApiResponseValidationError naming the request. */
+function decodeResult(
+  decode: (bytes: Uint8Array) => unknown,
+  bytes: Uint8Array,
+  what: string,
+): unknown {
+  try {
+    return decode(bytes);
+  } catch (error) {
+    throw new ApiResponseValidationError({
+      status: 200,
+      message: `The binary result of ${what} (${bytes.byteLength} bytes) is malformed: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    });
   }
 }
 

@@ -27,6 +27,10 @@ export interface HttpSpec {
   query?: [string, string][];
   /** The JSON body; `undefined` sends none. */
   body?: unknown;
+  /** A binary body sent instead of `body`, with its content type (e.g. a protobuf message). */
+  binaryBody?: { bytes: Uint8Array; contentType: string } | undefined;
+  /** The `Accept` header (default `application/json`). */
+  accept?: string | undefined;
   /**
    * `"safe"`: reads and idempotent writes, retried on any transient failure.
    * `"unsent"`: writes retried only when the failure shows the server did not
@@ -70,8 +74,20 @@ export interface CallSettings {
 export interface RawResponse {
   status: number;
   headers: Headers;
+  /** The body as text (`""` for a binary body: see `bytes`). */
   text: string;
   url: string;
+  /** The body's bytes, for a binary content type (see `isBinaryBody`); else undefined. */
+  bytes?: Uint8Array | undefined;
+}
+
+/** Content types whose bodies are kept as bytes, not decoded as text. */
+const BINARY_TYPES = ["application/x-protobuf", "application/octet-stream"];
+
+/** True when a response with these headers has a binary body (protobuf): read as bytes. */
+export function isBinaryBody(headers: Headers): boolean {
+  const type = headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
+  return BINARY_TYPES.includes(type);
 }
 
 /**
@@ -91,7 +107,7 @@ export interface FetchOrder {
   url: string;
   method: Method;
   headers: Record<string, string>;
-  body: string | undefined;
+  body: string | Uint8Array | undefined;
   /** A connection of its own (writes that must not be resent by the runtime). */
   fresh: boolean;
   /** When set, a 3xx with a Location whose status is not listed is returned unread. */
@@ -311,13 +327,19 @@ function* attemptOnce(
   addLowerCased(headers, config.defaultHeaders);
   addLowerCased(headers, spec.secretHeaders);
   addLowerCased(headers, spec.headers);
-  headers["accept"] = "application/json";
+  headers["accept"] = spec.accept ?? "application/json";
   headers["user-agent"] = config.userAgent;
-  if (spec.method !== "GET") headers["content-type"] = "application/json";
+  if (spec.method !== "GET") {
+    headers["content-type"] = spec.binaryBody?.contentType ?? "application/json";
+  }
   if (idempotencyKey) headers["x-idempotency-key"] = idempotencyKey;
   headers["x-stainless-retry-count"] = String(attempt);
   headers["x-api-key"] = credential;
-  const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
+  const body = spec.binaryBody !== undefined
+    ? spec.binaryBody.bytes
+    : spec.body === undefined
+    ? undefined
+    : JSON.stringify(spec.body);
   let step: FetchStep = {
     t: "fetch",
     url: buildUrl(config.baseUrl, spec),
@@ -442,6 +464,15 @@ async function fetchOnce(step: FetchStep): Promise<RawResponse> {
       await res.body?.cancel();
       return { status, headers, text: "", url: step.url };
     }
+    if (isBinaryBody(headers)) {
+      return {
+        status,
+        headers,
+        text: "",
+        bytes: await readBytes(res, step.maxBytes),
+        url: step.url,
+      };
+    }
     return { status, headers, text: await readBody(res, step.maxBytes), url: step.url };
   } catch (error) {
     const reason = controller.signal.aborted ? controller.signal.reason : undefined;
@@ -502,6 +533,38 @@ export async function readBody(res: Response, maxBytes: number): Promise<string>
   return text + decoder.decode();
 }
 
+/** Reads `res`'s body as bytes, with the same limit as `readBody`. */
+export async function readBytes(res: Response, maxBytes: number): Promise<Uint8Array> {
+  const length = res.headers.get("content-length");
+  const announced = length === null ? Number.NaN : Number(length);
+  if (announced > maxBytes) {
+    await res.body?.cancel().catch(() => {});
+    throw new BodyTooLarge(res.status, res.headers, announced, true);
+  }
+  if (res.body === null) return new Uint8Array();
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new BodyTooLarge(res.status, res.headers, total, false);
+    }
+    parts.push(value);
+  }
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
 /** The error of a response whose body is over the limit (never retried). */
 export function tooLargeError(
   step: Pick<FetchStep, "what" | "maxBytes">,
@@ -523,7 +586,7 @@ export function fetchInit(order: FetchOrder, signal: AbortSignal): RequestInit {
   const init: RequestInit & { client?: unknown } = {
     method: order.method,
     headers: order.headers,
-    body: order.body,
+    body: order.body as BodyInit | undefined, // Uint8Array<ArrayBufferLike> is a BufferSource.
     redirect: "manual",
     signal,
   };

@@ -72,7 +72,7 @@ const oneOf = (...values: string[]): Check => (v, b, k) => {
 export const nullable = (check: Check): Check => (v, b, k) => {
   if (v !== null) check(v, b, k);
 };
-const list = (check: Check): Check => (v, b, k) => {
+export const list = (check: Check): Check => (v, b, k) => {
   if (!Array.isArray(v)) fail(b, k, "an array", v);
   const path = at(b, k);
   for (let i = 0; i < v.length; i++) check(v[i], path, i);

@@ -78,7 +78,17 @@ export async function retrieveFuture(ctx: Context, req: RecordedRequest): Promis
       queue_state: "active",
     });
   }
+  if ("result" in future.outcome && future.proto && accepts(req, PROTO)) {
+    return { status: 200, headers: { "content-type": PROTO }, body: future.proto };
+  }
   return json(200, "result" in future.outcome ? future.outcome.result : future.outcome);
+}
+
+const PROTO = "application/x-protobuf";
+
+/** Whether the request's `Accept` names `type`. */
+function accepts(req: RecordedRequest, type: string): boolean {
+  return (req.headers["accept"] ?? "").split(",").some((t) => t.split(";")[0]!.trim() === type);
 }
 
 /** `POST /api/v1/cancel_future` `{request_id}` (the hosted service answers 404; peers cancel). */

@@ -185,6 +185,8 @@ export interface FakeFuture {
   cancelled: boolean;
   /** How many times `retrieve_future` asked for it. */
   polls: number;
+  /** The result as protobuf, answered to a poll that accepts `application/x-protobuf`. */
+  proto?: Uint8Array;
 }
 
 /**

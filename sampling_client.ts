@@ -264,6 +264,8 @@ export class SamplingClient {
   /**
    * Not for direct use: sampling clients come from a {@linkcode ServiceClient}
    * (`createSamplingClient`) or a training client; calling this throws.
+   *
+   * @throws {TinkerError} Always, when called directly.
    */
   constructor() {
     const init = pending;
@@ -284,6 +286,7 @@ export class SamplingClient {
    * The base model of this sampler, known since the client was made (no request).
    *
    * @returns Its name, e.g. `"Qwen/Qwen3-8B"`.
+   * @throws {TinkerError} Never: the name is known since the client was made.
    *
    * @example
    * ```ts
@@ -307,6 +310,7 @@ export class SamplingClient {
    * tokenizer library of your choice: none is bundled.
    *
    * @returns The tokenizer id.
+   * @throws {TinkerError} Never: it follows from the base model's name.
    *
    * @example
    * ```ts

@@ -21,7 +21,7 @@ interface Completion {
 
 const RETRIEVE_FUTURES_RESPONSE: Schema = {
   name: "FuturesRetrieveResponse",
-  check: once(() =>
+  check: /* @__PURE__ */ once(() =>
     obj({
       completions: req(list(obj({
         state: req(str),

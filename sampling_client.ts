@@ -58,20 +58,24 @@ export function newSamplingClient(init: SamplingClientInit): SamplingClient {
   }
 }
 
-const CREATE_KEYS: readonly string[] = [
+// Module constants are marked pure: a program that uses only RestClient bundles none of this.
+const CREATE_KEYS: readonly string[] = /* @__PURE__ */ (() => [
   ...KEYS.future,
   "modelPath",
   "baseModel",
   "onQueueStateChange",
-];
-const SAMPLE_KEYS: readonly string[] = [
+])();
+const SAMPLE_KEYS: readonly string[] = /* @__PURE__ */ (() => [
   ...KEYS.future,
   "includePromptLogprobs",
   "topkPromptLogprobs",
   "topkSampleLogprobs",
   "promptLogprobsLastN",
-];
-const LOGPROBS_KEYS: readonly string[] = [...KEYS.future, "promptLogprobsLastN"];
+])();
+const LOGPROBS_KEYS: readonly string[] = /* @__PURE__ */ (() => [
+  ...KEYS.future,
+  "promptLogprobsLastN",
+])();
 const PARAM_KEYS: readonly string[] = [
   "max_tokens",
   "seed",
@@ -83,16 +87,16 @@ const PARAM_KEYS: readonly string[] = [
 
 const CREATE_SAMPLING_SESSION_RESPONSE: Schema = {
   name: "CreateSamplingSessionResponse",
-  check: once(() => obj({ sampling_session_id: req(str), type: opt(str) })),
+  check: /* @__PURE__ */ once(() => obj({ sampling_session_id: req(str), type: opt(str) })),
 };
 const GET_SAMPLER_RESPONSE: Schema = {
   name: "GetSamplerResponse",
-  check: once(() => obj({ sampler_id: opt(str), base_model: req(str) })),
+  check: /* @__PURE__ */ once(() => obj({ sampler_id: opt(str), base_model: req(str) })),
 };
 /** A sample result as JSON (accepted besides protobuf; see `fromJson`). */
 const SAMPLE_RESPONSE_JSON: Schema = {
   name: "SampleResponse",
-  check: once(() =>
+  check: /* @__PURE__ */ once(() =>
     obj({
       sequences: req(list(obj({ tokens: req(list(int)), stop_reason: req(str) }))),
       prompt_cache_hit_tokens: opt(nullable(int)),

@@ -14,11 +14,27 @@ import type { FakeFuture } from "./_state.ts";
 import type { Context } from "./_storage.ts";
 import type { RecordedRequest } from "./_types.ts";
 
+const PROTOBUF = "application/x-protobuf";
+
+/** Whether the request's `Accept` header names `type`. */
+function accepts(req: RecordedRequest, type: string): boolean {
+  return (req.headers["accept"] ?? "").split(",").some((t) => t.split(";")[0]!.trim() === type);
+}
+
 /** How long one poll of a future that is not ready is held. */
 const HOLD_MS = 1000;
 
-/** Creates a future of `requestType` whose result is `result` (unless a failure is injected). */
-export function createFuture(ctx: Context, requestType: string, result: unknown): FakeFuture {
+/**
+ * Creates a future of `requestType` whose result is `result` (unless a
+ * failure is injected); `proto`, when given, is the result in protobuf for a
+ * poll that accepts it.
+ */
+export function createFuture(
+  ctx: Context,
+  requestType: string,
+  result: unknown,
+  proto?: () => Uint8Array,
+): FakeFuture {
   const { options, state } = ctx;
   const failure = options.futureFailure;
   const fails = failure !== null &&
@@ -31,6 +47,7 @@ export function createFuture(ctx: Context, requestType: string, result: unknown)
     outcome: fails
       ? { error: failure!.error, category: failure!.category ?? "server" }
       : { result },
+    proto: fails || proto === undefined ? undefined : proto(),
     cancelled: false,
     polls: 0,
   };
@@ -78,17 +95,10 @@ export async function retrieveFuture(ctx: Context, req: RecordedRequest): Promis
       queue_state: "active",
     });
   }
-  if ("result" in future.outcome && future.proto && accepts(req, PROTO)) {
-    return { status: 200, headers: { "content-type": PROTO }, body: future.proto };
+  if (future.proto && "result" in future.outcome && accepts(req, PROTOBUF)) {
+    return { status: 200, headers: { "content-type": PROTOBUF }, body: future.proto };
   }
   return json(200, "result" in future.outcome ? future.outcome.result : future.outcome);
-}
-
-const PROTO = "application/x-protobuf";
-
-/** Whether the request's `Accept` names `type`. */
-function accepts(req: RecordedRequest, type: string): boolean {
-  return (req.headers["accept"] ?? "").split(",").some((t) => t.split(";")[0]!.trim() === type);
 }
 
 /** `POST /api/v1/cancel_future` `{request_id}` (the hosted service answers 404; peers cancel). */

@@ -349,8 +349,7 @@ function asample(ctx: Context, req: RecordedRequest): Reply {
     topk_prompt_logprobs: topkLists(result.topk_prompt_logprobs),
     prompt_cache_hit_tokens: 0,
     type: "sample",
-  });
-  future.proto = encodeSampleResponse(result);
+  }, () => encodeSampleResponse(result));
   sampler.requests.set(seq, future.request_id);
   const clone = Math.floor(seq / CLONE_BLOCK);
   sampler.pending.set(clone, [...(sampler.pending.get(clone) ?? []), future.request_id]);

@@ -181,12 +181,12 @@ export interface FakeFuture {
   try_again_left: number;
   /** The result, or the failure, once ready. */
   outcome: { result: unknown } | { error: string; category: string };
+  /** The result as protobuf, for a poll that accepts `application/x-protobuf`. */
+  proto?: Uint8Array | undefined;
   /** Whether `cancel_future` named it. */
   cancelled: boolean;
   /** How many times `retrieve_future` asked for it. */
   polls: number;
-  /** The result as protobuf, answered to a poll that accepts `application/x-protobuf`. */
-  proto?: Uint8Array;
 }
 
 /**

@@ -7,18 +7,25 @@
  */
 
 import { checkInt, checkText } from "./_args.ts";
-import type { ClientCore } from "./_core.ts";
+import { ClientCore } from "./_core.ts";
 import type { Calls, Operation } from "./_engine.ts";
 import type { TinkerFuture } from "./_future.ts";
 import { pollFuture } from "./_future_poll.ts";
 import { FuturesPoller } from "./_futures_poller.ts";
 import { checkOptions, KEYS } from "./_options.ts";
 import { decodeSampleResponse, PROTO_CONTENT_TYPE } from "./_proto_messages.ts";
-import { type CallSettings, encodeSegment, type HttpSpec, type Steps } from "./_request.ts";
+import {
+  type CallSettings,
+  encodeSegment,
+  type HttpSpec,
+  type Shared,
+  type Steps,
+} from "./_request.ts";
 import { int, list, nullable, obj, once, opt, req, type Schema, str } from "./_schema.ts";
-import type { Session } from "./_session.ts";
+import { Session } from "./_session.ts";
 import { ApiResponseValidationError, InvalidArgumentError, TinkerError } from "./errors.ts";
 import { ModelInput } from "./model_input.ts";
+import type { ClientOptions } from "./types.ts";
 import { parseTinkerPath } from "./tinker_path.ts";
 import type {
   ComputeLogprobsOptions,
@@ -44,6 +51,14 @@ export interface SamplingClientInit {
   baseModel: string;
   /** Hears the queue state of this client's samples. */
   onQueueStateChange?: QueueStateListener | undefined;
+  /** The server's client config when the client was made (kept in its sampler handle). */
+  clientConfig?: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * A client of a sampler handle (another process's sampling session): it
+   * takes its clone id from the server (`join_sampling_session`) or picks one,
+   * as the handle's client config says, and reads that config, not its own.
+   */
+  shadow?: boolean | undefined;
 }
 
 let pending: SamplingClientInit | undefined;
@@ -88,6 +103,10 @@ const PARAM_KEYS: readonly string[] = [
 const CREATE_SAMPLING_SESSION_RESPONSE: Schema = {
   name: "CreateSamplingSessionResponse",
   check: /* @__PURE__ */ once(() => obj({ sampling_session_id: req(str), type: opt(str) })),
+};
+const JOIN_SAMPLING_SESSION_RESPONSE: Schema = {
+  name: "JoinSamplingSessionResponse",
+  check: /* @__PURE__ */ once(() => obj({ client_counter: req(int), type: opt(str) })),
 };
 const GET_SAMPLER_RESPONSE: Schema = {
   name: "GetSamplerResponse",
@@ -185,6 +204,7 @@ function* create(
       samplingSessionId,
       baseModel,
       onQueueStateChange: options.onQueueStateChange,
+      clientConfig: calls.clientConfig(),
     });
   } catch (error) {
     session.markFailed();
@@ -262,8 +282,15 @@ export class SamplingClient {
   #core: ClientCore;
   #session: Session;
   #baseModel: string;
-  #nextSeqId = 0;
-  #poller: FuturesPoller;
+  /** The server's client config: the handle's for a shadow client, else the latest seen. */
+  #config: Readonly<Record<string, unknown>>;
+  #shadow: boolean;
+  /** Which clone of the sampling session this client is (its sequence ids' block); undefined until known. */
+  #cloneId: number | undefined;
+  #joining: Shared = {};
+  #requests = 0;
+  #poller: FuturesPoller | undefined;
+  #lastPausedWarning = -Infinity;
 
   /**
    * Not for direct use: sampling clients come from a {@linkcode ServiceClient}
@@ -283,7 +310,103 @@ export class SamplingClient {
     this.#core = init.core;
     this.#session = init.session;
     this.#baseModel = init.baseModel;
-    this.#poller = new FuturesPoller(init.samplingSessionId, 0);
+    this.#config = init.clientConfig ?? {};
+    this.#shadow = init.shadow ?? false;
+    this.#cloneId = this.#shadow ? undefined : 0;
+  }
+
+  /**
+   * A client of the sampler behind `handle` (from {@linkcode SamplingClient.getSamplerHandle},
+   * here or in the Python SDK's `get_sampler_handle`), in this process, with
+   * this process's credentials: the session stays its owner's (no heartbeats
+   * or close from here). The handle carries no credentials.
+   *
+   * @param handle The handle.
+   * @param options Client options (`apiKey`, …); `baseUrl` defaults to the handle's.
+   * @returns The sampling client.
+   * @throws {InvalidArgumentError} `handle` is not a sampler handle, or a bad option.
+   *
+   * @example
+   * ```ts
+   * import { ModelInput, SamplingClient, ServiceClient } from "@tinker-ts/tinker";
+   * import { startFakeTinker } from "@tinker-ts/tinker/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeTinker();
+   * await using service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+   * const sampler = await service.createSamplingClient({ baseModel: "Qwen/Qwen3-8B" });
+   * const handle = sampler.getSamplerHandle(); // e.g. sent to a worker
+   * const worker = SamplingClient.fromSamplerHandle(handle, { apiKey: fake.apiKey });
+   * const { sequences } = await worker.sample(ModelInput.fromInts([1, 2]), 1, { max_tokens: 2 });
+   * assert.equal(sequences.length, 1);
+   * ```
+   */
+  static fromSamplerHandle(handle: string, options: ClientOptions = {}): SamplingClient {
+    const state = parseHandle(handle);
+    checkOptions(options, KEYS.client, "SamplingClient.fromSamplerHandle()");
+    const core = new ClientCore({
+      ...options,
+      baseUrl: options.baseUrl ?? state.holder.base_url,
+      defaultHeaders: { ...state.holder.default_headers_overrides, ...options.defaultHeaders },
+    });
+    const session = new Session({
+      tags: [],
+      userMetadata: undefined,
+      projectId: undefined,
+      displayName: undefined,
+      heartbeatIntervalMs: 10_000,
+    }, (op) => core.engine.execute(op));
+    session.attach(state.session_id);
+    return newSamplingClient({
+      core,
+      session,
+      samplingSessionId: state.sampling_session_id,
+      baseModel: state.base_model,
+      clientConfig: state.holder.client_config,
+      shadow: true,
+    });
+  }
+
+  /**
+   * A string that names this client's sampler, for another process (or
+   * worker) to sample from it with {@linkcode SamplingClient.fromSamplerHandle}
+   * (SDK 0.38's `get_sampler_handle`; the same format, so the Python SDK
+   * reads it too). It carries no credentials.
+   *
+   * @returns The handle (URL-safe base64 of JSON).
+   * @throws {SessionExpiredError} This client's session is not known (never for a client of a ServiceClient).
+   *
+   * @example
+   * ```ts
+   * import { ServiceClient } from "@tinker-ts/tinker";
+   * import { startFakeTinker } from "@tinker-ts/tinker/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeTinker();
+   * await using service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+   * const sampler = await service.createSamplingClient({ baseModel: "Qwen/Qwen3-8B" });
+   * assert.ok(!atob(sampler.getSamplerHandle().replaceAll("-", "+").replaceAll("_", "/"))
+   *   .includes(fake.apiKey));
+   * ```
+   */
+  getSamplerHandle(): string {
+    const sessionId = this.#session.id;
+    if (sessionId === undefined) throw new TinkerError("This sampling client has no session");
+    const transport = this.#core.engine.config.transport;
+    const state = {
+      session_id: sessionId,
+      sampling_session_id: this.samplingSessionId,
+      holder: {
+        base_url: transport.baseUrl,
+        default_headers_overrides: transport.defaultHeaders,
+        client_config: this.#config,
+        client_dynamic_config: {},
+        api_key: null,
+      },
+      base_model: this.#baseModel,
+      record_stability_info: false,
+    };
+    return base64Url(JSON.stringify(state));
   }
 
   /**
@@ -456,17 +579,10 @@ export class SamplingClient {
   ): TinkerFuture<T> {
     this.#session.check();
     if (options.deadlineMs !== undefined) checkInt("deadlineMs", options.deadlineMs, 1, 0);
-    const http: HttpSpec = {
-      method: "POST",
-      path: "/api/v1/asample",
-      body: body(this.#nextSeqId++),
-      retry: "unsent",
-      headers: { "X-Tinker-Sampling-Backpressure": "1" },
-    };
     const op: Operation = {
       kind: "steps",
       what: `sample of ${this.samplingSessionId}`,
-      run: (calls, call) => this.#run(calls, call, http, options.deadlineMs, pick),
+      run: (calls, call) => this.#run(calls, call, body, options.deadlineMs, pick),
     };
     return this.#core.future<T>(op, options);
   }
@@ -474,14 +590,24 @@ export class SamplingClient {
   *#run<T>(
     calls: Calls,
     call: CallSettings,
-    http: HttpSpec,
+    body: (seqId: number) => Record<string, unknown>,
     deadlineMs: number | undefined,
     pick: (result: SampleResponse) => T,
   ): Steps<T> {
     const session = this.#session;
-    const poller = this.#poller;
     session.check();
+    let poller: FuturesPoller | undefined;
     try {
+      const cloneId = yield* this.#clone(calls);
+      // The clone's block of sequence ids, as the SDK numbers them.
+      const http: HttpSpec = {
+        method: "POST",
+        path: "/api/v1/asample",
+        body: body(CLONE_BLOCK * cloneId + this.#requests++),
+        retry: "unsent",
+        headers: { "X-Tinker-Sampling-Backpressure": "1" },
+      };
+      poller = this.#poller ??= new FuturesPoller(this.samplingSessionId, cloneId);
       const result = (yield* pollFuture(calls, http, {
         requestType: "Sample",
         schema: SAMPLE_RESPONSE_JSON,
@@ -493,11 +619,11 @@ export class SamplingClient {
             : fromJson(value as Record<string, unknown>, sequenceIds(submit)),
         // The session's long-poll says when the result is there (when the server wants it).
         ready: (requestId) =>
-          calls.clientConfig().sample_use_retrieve_futures === true
-            ? poller.waitFor(calls, requestId, call.signal)
+          this.#serverConfig(calls).sample_use_retrieve_futures === true
+            ? poller!.waitFor(calls, requestId, call.signal)
             : noWait(),
-        retrieved: (requestId) => poller.retrieved(requestId),
-        onQueueState: (state, reason) => this.onQueueStateChange?.(state, reason),
+        retrieved: (requestId) => poller!.retrieved(requestId),
+        onQueueState: (state, reason) => this.#queueState(state, reason),
         beforePoll: () => session.beatIfDue(calls),
       }, call)) as SampleResponse;
       return pick(result);
@@ -505,18 +631,130 @@ export class SamplingClient {
       session.markFailed();
       throw error;
     } finally {
-      if (poller.ackDue) {
+      if (poller?.ackDue) {
         // Tells the server the results were read, in the background (as the SDK's poller).
         this.#core.engine.execute({
           kind: "steps",
           what: "retrieve_futures acknowledgement",
-          run: (ackCalls) => poller.ack(ackCalls),
+          run: (ackCalls) => poller!.ack(ackCalls),
         }).catch(() => {}); // Best effort: the next poll reports them again.
       }
     }
   }
+
+  /** The client config this client follows: its handle's (as the SDK's shadow clients), else the server's. */
+  #serverConfig(calls: Calls): Readonly<Record<string, unknown>> {
+    if (!this.#shadow) this.#config = calls.clientConfig();
+    return this.#config;
+  }
+
+  /**
+   * This client's clone id: 0 for the sampling session's creator; for a
+   * client of a handle, the server's (`join_sampling_session`, once, shared)
+   * when the config says so, else a random one (the SDK's two ways).
+   */
+  *#clone(calls: Calls): Steps<number> {
+    if (this.#cloneId !== undefined) return this.#cloneId;
+    if (this.#config.sample_join_sampling_session !== true) {
+      // The SDK picks up to 1e9; below MAX_RANDOM_CLONE the sequence ids stay exact in JavaScript.
+      return this.#cloneId = Math.floor(Math.random() * MAX_RANDOM_CLONE) + 1;
+    }
+    const run = () => this.#join(calls);
+    return (yield { t: "share", slot: this.#joining, run }) as number;
+  }
+
+  *#join(calls: Calls): Steps<number> {
+    if (this.#cloneId !== undefined) return this.#cloneId;
+    const joined = (yield* calls.json({
+      method: "POST",
+      path: "/api/v1/join_sampling_session",
+      body: { sampling_session_id: this.samplingSessionId, type: "join_sampling_session" },
+      retry: "unsent",
+    }, JOIN_SAMPLING_SESSION_RESPONSE)) as { client_counter: number };
+    return this.#cloneId = joined.client_counter;
+  }
+
+  /** A queue state for the listener; without one, a paused sampler is logged as the SDK does. */
+  #queueState(state: string, reason: string | undefined): void {
+    const listener = this.onQueueStateChange;
+    if (listener) return listener(state, reason);
+    if (state === "active" || Date.now() - this.#lastPausedWarning < PAUSED_WARNING_EVERY_MS) {
+      return;
+    }
+    this.#lastPausedWarning = Date.now();
+    const why = reason ?? PAUSED_REASONS[state] ?? "unknown";
+    console.warn(
+      `Tinker: Sampling is paused for sampler ${this.samplingSessionId}. Reason: ${why}`,
+    );
+  }
 }
 
+/** Sequence ids of one clone of a sampling session: `clone * CLONE_BLOCK + n`. */
+const CLONE_BLOCK = 1_000_000_000;
+/** Random clone ids stay below this: `clone * CLONE_BLOCK + n` is then below 2^53. */
+const MAX_RANDOM_CLONE = 9_000_000;
+/** The SDK logs a paused sampler at most once a minute. */
+const PAUSED_WARNING_EVERY_MS = 60_000;
+const PAUSED_REASONS: Record<string, string> = {
+  paused_rate_limit: "concurrent sampler weights limit hit",
+  paused_capacity: "Tinker backend is running short on capacity, please wait",
+};
+
+/** A sampler handle's fields (the SDK's `_SamplingClientPickleState`). */
+interface HandleState {
+  session_id: string;
+  sampling_session_id: string;
+  base_model: string;
+  holder: {
+    base_url: string;
+    default_headers_overrides: Record<string, string>;
+    client_config: Record<string, unknown>;
+  };
+}
+
+function parseHandle(handle: unknown): HandleState {
+  const bad = (why: string) =>
+    new InvalidArgumentError("handle", `is not a sampler handle (from getSamplerHandle): ${why}`);
+  if (typeof handle !== "string" || handle === "") throw bad("not a non-empty string");
+  let state: Record<string, unknown>;
+  try {
+    state = JSON.parse(fromBase64Url(handle));
+  } catch {
+    throw bad("not URL-safe base64 of JSON");
+  }
+  const holder = state?.holder as Record<string, unknown> | undefined;
+  for (const key of ["session_id", "sampling_session_id", "base_model"]) {
+    if (typeof state?.[key] !== "string" || state[key] === "") throw bad(`no ${key}`);
+  }
+  if (typeof holder?.base_url !== "string") throw bad("no holder.base_url");
+  const record = (value: unknown) =>
+    value !== null && typeof value === "object" && !Array.isArray(value) ? value : {};
+  return {
+    session_id: state.session_id as string,
+    sampling_session_id: state.sampling_session_id as string,
+    base_model: state.base_model as string,
+    holder: {
+      base_url: holder.base_url,
+      default_headers_overrides: record(holder.default_headers_overrides) as Record<string, string>,
+      client_config: record(holder.client_config) as Record<string, unknown>,
+    },
+  };
+}
+
+/** Python's `base64.urlsafe_b64encode` of the UTF-8 of `text` (padding kept). */
+function base64Url(text: string): string {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_");
+}
+
+function fromBase64Url(text: string): string {
+  const b64 = text.replaceAll("-", "+").replaceAll("_", "/");
+  const binary = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
+  return new TextDecoder("utf-8", { fatal: true }).decode(
+    Uint8Array.from(binary, (c) => c.charCodeAt(0)),
+  );
+}
 // deno-lint-ignore require-yield
 function* noWait(): Steps<boolean> {
   return false;

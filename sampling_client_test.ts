@@ -358,3 +358,104 @@ Deno.test("tokenizerIdFor follows the SDK's rules", () => {
   );
   assert.equal(tokenizerIdFor("x/y", "tok/z"), "tok/z");
 });
+
+Deno.test("a sampler handle carries no key, and a client of it joins the sampling session", async () => {
+  await using fake = await startFakeTinker({
+    clientConfig: { sample_join_sampling_session: true },
+  });
+  await using client = service(fake);
+  const sampler = await client.createSamplingClient({ baseModel: BASE });
+  const handle = sampler.getSamplerHandle();
+  assert.ok(!handle.includes(fake.apiKey));
+  const worker = SamplingClient.fromSamplerHandle(handle, { apiKey: fake.apiKey });
+  assert.equal(worker.samplingSessionId, sampler.samplingSessionId);
+  assert.equal(worker.getBaseModel(), BASE);
+  const [a, b] = await Promise.all([
+    worker.sample(PROMPT, 1, { max_tokens: 2, seed: 9 }),
+    worker.sample(PROMPT, 1, { max_tokens: 2, seed: 9 }),
+  ]);
+  assert.deepEqual(a!.sequences[0]!.tokens, b!.sequences[0]!.tokens);
+  const joins = await requests(fake, "/api/v1/join_sampling_session");
+  assert.equal(joins.length, 1, "one join for concurrent first samples");
+  assert.equal(
+    joins[0]!.body,
+    JSON.stringify({
+      sampling_session_id: sampler.samplingSessionId,
+      type: "join_sampling_session",
+    }),
+  );
+  const seqIds = (await requests(fake, "/api/v1/asample")).map((r) =>
+    (r.json as { seq_id: number }).seq_id
+  );
+  assert.deepEqual(seqIds, [1_000_000_000, 1_000_000_001], "clone 1's block of sequence ids");
+  const polls = (await requests(fake, "/api/v1/retrieve_futures")).map((r) =>
+    (r.json as { target: { cloned_sampler_id: number } }).target.cloned_sampler_id
+  );
+  assert.ok(polls.length > 0 && polls.every((id) => id === 1));
+  // No session of its own: nothing created, no heartbeat from the worker.
+  assert.equal((await requests(fake, "/api/v1/create_session")).length, 1);
+});
+
+Deno.test("without sample_join_sampling_session, a handle's client picks its own clone id", async () => {
+  await using fake = await startFakeTinker();
+  await using client = service(fake);
+  const sampler = await client.createSamplingClient({ baseModel: BASE });
+  const worker = SamplingClient.fromSamplerHandle(sampler.getSamplerHandle(), {
+    apiKey: fake.apiKey,
+  });
+  await worker.sample(PROMPT, 1, { max_tokens: 1 });
+  assert.equal((await requests(fake, "/api/v1/join_sampling_session")).length, 0);
+  const [seq] = (await requests(fake, "/api/v1/asample")).map((r) =>
+    (r.json as { seq_id: number }).seq_id
+  );
+  assert.ok(seq! >= 1_000_000_000 && seq! % 1_000_000_000 === 0, String(seq));
+  assert.throws(() => SamplingClient.fromSamplerHandle("nope"), /handle.*not a sampler handle/);
+  assert.throws(() => SamplingClient.fromSamplerHandle(btoa("{}")), /no session_id/);
+});
+
+const PYTHON = new URL("./.venv/bin/python", import.meta.url).pathname;
+const hasPython = (() => {
+  try {
+    return Deno.statSync(PYTHON).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "sampler handles cross between the Python SDK and this client, both ways",
+  ignore: Deno.permissions === undefined || !hasPython,
+}, async () => {
+  await using fake = await spawnFakeTinker();
+  const python = async (script: string, ...args: string[]) => {
+    const out = await new Deno.Command(PYTHON, {
+      args: ["-c", script, fake.url, fake.apiKey, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    return new TextDecoder().decode(out.stdout).trim();
+  };
+  // The SDK's handle, sampled from here.
+  const theirs = await python(
+    `import sys, tinker
+s = tinker.ServiceClient(base_url=sys.argv[1], api_key=sys.argv[2])
+print(s.create_sampling_client(base_model="${BASE}").result().get_sampler_handle())`,
+  );
+  const fromPython = SamplingClient.fromSamplerHandle(theirs, { apiKey: fake.apiKey });
+  assert.equal(fromPython.getBaseModel(), BASE);
+  const ours = await fromPython.sample(PROMPT, 1, { max_tokens: 3, seed: 4 });
+  assert.equal(ours.sequences[0]!.tokens.length, 3);
+  // Our handle, sampled by the SDK: the same seed gives the same tokens.
+  await using client = service(fake);
+  const sampler = await client.createSamplingClient({ baseModel: BASE });
+  const tokens = await python(
+    `import sys, tinker
+from tinker import types
+c = tinker.SamplingClient.from_sampler_handle(sys.argv[3], api_key=sys.argv[2])
+r = c.sample(types.ModelInput.from_ints([3, 1, 4, 1, 5]), 1, types.SamplingParams(max_tokens=3, seed=4)).result()
+print(list(r.sequences[0].tokens))`,
+    sampler.getSamplerHandle(),
+  );
+  assert.equal(tokens, JSON.stringify(ours.sequences[0]!.tokens).replaceAll(",", ", "));
+});

@@ -266,8 +266,8 @@ function asample(ctx: Context, req: RecordedRequest): Reply {
   if (isReply(fields)) return fields;
   const sampler = liveSampler(ctx, fields.sampling_session_id);
   if (isReply(sampler)) return sampler;
-  const seq = fields.seq_id;
-  if (!isInt(seq, 0)) {
+  const seq = fields.seq_id; // The SDK's clone blocks reach 1e18: any integer JSON number.
+  if (typeof seq !== "number" || !Number.isInteger(seq) || seq < 0) {
     return invalid(["body", "seq_id"], "int_type", "Input should be a valid integer", seq ?? null);
   }
   const numSamples = fields.num_samples ?? 1;

@@ -37,6 +37,7 @@ export class Session {
   #lastBeat = 0;
   #beating = false;
   #modelSeq = 0;
+  #samplingSeq = 0;
 
   /**
    * @param config What the session is created with.
@@ -81,6 +82,12 @@ export class Session {
   nextModelSeqId(): number {
     this.check();
     return this.#modelSeq++;
+  }
+
+  /** The next sampling session sequence id of this session (0, 1, …), as the SDK counts them. */
+  nextSamplingSessionSeqId(): number {
+    this.check();
+    return this.#samplingSeq++;
   }
 
   /** Throws when the session can take no more calls. */

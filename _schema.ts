@@ -48,7 +48,7 @@ export const bool: Check = (v, b, k) => {
 export const int: Check = (v, b, k) => {
   if (typeof v !== "number" || !Number.isInteger(v)) fail(b, k, "an integer", v);
 };
-const num: Check = (v, b, k) => {
+export const num: Check = (v, b, k) => {
   if (typeof v !== "number" || !Number.isFinite(v)) fail(b, k, "a number", v);
 };
 /**
@@ -77,7 +77,7 @@ export const list = (check: Check): Check => (v, b, k) => {
   const path = at(b, k);
   for (let i = 0; i < v.length; i++) check(v[i], path, i);
 };
-const dict = (check: Check): Check => (v, b, k) => {
+export const dict = (check: Check): Check => (v, b, k) => {
   if (v === null || typeof v !== "object" || Array.isArray(v)) fail(b, k, "an object", v);
   const path = at(b, k);
   for (const name of Object.keys(v)) check((v as Record<string, unknown>)[name], path, name);

@@ -29,6 +29,7 @@
 export * from "./errors.ts";
 export type * from "./types.ts";
 export type * from "./session_types.ts";
+export type * from "./training_options.ts";
 export * from "./tinker_path.ts";
 export { AdminClient, DEFAULT_BASE_URL, RestClient } from "./rest_client.ts";
 export { ServiceClient } from "./service_client.ts";

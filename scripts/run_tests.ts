@@ -128,6 +128,9 @@ const STAGES: Stage[] = [
         "_fwdbwd_chunks_test.ts",
         "model_input_test.ts",
         "tensor_data_test.ts",
+        // TrainingClient against the fake's bigram model.
+        "training_client_test.ts",
+        "testing/bigram_test.ts",
       ];
       const e2e = await sh([...BUN, "run", "tests/bun_runner.ts", ...files]);
       const sync = await sh([...BUN, "run", "tests/sync_bun.ts"]);

@@ -62,6 +62,8 @@ export interface BigramStore {
   saved: Map<string, BigramSaved>;
   /** Sampler checkpoints (`tinker://<run>/sampler_weights/<name>`) by tinker path. */
   samplers: Map<string, { base_model: string; table: BigramTable }>;
+  /** Weights of sampling sessions made by an unnamed `save_weights_for_sampler`, by session id. */
+  samplingSessions: Map<string, { base_model: string; table: BigramTable }>;
 }
 
 const stores = new WeakMap<FakeState, BigramStore>();
@@ -70,7 +72,12 @@ const stores = new WeakMap<FakeState, BigramStore>();
 export function bigramStore(state: FakeState): BigramStore {
   let store = stores.get(state);
   if (!store) {
-    store = { models: new Map(), saved: new Map(), samplers: new Map() };
+    store = {
+      models: new Map(),
+      saved: new Map(),
+      samplers: new Map(),
+      samplingSessions: new Map(),
+    };
     stores.set(state, store);
   }
   return store;
@@ -224,13 +231,17 @@ export function restoreModel(saved: BigramSaved, withOptimizer: boolean): Bigram
 }
 
 /**
- * The table a sampler uses: the snapshot saved at `modelPath`, or else the
- * initial table of `baseModel`; undefined when `modelPath` names no snapshot.
+ * The table a sampler uses: the weights an unnamed save gave `samplingSessionId`,
+ * the snapshot saved at `modelPath`, or else the initial table of `baseModel`;
+ * undefined when the session or path names no snapshot.
  */
 export function samplerTable(
   state: FakeState,
-  source: { modelPath?: string | null; baseModel?: string | null },
+  source: { modelPath?: string | null; baseModel?: string | null; samplingSessionId?: string },
 ): { base_model: string; table: BigramTable } | undefined {
+  if (source.samplingSessionId) {
+    return bigramStore(state).samplingSessions.get(source.samplingSessionId);
+  }
   if (source.modelPath) return bigramStore(state).samplers.get(source.modelPath);
   if (source.baseModel) {
     return { base_model: source.baseModel, table: initialTable(source.baseModel) };

@@ -55,6 +55,35 @@ export function createFuture(
   return future;
 }
 
+/**
+ * A future whose request waits for an earlier one: not ready until `adopt`
+ * gives it the outcome of the request once applied.
+ */
+export function heldFuture(ctx: Context, readyAt: number): FakeFuture {
+  const future: FakeFuture = {
+    request_id: uuid(prng(`future:${ctx.state.futures.size}`)),
+    request_type: "Held",
+    ready_at: readyAt,
+    try_again_left: 0,
+    outcome: { result: null },
+    cancelled: false,
+    polls: 0,
+  };
+  ctx.state.futures.set(future.request_id, future);
+  return future;
+}
+
+/** Gives `held` the outcome of `real` (the applied request's future), which is then forgotten. */
+export function adopt(ctx: Context, held: FakeFuture, real: FakeFuture): void {
+  held.request_type = real.request_type;
+  held.ready_at = real.ready_at;
+  held.try_again_left = real.try_again_left;
+  held.outcome = real.outcome;
+  held.proto = real.proto;
+  held.release = undefined;
+  ctx.state.futures.delete(real.request_id);
+}
+
 /** A future of `requestType` that fails at once with a user error (e.g. a duplicate name). */
 export function failedFuture(ctx: Context, requestType: string, error: string): FakeFuture {
   const future = createFuture(ctx, requestType, null);
@@ -76,6 +105,7 @@ export async function retrieveFuture(ctx: Context, req: RecordedRequest): Promis
   const future = ctx.state.futures.get(body.request_id);
   if (!future) return detail(404, `Request ${body.request_id} not found`);
   future.polls++;
+  future.release?.();
   if (future.cancelled) return json(200, { error: "Request was cancelled", category: "user" });
   if (future.try_again_left > 0) {
     future.try_again_left--;
@@ -88,6 +118,7 @@ export async function retrieveFuture(ctx: Context, req: RecordedRequest): Promis
   }
   const wait = future.ready_at - Date.now();
   if (wait > 0 && ctx.wait) await ctx.wait(Math.min(wait, HOLD_MS));
+  future.release?.();
   if (Date.now() < future.ready_at) {
     return json(408, {
       type: "try_again",

@@ -20,6 +20,7 @@ import {
 import { type Context, SIGNED_URL_TTL_SECONDS, signUrl } from "./_storage.ts";
 import { SESSION_ROUTES } from "./_routes_sessions.ts";
 import { SAMPLING_ROUTES } from "./_routes_sampling.ts";
+import { TRAINING_ROUTES } from "./_routes_training.ts";
 import type { RecordedRequest } from "./_types.ts";
 import { AUTH_ROUTES } from "./_auth_routes.ts";
 
@@ -37,7 +38,7 @@ const EXTERNAL_FILES = ["adapter_config.json", "adapter_model.safetensors"];
 const NOT_FOUND = "Checkpoint not found";
 const EMAIL = "ada@example.com";
 const ORG_ID = uuid(prng("organization"));
-const BASE_MODELS: [string, number][] = [
+export const BASE_MODELS: [string, number][] = [
   ["Qwen/Qwen3-8B", 32768],
   ["Qwen/Qwen3-30B-A3B-Base", 32768],
   ["meta-llama/Llama-3.1-8B", 131072],
@@ -695,6 +696,7 @@ const ROUTES: [string[], Methods][] = [
   [["api", "v1", "billing", "usage", "events"], { GET: billingUsage }],
   [["api", "v1", "billing", "usage", "checkpoints", "current"], { GET: storageUsage }],
   ...AUTH_ROUTES,
+  ...TRAINING_ROUTES,
   ...SESSION_ROUTES,
   ...SAMPLING_ROUTES,
 ];

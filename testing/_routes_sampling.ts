@@ -95,7 +95,11 @@ function liveSession(ctx: Context, id: unknown): FakeSession | Reply {
 
 /** The sampling session `id` whose session is live; else the reply that says why not. */
 function liveSampler(ctx: Context, id: unknown): FakeSamplingSession | Reply {
-  const sampler = typeof id === "string" ? samplingSessions(ctx.state).get(id) : undefined;
+  if (typeof id !== "string") return detail(404, "Sampling session not found");
+  let sampler = samplingSessions(ctx.state).get(id);
+  // One made by a training client's unnamed save_weights_for_sampler (`<session>:sample:<n>`).
+  const saved = sampler ? undefined : bigramStore(ctx.state).samplingSessions.get(id);
+  if (saved) sampler = register(ctx, id, id.slice(0, id.lastIndexOf(":sample:")), saved, null);
   if (!sampler) return detail(404, "Sampling session not found");
   const session = liveSession(ctx, sampler.session_id);
   return isReply(session) ? session : sampler;
@@ -148,20 +152,13 @@ function createSamplingSession(ctx: Context, req: RecordedRequest): Reply {
       ? weightsOf(ctx, modelPath)
       : { base_model: baseModel as string, table: initialTable(baseModel as string) };
     if (isReply(weights)) return weights;
-    sessions.set(id, {
-      sampling_session_id: id,
-      session_id: session.session_id,
-      base_model: weights.base_model,
-      model_path: typeof modelPath === "string" ? modelPath : null,
-      table: weights.table,
-      clients: 0,
-      requests: new Map(),
-      sequences: 0,
-      pending: new Map(),
-      events: new Map(),
-      cursor: 0,
-      retrieved: new Set(),
-    });
+    register(
+      ctx,
+      id,
+      session.session_id,
+      weights,
+      typeof modelPath === "string" ? modelPath : null,
+    );
     ctx.state.samplers.set(id, {
       sampler_id: id,
       base_model: weights.base_model,
@@ -172,24 +169,20 @@ function createSamplingSession(ctx: Context, req: RecordedRequest): Reply {
   return json(200, { type: "create_sampling_session", sampling_session_id: id });
 }
 
-/**
- * A sampling session for `table` (a training client's unnamed
- * `save_weights_for_sampler`): registered like `create_sampling_session`'s.
- */
-export function addSamplingSession(
+/** Registers a sampling session of `weights` (created here, or by an unnamed `save_weights_for_sampler`). */
+function register(
   ctx: Context,
-  session: FakeSession,
-  seq: number,
-  base_model: string,
-  table: BigramTable,
-): string {
-  const id = `${session.session_id}:sample:${seq}`;
-  samplingSessions(ctx.state).set(id, {
+  id: string,
+  sessionId: string,
+  weights: { base_model: string; table: BigramTable },
+  modelPath: string | null,
+): FakeSamplingSession {
+  const sampler: FakeSamplingSession = {
     sampling_session_id: id,
-    session_id: session.session_id,
-    base_model,
-    model_path: null,
-    table: table.slice(),
+    session_id: sessionId,
+    base_model: weights.base_model,
+    model_path: modelPath,
+    table: weights.table.slice(),
     clients: 0,
     requests: new Map(),
     sequences: 0,
@@ -197,10 +190,9 @@ export function addSamplingSession(
     events: new Map(),
     cursor: 0,
     retrieved: new Set(),
-  });
-  ctx.state.samplers.set(id, { sampler_id: id, base_model, model_path: null });
-  session.sampler_ids.push(id);
-  return id;
+  };
+  samplingSessions(ctx.state).set(id, sampler);
+  return sampler;
 }
 
 function joinSamplingSession(ctx: Context, req: RecordedRequest): Reply {

@@ -44,6 +44,7 @@ export const DEFAULT_BEHAVIOUR: Readonly<FakeBehaviour> = Object.freeze({
   auditRedirect: false,
   latencyMs: 0,
   clientConfig: {},
+  protobufForwardBackward: true,
   futureDelayMs: 0,
   futureTryAgainCount: 0,
   futureQueueState: "active",

@@ -58,6 +58,11 @@ export interface FakeBehaviour {
    * `{ billing_exception_max_pause_duration_sec: 0 }` to keep the Python SDK's 402 pause short.
    */
   clientConfig: Record<string, unknown>;
+  /**
+   * Whether `/api/v1/forward_backward` takes protobuf bodies (default true);
+   * false answers them 422 as SDK 0.25-era servers (TuFT) do, which take JSON only.
+   */
+  protobufForwardBackward: boolean;
   /** How long a server-side future (load_weights, save_weights_external, …) takes to finish (default 0). */
   futureDelayMs: number;
   /** How many polls of each future answer `{"type":"try_again"}` (200) before anything else (default 0). */

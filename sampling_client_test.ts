@@ -459,3 +459,38 @@ print(list(r.sequences[0].tokens))`,
   );
   assert.equal(tokens, JSON.stringify(ours.sequences[0]!.tokens).replaceAll(",", ", "));
 });
+
+Deno.test("samples follow training: a sampler checkpoint saved after steps samples its weights", async () => {
+  await using fake = await startFakeTinker();
+  await using client = service(fake);
+  const training = await client.createLoraTrainingClient(BASE);
+  const pattern = [5, 9, 2, 7];
+  const tokens = Array.from({ length: 17 }, (_, i) => pattern[i % 4]!);
+  const data = [{
+    model_input: ModelInput.fromInts(tokens.slice(0, -1)),
+    loss_fn_inputs: { target_tokens: tokens.slice(1), weights: tokens.slice(1).map(() => 1) },
+  }];
+  const before = await training.saveWeightsForSampler("before");
+  for (let step = 0; step < 30; step++) {
+    await training.forwardBackward(data, "cross_entropy");
+    await training.optimStep({ learning_rate: 0.1 });
+  }
+  const after = await training.saveWeightsForSampler("after");
+  const base = await client.createSamplingClient({ modelPath: before.path! });
+  const trained = await client.createSamplingClient({ modelPath: after.path! });
+  assert.equal(trained.getBaseModel(), BASE);
+  const prompt = ModelInput.fromInts([5, 9, 2, 7, 5]);
+  const greedy = { max_tokens: 8, temperature: 0 };
+  const [a, b] = await Promise.all([
+    base.sample(prompt, 1, greedy),
+    trained.sample(prompt, 1, greedy),
+  ]);
+  assert.deepEqual(b.sequences[0]!.tokens, [9, 2, 7, 5, 9, 2, 7, 5], "the trained pattern");
+  assert.notDeepEqual(a.sequences[0]!.tokens, b.sequences[0]!.tokens);
+  const [lpBase, lpTrained] = await Promise.all([
+    base.computeLogprobs(prompt),
+    trained.computeLogprobs(prompt),
+  ]);
+  const sum = (xs: (number | null)[]) => xs.reduce<number>((s, x) => s + (x ?? 0), 0);
+  assert.ok(sum(lpTrained) > sum(lpBase), "the trained weights find the pattern likelier");
+});

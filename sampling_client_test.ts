@@ -494,3 +494,34 @@ Deno.test("samples follow training: a sampler checkpoint saved after steps sampl
   const sum = (xs: (number | null)[]) => xs.reduce<number>((s, x) => s + (x ?? 0), 0);
   assert.ok(sum(lpTrained) > sum(lpBase), "the trained weights find the pattern likelier");
 });
+
+Deno.test({
+  name: "sampling with await needs only fetch: no Worker or SharedArrayBuffer (an edge function)",
+  ignore: Deno.permissions === undefined, // Deno only: it spawns a Deno subprocess
+}, async () => {
+  await using fake = await startFakeTinker({ futureDelayMs: 20 });
+  const mod = new URL("./mod.ts", import.meta.url).href;
+  const code = `
+    for (const name of ["Worker", "SharedArrayBuffer"]) delete globalThis[name];
+    const { ModelInput, ServiceClient, SyncUnavailableError } = await import(${
+    JSON.stringify(mod)
+  });
+    const service = new ServiceClient({ baseUrl: ${JSON.stringify(fake.url)},
+      apiKey: ${JSON.stringify(fake.apiKey)}, env: {} });
+    const sampler = await service.createSamplingClient({ baseModel: "Qwen/Qwen3-8B" });
+    const prompt = ModelInput.fromInts([1, 2, 3]);
+    const { sequences } = await sampler.sample(prompt, 2, { max_tokens: 3 });
+    let refused = false;
+    try { sampler.sample(prompt, 1, { max_tokens: 1 }).result(); }
+    catch (e) { refused = e instanceof SyncUnavailableError; }
+    await service.close();
+    console.log(JSON.stringify({ n: sequences.length, refused, worker: typeof Worker }));`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=js", code],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const report = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+  assert.deepEqual(report, { n: 2, refused: true, worker: "undefined" });
+});

@@ -525,3 +525,22 @@ Deno.test({
   const report = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
   assert.deepEqual(report, { n: 2, refused: true, worker: "undefined" });
 });
+
+Deno.test("a 429 on asample and a 503 on the long-poll are retried; a 400 fails the sample", async () => {
+  await using fake = await startFakeTinker();
+  await using client = service(fake);
+  const sampler = await client.createSamplingClient({ baseModel: BASE });
+  await fake.inject({ path: "/api/v1/asample", status: 429, times: 1 });
+  await fake.inject({ path: "/api/v1/retrieve_futures", status: 503, times: 1 });
+  const result = await sampler.sample(PROMPT, 1, { max_tokens: 2 });
+  assert.equal(result.sequences.length, 1);
+  assert.equal((await requests(fake, "/api/v1/asample")).length, 2);
+  assert.equal(
+    (await requests(fake, "/api/v1/asample")).map((r) => r.headers["x-idempotency-key"])
+      .filter((k, i, all) => all.indexOf(k) === i).length,
+    1,
+    "the resend is the same request",
+  );
+  await fake.inject({ path: "/api/v1/asample", status: 400, times: 1 });
+  await assert.rejects(sampler.sample(PROMPT, 1, { max_tokens: 2 }), /400/);
+});

@@ -141,6 +141,8 @@ export interface ShareStep {
   t: "share";
   slot: Shared;
   run(): Steps<unknown>;
+  /** Stops this caller's wait (not the shared work, which others may await). */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -223,7 +225,20 @@ function perform(step: Step): Promise<unknown> {
   if (step.t === "run") return step.run();
   if (step.t === "turn") return step.queue.wait(step.turn, step.signal) ?? Promise.resolve();
   const slot = step.slot;
-  return slot.pending ??= drive(step.run()).finally(() => (slot.pending = undefined));
+  const pending = slot.pending ??= drive(step.run()).finally(() => (slot.pending = undefined));
+  return step.signal ? untilAborted(pending, step.signal) : pending;
+}
+
+/** `pending`, or ApiUserAbortError as soon as `signal` fires (`pending` goes on). */
+function untilAborted(pending: Promise<unknown>, signal: AbortSignal): Promise<unknown> {
+  const aborted = () =>
+    new ApiUserAbortError({ message: "Request was aborted", cause: signal.reason });
+  if (signal.aborted) return Promise.reject(aborted());
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(aborted());
+    signal.addEventListener("abort", onAbort, { once: true });
+    pending.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 /** Sends `spec`, retrying per the rules above; returns a 2xx or passed status. */

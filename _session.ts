@@ -84,6 +84,16 @@ export class Session {
     return this.#modelSeq++;
   }
 
+  /**
+   * Uses the existing session `id` (a sampler handle's, made in another
+   * process): nothing is created, and no heartbeats are sent from here (the
+   * session's owner keeps it alive and ends it).
+   */
+  attach(id: string): void {
+    this.#id = id;
+    this.#lastBeat = Infinity; // Never due: the owner beats.
+  }
+
   /** The next sampling session sequence id of this session (0, 1, …), as the SDK counts them. */
   nextSamplingSessionSeqId(): number {
     this.check();

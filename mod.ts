@@ -34,6 +34,8 @@ export * from "./tinker_path.ts";
 export { AdminClient, DEFAULT_BASE_URL, RestClient } from "./rest_client.ts";
 export { ServiceClient } from "./service_client.ts";
 export { TrainingClient } from "./training_client.ts";
+export { SamplingClient, tokenizerIdFor } from "./sampling_client.ts";
+export type * from "./sampling_types.ts";
 export type { PageFuture, TinkerFuture } from "./rest_client.ts";
 export { SyncUnavailableError } from "./_future.ts";
 export { SDK_COMPAT_VERSION, VERSION } from "./_version.ts";

@@ -19,6 +19,8 @@ import type { CallSettings, Steps } from "./_request.ts";
 import { Session } from "./_session.ts";
 import { RestClient } from "./rest_client.ts";
 import { newTrainingClient, type TrainingClient } from "./training_client.ts";
+import { openSamplingClient, type SamplingClient } from "./sampling_client.ts";
+import type { CreateSamplingClientOptions } from "./sampling_types.ts";
 import { parseTinkerPath } from "./tinker_path.ts";
 import { InvalidArgumentError } from "./errors.ts";
 import type { ClientOptions, RequestOptions } from "./types.ts";
@@ -28,6 +30,7 @@ import type {
   SessionStatus,
 } from "./session_types.ts";
 import type { GetInfoResponse } from "./training_types.ts";
+import type { GetServerCapabilitiesResponse } from "./types.ts";
 
 const STATUSES: readonly string[] = ["success", "errored", "interrupted"];
 
@@ -393,6 +396,67 @@ export class ServiceClient implements Disposable, AsyncDisposable {
       session.markFailed();
       throw error;
     }
+  }
+
+  /**
+   * A sampling client of `modelPath` (a sampler checkpoint) or `baseModel`,
+   * as SDK 0.38 makes one: the session first if needed, then `POST
+   * /api/v1/create_sampling_session` and, for a path, `GET
+   * /api/v1/samplers/{id}` for its base model.
+   *
+   * @param options Exactly one of `modelPath` and `baseModel`; `onQueueStateChange`, `signal`, `timeoutMs`.
+   * @returns The sampling client.
+   * @throws {InvalidArgumentError} At once, before sending: neither or both of `modelPath` and
+   *  `baseModel`, a bad value, or an unknown option.
+   * @throws {TinkerPathError} At once, before sending: `modelPath` is not a tinker path.
+   * @throws {ApiError} The future rejects with the subclass of any HTTP or connection failure
+   *  (`NotFoundError` for an unknown path or model, …).
+   * @throws {SessionExpiredError} The future rejects once the server dropped the session.
+   *
+   * @example
+   * ```ts
+   * import { ModelInput, ServiceClient } from "@tinker-ts/tinker";
+   * import { startFakeTinker } from "@tinker-ts/tinker/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeTinker();
+   * await using service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+   * const sampler = await service.createSamplingClient({ baseModel: "Qwen/Qwen3-8B" });
+   * const logprobs = await sampler.computeLogprobs(ModelInput.fromInts([3, 1, 4]));
+   * assert.equal(logprobs[0], null);
+   * ```
+   */
+  createSamplingClient(options: CreateSamplingClientOptions): TinkerFuture<SamplingClient> {
+    if (options === undefined) {
+      throw new InvalidArgumentError("options", "give { modelPath } or { baseModel }");
+    }
+    return openSamplingClient(this.#core, this.#session, options, "createSamplingClient()");
+  }
+
+  /**
+   * The models the server supports, and whether each can be trained and
+   * sampled (`GET /api/v1/get_server_capabilities`; needs no session). SDK
+   * 0.38 answers this through its REST client, as this does.
+   *
+   * @param options `signal`, `timeoutMs`.
+   * @returns `{ supported_models }`.
+   * @throws {InvalidArgumentError} At once: an unknown option.
+   * @throws {ApiError} The future rejects with the subclass of any HTTP or connection failure.
+   *
+   * @example
+   * ```ts
+   * import { ServiceClient } from "@tinker-ts/tinker";
+   * import { startFakeTinker } from "@tinker-ts/tinker/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeTinker();
+   * await using service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+   * const { supported_models } = await service.getServerCapabilities();
+   * assert.ok(supported_models.some((m) => m.sampleable));
+   * ```
+   */
+  getServerCapabilities(options: RequestOptions = {}): TinkerFuture<GetServerCapabilitiesResponse> {
+    return this.createRestClient().getServerCapabilities(options);
   }
 
   /**

@@ -60,6 +60,8 @@ def decode(value: Any) -> Any:
                 model_input=types.ModelInput.from_ints(spec["tokens"]),
                 loss_fn_inputs=spec["inputs"],
             )
+        if "$ints" in value:
+            return types.ModelInput.from_ints(value["$ints"])
         return {k: decode(v) for k, v in value.items()}
     if isinstance(value, str) and "{model}" in value:
         return value.replace("{model}", clients["training"].model_id)
@@ -69,6 +71,8 @@ def decode(value: Any) -> Any:
 def encode(value: Any) -> Any:
     if isinstance(value, pydantic.BaseModel):
         return value.model_dump(mode="json")
+    if isinstance(value, types.SampleResponse):
+        return encode_sample(value)
     if isinstance(value, types.TensorData):
         return {"data": value.tolist(), "dtype": value.dtype, "shape": value.shape}
     if isinstance(value, types.ForwardBackwardOutput):
@@ -84,6 +88,33 @@ def encode(value: Any) -> Any:
     if isinstance(value, list):
         return [encode(v) for v in value]
     return value
+
+
+def encode_sample(value: Any) -> dict[str, Any]:
+    """A sample result as the JSON the TypeScript side reports (`conformance/scenarios_sampling.ts`)."""
+    return {
+        "sequences": [
+            {
+                "stop_reason": s.stop_reason,
+                "sequence_id": s.sequence_id,
+                "tokens": list(s.tokens),
+                "logprobs": None if s.logprobs is None else [float(x) for x in s.logprobs],
+                "topk_logprobs": None if s.topk_logprobs is None else [
+                    None if row is None else [[int(i), float(lp)] for i, lp in row]
+                    for row in s.topk_logprobs
+                ],
+            }
+            for s in value.sequences
+        ],
+        "prompt_logprobs": None if value.prompt_logprobs is None else [
+            None if x is None else float(x) for x in value.prompt_logprobs
+        ],
+        "topk_prompt_logprobs": None if value.topk_prompt_logprobs is None else [
+            None if row is None else [[int(i), float(lp)] for i, lp in row]
+            for row in value.topk_prompt_logprobs
+        ],
+        "prompt_cache_hit_tokens": value.prompt_cache_hit_tokens,
+    }
 
 
 def method(target: str) -> Any:
@@ -121,7 +152,10 @@ def run(step: dict[str, Any]) -> dict[str, Any]:
         value = result(fn(*decode(step.get("args", [])), **decode(step.get("kwargs", {}))))
         if "save" in step:
             clients[step["save"]] = value
-            value = value.get_info()
+            # A sampling client has no get_info: it is reported by its base model.
+            value = value.get_info() if hasattr(value, "get_info") else {
+                "base_model": value.get_base_model()
+            }
         return {"ok": encode(value)}
     except Exception as e:  # noqa: BLE001 - every failure is data here
         body = getattr(e, "body", None)

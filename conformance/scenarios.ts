@@ -12,6 +12,7 @@ import type { Difference } from "./compare.ts";
 import { ARCHIVE_CONTRACT } from "./deliberate.ts";
 import { SESSION_SCENARIOS } from "./scenarios_sessions.ts";
 import { TRAINING_SCENARIOS } from "./scenarios_training.ts";
+import { SAMPLING_SCENARIOS } from "./scenarios_sampling.ts";
 
 /** Our clients for one scenario (built on first use). */
 export interface Clients {
@@ -946,5 +947,6 @@ export const SCENARIOS: readonly Scenario[] = [
   ...archives,
   ...SESSION_SCENARIOS,
   ...TRAINING_SCENARIOS,
+  ...SAMPLING_SCENARIOS,
   ...canaries,
 ];

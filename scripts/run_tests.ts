@@ -120,6 +120,7 @@ const STAGES: Stage[] = [
         "tinker_path_test.ts",
         "rest_client_test.ts",
         "service_client_test.ts",
+        "sampling_client_test.ts",
         "tests/hostile_lib_test.ts",
         // The training types and the protobuf wire (SDK byte comparisons included).
         "_proto_test.ts",

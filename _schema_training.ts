@@ -19,13 +19,13 @@ import {
 const schema = (name: string, check: Schema["check"]): Schema => ({ name, check });
 
 /** The result of `create_model`. */
-export const CREATE_MODEL_RESPONSE: Schema = schema(
+export const CREATE_MODEL_RESPONSE: Schema = /* @__PURE__ */ schema(
   "CreateModelResponse",
   once(() => obj({ model_id: req(str) })),
 );
 
 /** A tensor in JSON (`{data, dtype, shape}`), as forward_backward results carry them. */
-const TENSOR = once(() =>
+const TENSOR = /* @__PURE__ */ once(() =>
   obj({
     data: req(list(num)),
     dtype: req(str),
@@ -36,7 +36,7 @@ const TENSOR = once(() =>
 );
 
 /** A forward / forward_backward result in JSON (servers that do not answer in protobuf). */
-export const FORWARD_BACKWARD_OUTPUT: Schema = schema(
+export const FORWARD_BACKWARD_OUTPUT: Schema = /* @__PURE__ */ schema(
   "ForwardBackwardOutput",
   once(() =>
     obj({
@@ -48,19 +48,19 @@ export const FORWARD_BACKWARD_OUTPUT: Schema = schema(
 );
 
 /** The result of `optim_step`. */
-export const OPTIM_STEP_RESPONSE: Schema = schema(
+export const OPTIM_STEP_RESPONSE: Schema = /* @__PURE__ */ schema(
   "OptimStepResponse",
   once(() => obj({ metrics: opt(nullable(dict(num))) })),
 );
 
 /** The result of `save_weights` (`saveState`). */
-export const SAVE_WEIGHTS_RESPONSE: Schema = schema(
+export const SAVE_WEIGHTS_RESPONSE: Schema = /* @__PURE__ */ schema(
   "SaveWeightsResponse",
   once(() => obj({ path: req(str) })),
 );
 
 /** The result of `save_weights_for_sampler`: a path, or a sampling session for an unnamed save. */
-export const SAVE_WEIGHTS_FOR_SAMPLER_RESPONSE: Schema = schema(
+export const SAVE_WEIGHTS_FOR_SAMPLER_RESPONSE: Schema = /* @__PURE__ */ schema(
   "SaveWeightsForSamplerResponse",
   once(() => obj({ path: opt(nullable(str)), sampling_session_id: opt(nullable(str)) })),
 );

@@ -1055,7 +1055,6 @@ function checkLossFn(lossFn: unknown, config: unknown): void {
   }
 }
 
-const ADAM_KEYS = Object.keys(DEFAULT_ADAM_PARAMS);
 const DIMUON_KEYS = ["type", "learning_rate", "grad_clip_norm", "beta1"];
 
 /** `adam_params` (defaults filled in, as the SDK sends them) or `optimizer_params` (Dimuon). */
@@ -1064,7 +1063,7 @@ function optimBody(params: OptimParams): Record<string, unknown> {
     throw new InvalidArgumentError("params", "must be an object of Adam (or Dimuon) parameters");
   }
   const dimuon = (params as { type?: unknown }).type === "dimuon";
-  const known = dimuon ? DIMUON_KEYS : ADAM_KEYS;
+  const known = dimuon ? DIMUON_KEYS : Object.keys(DEFAULT_ADAM_PARAMS);
   for (const [key, value] of Object.entries(params)) {
     if (!known.includes(key)) {
       throw new InvalidArgumentError(

@@ -230,6 +230,46 @@ export const DELIBERATE: readonly Deliberate[] = [
       /\.(size_bytes|type)$/.test(d.where),
   },
   {
+    id: "training-full-response",
+    reason:
+      "optimStep and saveWeightsForSampler resolve to the server's whole answer (type included), " +
+      "like every response here (design doc: the client drops no keys); the SDK's " +
+      "OptimStepResponse has no `type`, and it rebuilds SaveWeightsForSamplerResponse(path), " +
+      "whose `type` is then null.",
+    matches: (d, s) =>
+      s.tags.includes("full-response") && d.kind === "result" && /\.type$/.test(d.where),
+  },
+  {
+    id: "json-float-format",
+    reason:
+      "JSON numbers are written by the runtime: a float with no fraction is `0` here and `0.0` " +
+      "from Python (optim_step's weight_decay, grad_clip_norm). Same values: a body difference " +
+      "is accepted only when both bodies parse to the same JSON, keys in the same order; the " +
+      "Content-Length then differs with it.",
+    matches: (d, s) =>
+      s.tags.includes("json-floats") &&
+      ((d.kind === "body" && sameJson(d.ours, d.theirs)) || header(d, "content-length")),
+  },
+  {
+    id: "loss-output-key-order",
+    reason: "A forward_backward output record's keys (logprobs, elementwise_loss, …) come from a " +
+      "protobuf map: the SDK lists them in upb's hash order, which changes from one process to " +
+      "the next; we list them in the order the server wrote them. Same keys and values.",
+    matches: (d) => d.kind === "result-key-order" && /\.loss_fn_outputs\[\d+\]$/.test(d.where),
+  },
+  {
+    id: "fwdbwd-chunk-interleaving",
+    reason:
+      "The SDK sends a chunked batch from concurrent tasks (chunks 2..n, then 1), each polling " +
+      "its future as soon as its chunk is sent, so where the polls fall among the sends depends " +
+      "on scheduling. We send the chunks in the same order (2..n, then 1), then poll each: the " +
+      "same requests, in another interleaving. training_client_test.ts checks the chunks' " +
+      "order, sequence ids and bodies.",
+    matches: (d, s) =>
+      s.tags.includes("fwdbwd-chunks") && ["path", "body", "header"].includes(d.kind) &&
+      /POST \/api\/v1\/(forward_backward|retrieve_future)\)/.test(d.where),
+  },
+  {
     id: "instants-in-utc",
     reason:
       "Billing window bounds are sent as RFC 3339 in UTC (`…Z`, design doc); the SDK keeps the " +
@@ -237,6 +277,15 @@ export const DELIBERATE: readonly Deliberate[] = [
     matches: (d, s) => tagged(s, "utc", d, "path"),
   },
 ];
+
+/** Whether two bodies are the same JSON (key order included), written differently. */
+function sameJson(a: unknown, b: unknown): boolean {
+  try {
+    return JSON.stringify(JSON.parse(String(a))) === JSON.stringify(JSON.parse(String(b)));
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Scenarios of methods that 0.38 removed run against the 0.25 contract of

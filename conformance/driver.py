@@ -7,13 +7,16 @@ stdin: {"steps": [step, ...]}; a step is
   {"call": "service.create_training_client_from_state", ..., "save": "training"}
     (the result is kept as client "training" for later steps, reported as its get_info())
   {"paginate": "rest.list_training_runs", "kwargs": {...}, "items": "training_runs"}
-Arguments may be {"$date": "2025-01-15"}, {"$datetime": "<iso>"} or
-{"$model": "SessionSearchRequest", "fields": {...}}.
+Arguments may be {"$date": "2025-01-15"}, {"$datetime": "<iso>"},
+{"$model": "SessionSearchRequest", "fields": {...}} or
+{"$datum": {"tokens": [...], "inputs": {"target_tokens": [...], ...}}} (a types.Datum);
+"{model}" in a string becomes the saved "training" client's model id.
 stdout: {"results": [{"ok": <json>} | {"error": {"class", "status", "body", "message"}}, ...]}
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import warnings
@@ -51,9 +54,17 @@ def decode(value: Any) -> Any:
             return datetime.fromisoformat(value["$datetime"])
         if "$model" in value:
             return getattr(types, value["$model"])(**decode(value["fields"]))
+        if "$datum" in value:
+            spec = value["$datum"]
+            return types.Datum(
+                model_input=types.ModelInput.from_ints(spec["tokens"]),
+                loss_fn_inputs=spec["inputs"],
+            )
         if "$ints" in value:
             return types.ModelInput.from_ints(value["$ints"])
         return {k: decode(v) for k, v in value.items()}
+    if isinstance(value, str) and "{model}" in value:
+        return value.replace("{model}", clients["training"].model_id)
     return value
 
 
@@ -62,6 +73,18 @@ def encode(value: Any) -> Any:
         return value.model_dump(mode="json")
     if isinstance(value, types.SampleResponse):
         return encode_sample(value)
+    if isinstance(value, types.TensorData):
+        return {"data": value.tolist(), "dtype": value.dtype, "shape": value.shape}
+    if isinstance(value, types.ForwardBackwardOutput):
+        return {
+            "loss_fn_output_type": value.loss_fn_output_type,
+            "loss_fn_outputs": [{k: encode(v) for k, v in o.items()} for o in value.loss_fn_outputs],
+            "metrics": value.metrics,
+        }
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return encode(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {k: encode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [encode(v) for v in value]
     return value

@@ -296,7 +296,7 @@ function compute(model: BigramModel, request: FwdBwd): ForwardBackwardOutput {
     }
     if (!request.forward_only) accumulateGradient(model, datum.tokens, target, grads);
     total += losses.reduce((s, x) => s + x, 0);
-    return { logprobs: f32(lp), elementwise_loss: f32(losses) };
+    return { elementwise_loss: f32(losses), logprobs: f32(lp) };
   });
   return {
     loss_fn_output_type: "ArrayRecord",

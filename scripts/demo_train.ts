@@ -2,7 +2,8 @@
  * The Tinker SDK's first tutorial (supervised fine-tuning on Pig Latin),
  * ported to TypeScript and run against the standalone fake Tinker server
  * (spawned in a child process: no account, no network). It prints the loss
- * per token as it falls, step by step.
+ * per token as it falls, step by step, then samples from the trained weights
+ * and from the base model side by side (the sampling loop).
  *
  * ```sh
  * deno task demo:train
@@ -48,6 +49,27 @@ function processExample(example: { input: string; output: string }): Datum {
   };
 }
 
+/**
+ * The stand-in tokenizer's decoder for the fake's samples: the fake's model
+ * knows token ids modulo 64, so each sampled id reads as the character of the
+ * training data that most often had that id.
+ */
+function standInDecoder(data: readonly Datum[]): (tokens: readonly number[]) => string {
+  const counts = new Map<number, Map<number, number>>();
+  for (const d of data) {
+    for (const t of [...d.model_input.toInts(), ...d.loss_fn_inputs.target_tokens as number[]]) {
+      const byChar = counts.get(t % 64) ?? new Map<number, number>();
+      byChar.set(t, (byChar.get(t) ?? 0) + 1);
+      counts.set(t % 64, byChar);
+    }
+  }
+  const best = (id: number) => {
+    const byChar = [...(counts.get(id % 64) ?? new Map<number, number>())];
+    return byChar.length ? byChar.sort((a, b) => b[1] - a[1])[0]![0] : 0x3f; // "?"
+  };
+  return (tokens) => String.fromCodePoint(...tokens.map(best));
+}
+
 const fake = await spawnFakeTinker();
 try {
   process.stdout.write(`A fake Tinker server is running at ${fake.url} (a child process)\n`);
@@ -85,6 +107,41 @@ try {
   }
   const { path } = await training.saveState("pig-latin");
   process.stdout.write(`Saved the training state to ${path}\n`);
+
+  // The sampling loop: sample from the trained weights and from the base model, side by side.
+  const saved = await training.saveWeightsForSampler("pig-latin");
+  process.stdout.write(`Saved sampler weights to ${saved.path}\n`);
+  const [trained, base] = await Promise.all([
+    service.createSamplingClient({ modelPath: saved.path! }),
+    service.createSamplingClient({ baseModel: "Qwen/Qwen3-8B" }),
+  ]);
+  const decode = standInDecoder(data);
+  for (const example of EXAMPLES.slice(0, 3)) {
+    const prompt = ModelInput.fromInts(encode(`English: ${example.input}\nPig Latin:`));
+    const completion = encode(` ${example.output}\n\n`);
+    // Greedy, up to the answer's length or a newline (its stand-in token id: the fake knows ids,
+    // not text, so stop strings would not match).
+    const params = { max_tokens: completion.length, temperature: 0, stop: [encode("\n")[0]!] };
+    const [after, before] = await Promise.all([
+      trained.sample(prompt, 1, params),
+      base.sample(prompt, 1, params),
+    ]);
+    // How likely each model finds the right answer: its mean logprob per completion token.
+    const full = ModelInput.fromInts([...prompt.toInts(), ...completion]);
+    const [lpAfter, lpBefore] = await Promise.all([
+      trained.computeLogprobs(full),
+      base.computeLogprobs(full),
+    ]);
+    const mean = (lps: (number | null)[]) =>
+      lps.slice(-completion.length).reduce<number>((s, x) => s + (x ?? 0), 0) / completion.length;
+    process.stdout.write(
+      `\n${example.input} → ${example.output}\n` +
+        `  base model: ${JSON.stringify(decode(before.sequences[0]!.tokens))}` +
+        ` (answer logprob/token ${mean(lpBefore).toFixed(3)})\n` +
+        `  trained:    ${JSON.stringify(decode(after.sequences[0]!.tokens))}` +
+        ` (answer logprob/token ${mean(lpAfter).toFixed(3)})\n`,
+    );
+  }
 } finally {
   await fake.close();
 }

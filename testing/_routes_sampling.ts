@@ -394,16 +394,20 @@ async function retrieveFutures(ctx: Context, req: RecordedRequest): Promise<Repl
   const held = fields.timeout !== 0;
   const until = Date.now() +
     (typeof fields.timeout === "number" ? Math.min(fields.timeout * 1000, HOLD_MS) : HOLD_MS);
+  let closing = false;
   for (;;) {
     collect(ctx, sampler, clone);
     const events = sampler.events.get(clone)!;
-    if (events.length > 0 || !held || !ctx.wait || Date.now() >= until) {
+    if (events.length > 0 || !held || !ctx.wait || closing || Date.now() >= until) {
       return json(200, {
         completions: events.map((e) => e.completion),
         cursor: events.at(-1)?.cursor ?? prev,
       });
     }
-    await ctx.wait(Math.min(TICK_MS, until - Date.now()));
+    const tick = Math.min(TICK_MS, until - Date.now());
+    const asked = Date.now();
+    await ctx.wait(tick);
+    if (Date.now() - asked < tick / 2) closing = true; // The server is closing: answer now.
   }
 }
 

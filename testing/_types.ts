@@ -56,6 +56,9 @@ export interface FakeBehaviour {
   /**
    * Extra fields of the `/api/v1/client/config` answer (default none), e.g.
    * `{ billing_exception_max_pause_duration_sec: 0 }` to keep the Python SDK's 402 pause short.
+   * The answer has `sample_use_retrieve_futures: true` (samples share the `retrieve_futures`
+   * long poll) unless this overrides it; `sample_join_sampling_session: true` makes clients of
+   * a sampler handle join the sampling session.
    */
   clientConfig: Record<string, unknown>;
   /**

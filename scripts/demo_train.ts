@@ -2,7 +2,7 @@
  * The Tinker SDK's first tutorial (supervised fine-tuning on Pig Latin),
  * ported to TypeScript and run against the standalone fake Tinker server
  * (spawned in a child process: no account, no network). It prints the loss
- * per token as it falls, step by step.
+ * per token as it falls, step by step, then samples from the trained weights.
  *
  * ```sh
  * deno task demo:train
@@ -31,6 +31,16 @@ const EXAMPLES = [
 
 /** The stand-in tokenizer: one token per character (its code point). */
 const encode = (text: string): number[] => Array.from(text, (c) => c.codePointAt(0)!);
+/**
+ * Its decoder. The fake samples token ids 0–63 (its vocabulary), which this
+ * maps back onto the characters the training text used, by id modulo 64.
+ */
+const ALPHABET = new Map(
+  EXAMPLES.flatMap((e) => encode(`English: ${e.input}\nPig Latin: ${e.output}\n\n`))
+    .map((t) => [t % 64, String.fromCodePoint(t)]),
+);
+const decode = (tokens: readonly number[]): string =>
+  tokens.map((t) => ALPHABET.get(t % 64) ?? "?").join("");
 
 /**
  * One training example, as the tutorial's `process_example`: the prompt's
@@ -58,7 +68,7 @@ try {
   );
   const data = EXAMPLES.map(processExample);
   const tokens = data.reduce((n, d) => n + d.model_input.length, 0);
-  for (let step = 0; step < 12; step++) {
+  for (let step = 0; step < 20; step++) {
     // Both go out at once, in order (sequence ids): no need to await between them.
     const fwdbwd = training.forwardBackward(data, "cross_entropy");
     // The tutorial's rate is 1e-4 for a LoRA of an 8B model; the fake's table needs a larger one.
@@ -85,6 +95,20 @@ try {
   }
   const { path } = await training.saveState("pig-latin");
   process.stdout.write(`Saved the training state to ${path}\n`);
+
+  // The tutorial's last part: sample from the trained weights.
+  const sampler = await training.saveWeightsAndGetSamplingClient();
+  const prompt = ModelInput.fromInts(encode("English: coffee break\nPig Latin:"));
+  const { sequences } = await sampler.sample(prompt, 4, {
+    max_tokens: 20,
+    temperature: 0.3,
+    seed: 1,
+    stop: [encode("\n")[0]!],
+  });
+  process.stdout.write(`Sampling from ${sampler.getBaseModel()} with the trained weights:\n`);
+  sequences.forEach((s, i) => {
+    process.stdout.write(`  ${i}: ${JSON.stringify(decode(s.tokens))} (${s.stop_reason})\n`);
+  });
 } finally {
   await fake.close();
 }

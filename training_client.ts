@@ -35,6 +35,13 @@ import {
 import { LOAD_WEIGHTS_RESPONSE } from "./_schema_sessions.ts";
 import type { Session } from "./_session.ts";
 import { Turns } from "./_turns.ts";
+import {
+  newSamplingClient,
+  openSamplingClient,
+  type SamplingClient,
+  tokenizerIdFor,
+} from "./sampling_client.ts";
+import type { CreateSamplingClientOptions } from "./sampling_types.ts";
 import { parseTinkerPath } from "./tinker_path.ts";
 import { checkOptions, KEYS } from "./_options.ts";
 import {
@@ -49,6 +56,7 @@ import type {
   CustomLossFn,
   LoadStateOptions,
   SaveStateOptions,
+  SaveWeightsAndGetSamplingClientOptions,
   SaveWeightsForSamplerOptions,
 } from "./training_options.ts";
 import {
@@ -129,6 +137,7 @@ export class TrainingClient {
   #info: GetInfoResponse;
   #turns = new Turns();
   #limits: ChunkLimits;
+  #clientConfig: Readonly<Record<string, unknown>>;
   #parallel: boolean;
   /** Set once the server refused a protobuf forward_backward (415/422): JSON from then on. */
   #json = false;
@@ -151,6 +160,7 @@ export class TrainingClient {
     this.#session = init.session;
     this.#info = init.info;
     const config = init.clientConfig ?? {};
+    this.#clientConfig = config;
     const positive = (v: unknown, d: number) =>
       typeof v === "number" && Number.isSafeInteger(v) && v > 0 ? v : d;
     this.#limits = {
@@ -191,7 +201,7 @@ export class TrainingClient {
    * tokenizer library from npm (e.g. `@huggingface/transformers`'
    * `AutoTokenizer.from_pretrained(id)`), the SDK's `get_tokenizer()`.
    *
-   * @returns The tokenizer id, or the base model's name when the server names none.
+   * @returns The tokenizer id: the server's, else derived from the base model's name as the SDK does.
    * @throws {TinkerError} Never: no request is made.
    *
    * @example
@@ -208,7 +218,7 @@ export class TrainingClient {
    */
   getTokenizerId(): string {
     const data = this.#info.model_data;
-    return data.tokenizer_id || data.model_name || this.#info.model_name || "";
+    return tokenizerIdFor(data.model_name ?? this.#info.model_name ?? "", data.tokenizer_id);
   }
 
   /**
@@ -584,19 +594,120 @@ export class TrainingClient {
   }
 
   /**
-   * Saves the weights for sampling without a name (`sampling_session_seq_id`
-   * instead of `path`): the server answers with a sampling session of those
-   * weights. What `saveWeightsAndGetSamplingClient` builds on.
+   * Saves the current weights for sampling, without a name, and returns a
+   * sampling client of them (the SDK's `save_weights_and_get_sampling_client`):
+   * one `POST /api/v1/save_weights_for_sampler` with a sampling session
+   * sequence id instead of a path; the server answers with a sampling session
+   * of those weights, which the client samples from. The weights are
+   * ephemeral: for a checkpoint that stays, use
+   * {@linkcode TrainingClient.saveWeightsForSampler} and
+   * {@linkcode TrainingClient.createSamplingClient}.
+   *
+   * @param options `kind` (`"snapshot"`, default: these weights; `"inflight"`: weights the model
+   *  keeps updating), `onQueueStateChange`, `deadlineMs`, `signal`, `timeoutMs`.
+   * @returns The sampling client.
+   * @throws {InvalidArgumentError} At once, before sending: a bad `kind` or an unknown option.
+   * @throws {ApiError} The future rejects with the subclass of any HTTP or connection failure.
+   * @throws {RequestFailedError} The future rejects when the server's future failed.
+   * @throws {SessionExpiredError} The future rejects once the server dropped the session.
+   *
+   * @example Sample from the weights after a training step
+   * ```ts
+   * import { ModelInput, ServiceClient } from "@tinker-ts/tinker";
+   * import { startFakeTinker } from "@tinker-ts/tinker/testing";
+   *
+   * await using fake = await startFakeTinker();
+   * await using service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+   * const training = await service.createLoraTrainingClient("Qwen/Qwen3-8B");
+   * const sampler = await training.saveWeightsAndGetSamplingClient();
+   * const { sequences } = await sampler.sample(ModelInput.fromInts([1, 2]), 2, { max_tokens: 8 });
+   * console.log(sequences.map((s) => s.tokens));
+   * ```
    */
-  #saveForSamplingSession(options: FutureOptions): TinkerFuture<SaveWeightsForSamplerResponse> {
+  saveWeightsAndGetSamplingClient(
+    options: SaveWeightsAndGetSamplingClientOptions = {},
+  ): TinkerFuture<SamplingClient> {
+    checkOptions(options, SAVE_AND_SAMPLE_KEYS, "saveWeightsAndGetSamplingClient()");
+    const kind = options.kind ?? "snapshot";
+    if (kind !== "snapshot" && kind !== "inflight") {
+      throw new InvalidArgumentError(
+        "kind",
+        `must be "snapshot" or "inflight", got ${String(kind)}`,
+      );
+    }
+    const listener = options.onQueueStateChange;
+    if (listener !== undefined && typeof listener !== "function") {
+      throw new InvalidArgumentError("onQueueStateChange", "must be a function");
+    }
     const samplingSeq = this.#session.nextSamplingSessionSeqId();
-    return this.#submit("/save_weights_for_sampler", "SaveWeightsForSampler", options, (seqId) => ({
-      model_id: this.modelId,
-      sampling_session_seq_id: samplingSeq,
-      kind: "snapshot",
-      seq_id: seqId,
-      type: "save_weights_for_sampler",
-    }), SAVE_WEIGHTS_FOR_SAMPLER_RESPONSE);
+    return this.#submit(
+      "/save_weights_for_sampler",
+      "SaveWeightsForSampler",
+      options,
+      (seqId) => ({
+        model_id: this.modelId,
+        sampling_session_seq_id: samplingSeq,
+        kind,
+        seq_id: seqId,
+        type: "save_weights_for_sampler",
+      }),
+      SAVE_WEIGHTS_FOR_SAMPLER_RESPONSE,
+      (value) => {
+        const id = (value as { sampling_session_id?: string | null }).sampling_session_id;
+        if (typeof id !== "string" || id === "") {
+          throw new ApiResponseValidationError({
+            message:
+              "save_weights_for_sampler without a name answered without a sampling_session_id",
+          });
+        }
+        return newSamplingClient({
+          core: this.#core,
+          session: this.#session,
+          samplingSessionId: id,
+          baseModel: this.#info.model_data.model_name ?? this.#info.model_name ?? "",
+          onQueueStateChange: listener,
+          clientConfig: this.#clientConfig,
+        });
+      },
+    );
+  }
+
+  /**
+   * A sampling client of saved weights (`tinker://…/sampler_weights/…`), in
+   * this client's session: as `ServiceClient.createSamplingClient({ modelPath })`.
+   *
+   * @param modelPath The weights to sample from.
+   * @param options `onQueueStateChange`, `deadlineMs`, `signal`, `timeoutMs`.
+   * @returns The sampling client.
+   * @throws {TinkerPathError} At once, before sending: `modelPath` is not a tinker path.
+   * @throws {InvalidArgumentError} At once, before sending: an unknown option.
+   * @throws {ApiError} The future rejects with the subclass of any HTTP or connection failure.
+   * @throws {SessionExpiredError} The future rejects once the server dropped the session.
+   *
+   * @example
+   * ```ts
+   * import { ModelInput, ServiceClient } from "@tinker-ts/tinker";
+   * import { startFakeTinker } from "@tinker-ts/tinker/testing";
+   *
+   * await using fake = await startFakeTinker();
+   * await using service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+   * const training = await service.createLoraTrainingClient("Qwen/Qwen3-8B");
+   * const { path } = await training.saveWeightsForSampler("step-0");
+   * const sampler = await training.createSamplingClient(path);
+   * console.log(await sampler.computeLogprobs(ModelInput.fromInts([1, 2, 3])));
+   * ```
+   */
+  createSamplingClient(
+    modelPath: string,
+    options: Omit<CreateSamplingClientOptions, "modelPath" | "baseModel"> = {},
+  ): TinkerFuture<SamplingClient> {
+    checkOptions(options, CREATE_SAMPLING_KEYS, "createSamplingClient()");
+    return openSamplingClient(
+      this.#core,
+      this.#session,
+      { ...options, modelPath },
+      "createSamplingClient()",
+    );
   }
 
   #load(
@@ -928,6 +1039,7 @@ export class TrainingClient {
     options: FutureOptions,
     body: (seqId: number) => Record<string, unknown>,
     schema: Schema,
+    finish?: (value: unknown) => unknown,
   ): TinkerFuture<T> {
     this.#session.check();
     if (options.deadlineMs !== undefined) checkInt("deadlineMs", options.deadlineMs, 1, 0);
@@ -946,6 +1058,7 @@ export class TrainingClient {
           requestType,
           schema,
           deadlineMs: options.deadlineMs,
+          finish,
         }),
     };
     const future = this.#core.future<T>(op, options);
@@ -983,6 +1096,16 @@ export class TrainingClient {
     }
   }
 }
+
+const SAVE_AND_SAMPLE_KEYS: readonly string[] = /* @__PURE__ */ (() => [
+  ...KEYS.future,
+  "kind",
+  "onQueueStateChange",
+])();
+const CREATE_SAMPLING_KEYS: readonly string[] = /* @__PURE__ */ (() => [
+  ...KEYS.future,
+  "onQueueStateChange",
+])();
 
 const LOSS_FNS: readonly string[] = [
   "cross_entropy",

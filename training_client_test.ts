@@ -311,6 +311,39 @@ Deno.test("saveWeightsForSampler snapshots the weights under sampler_weights/", 
   assert.equal(run.training_run_id, training.modelId);
 });
 
+Deno.test("saveWeightsAndGetSamplingClient samples the trained weights; createSamplingClient a saved path", async () => {
+  await using fake = await startFakeTinker();
+  await using client = service(fake);
+  const training = await client.createLoraTrainingClient(BASE);
+  const prompt = ModelInput.fromInts([5]);
+  const greedy = { max_tokens: 6, temperature: 0 };
+  const before = await training.saveWeightsAndGetSamplingClient();
+  assert.equal(before.getBaseModel(), BASE);
+  const pattern = [datum([5, 9, 5, 9, 5, 9, 5, 9])];
+  for (let i = 0; i < 30; i++) {
+    training.forwardBackward(pattern, "cross_entropy");
+    training.optimStep({ learning_rate: 0.1 });
+  }
+  const after = await training.saveWeightsAndGetSamplingClient({ kind: "snapshot" });
+  const [save] = (await requests(fake, "/api/v1/save_weights_for_sampler")).slice(-1);
+  assert.deepEqual(Object.keys(save!.json as object), [
+    "model_id",
+    "sampling_session_seq_id",
+    "kind",
+    "seq_id",
+    "type",
+  ]);
+  assert.equal((save!.json as { sampling_session_seq_id: number }).sampling_session_seq_id, 1);
+  const trained = (await after.sample(prompt, 1, greedy)).sequences[0]!.tokens;
+  assert.deepEqual(trained, [9, 5, 9, 5, 9, 5]);
+  const untrained = (await before.sample(prompt, 1, greedy)).sequences[0]!.tokens;
+  assert.notDeepEqual(untrained, trained, "the first snapshot keeps the weights it was saved with");
+  const { path } = await training.saveWeightsForSampler("trained");
+  const fromPath = await training.createSamplingClient(path);
+  assert.deepEqual((await fromPath.sample(prompt, 1, greedy)).sequences[0]!.tokens, trained);
+  assert.ok(caught(() => training.saveWeightsAndGetSamplingClient({ kind: "live" as never })));
+});
+
 Deno.test("forwardBackwardCustom: the user's gradient reaches the model through a linear loss", async () => {
   await using fake = await startFakeTinker();
   await using client = service(fake);

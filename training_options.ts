@@ -7,7 +7,8 @@
  */
 
 import type { FutureOptions } from "./session_types.ts";
-import type { Datum, OptimizerConfig } from "./training_types.ts";
+import type { QueueStateListener } from "./sampling_types.ts";
+import type { Datum, OptimizerConfig, SamplingClientKind } from "./training_types.ts";
 
 /**
  * Options of `ServiceClient.createLoraTrainingClient` (the SDK's keyword
@@ -82,6 +83,22 @@ export interface SaveWeightsForSamplerOptions extends FutureOptions {
   ttlSeconds?: number | undefined;
   /** Metadata of the checkpoint. */
   userMetadata?: Record<string, string> | undefined;
+}
+
+/**
+ * Options of `TrainingClient.saveWeightsAndGetSamplingClient`.
+ *
+ * @example
+ * ```ts
+ * import type { SaveWeightsAndGetSamplingClientOptions } from "@tinker-ts/tinker";
+ * const options: SaveWeightsAndGetSamplingClientOptions = { kind: "snapshot" };
+ * ```
+ */
+export interface SaveWeightsAndGetSamplingClientOptions extends FutureOptions {
+  /** `"snapshot"` (default): these weights; `"inflight"`: weights the model keeps updating. */
+  kind?: SamplingClientKind | undefined;
+  /** Hears the queue state of the sampling client's samples. */
+  onQueueStateChange?: QueueStateListener | undefined;
 }
 
 /**

@@ -218,17 +218,6 @@ export const DELIBERATE: readonly Deliberate[] = [
       s.tags.includes("full-response") && d.kind === "result" && /\.type$/.test(d.where),
   },
   {
-    id: "json-float-format",
-    reason:
-      "JSON numbers are written by the runtime: a float with no fraction is `0` here and `0.0` " +
-      "from Python (optim_step's weight_decay, grad_clip_norm). Same values: a body difference " +
-      "is accepted only when both bodies parse to the same JSON, keys in the same order; the " +
-      "Content-Length then differs with it.",
-    matches: (d, s) =>
-      s.tags.includes("json-floats") &&
-      ((d.kind === "body" && sameJson(d.ours, d.theirs)) || header(d, "content-length")),
-  },
-  {
     id: "loss-output-key-order",
     reason: "A forward_backward output record's keys (logprobs, elementwise_loss, …) come from a " +
       "protobuf map: the SDK lists them in upb's hash order, which changes from one process to " +
@@ -255,15 +244,6 @@ export const DELIBERATE: readonly Deliberate[] = [
     matches: (d, s) => tagged(s, "utc", d, "path"),
   },
 ];
-
-/** Whether two bodies are the same JSON (key order included), written differently. */
-function sameJson(a: unknown, b: unknown): boolean {
-  try {
-    return JSON.stringify(JSON.parse(String(a))) === JSON.stringify(JSON.parse(String(b)));
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Scenarios of methods that 0.38 removed run against the 0.25 contract of

@@ -18,7 +18,7 @@ const step = (py: PyStep, ts: (c: Clients) => unknown): Step => ({ py, ts });
 const sampler = (c: Clients) => c.saved.get("sampler") as SamplingClient;
 
 /** A sample result as `driver.py`'s `encode_sample` reports it. */
-function report(result: SampleResponse): unknown {
+export function report(result: SampleResponse): unknown {
   return {
     sequences: result.sequences.map((s) => ({
       stop_reason: s.stop_reason,

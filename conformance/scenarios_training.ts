@@ -8,8 +8,15 @@
  *
  * @module
  */
-import { type Datum, type ForwardBackwardOutput, ModelInput, type TrainingClient } from "../mod.ts";
+import {
+  type Datum,
+  type ForwardBackwardOutput,
+  ModelInput,
+  type SamplingClient,
+  type TrainingClient,
+} from "../mod.ts";
 import type { Clients, PyStep, Scenario, Step } from "./scenarios.ts";
+import { report } from "./scenarios_sampling.ts";
 
 const BASE = "Qwen/Qwen3-8B";
 const step = (py: PyStep, ts: (c: Clients) => unknown): Step => ({ py, ts });
@@ -136,6 +143,41 @@ export const TRAINING_SCENARIOS: readonly Scenario[] = [
       step(
         { call: "training.save_weights_for_sampler", args: ["sampler-1"] },
         (c) => training(c).saveWeightsForSampler("sampler-1"),
+      ),
+      close,
+    ],
+  },
+  {
+    name: "training: save_weights_and_get_sampling_client, then sample",
+    tags: ["json-floats", "full-response"],
+    steps: [
+      createLora(),
+      fwdbwd(BATCH),
+      optim,
+      step(
+        { call: "training.save_weights_and_get_sampling_client", save: "sampler" },
+        async (c) => {
+          const sampler = await training(c).saveWeightsAndGetSamplingClient();
+          c.saved.set("sampler", sampler);
+          return { base_model: sampler.getBaseModel() };
+        },
+      ),
+      step(
+        {
+          call: "sampler.sample",
+          args: [{ $ints: [5, 9] }, 2, {
+            $model: "SamplingParams",
+            fields: { max_tokens: 6, seed: 7 },
+          }],
+        },
+        async (c) =>
+          report(
+            await (c.saved.get("sampler") as SamplingClient).sample(
+              ModelInput.fromInts([5, 9]),
+              2,
+              { max_tokens: 6, seed: 7 },
+            ),
+          ),
       ),
       close,
     ],

@@ -32,6 +32,16 @@ const EXAMPLES = [
 
 /** The stand-in tokenizer: one token per character (its code point). */
 const encode = (text: string): number[] => Array.from(text, (c) => c.codePointAt(0)!);
+/**
+ * Its decoder. The fake samples token ids 0–63 (its vocabulary), which this
+ * maps back onto the characters the training text used, by id modulo 64.
+ */
+const ALPHABET = new Map(
+  EXAMPLES.flatMap((e) => encode(`English: ${e.input}\nPig Latin: ${e.output}\n\n`))
+    .map((t) => [t % 64, String.fromCodePoint(t)]),
+);
+const decode = (tokens: readonly number[]): string =>
+  tokens.map((t) => ALPHABET.get(t % 64) ?? "?").join("");
 
 /**
  * One training example, as the tutorial's `process_example`: the prompt's
@@ -49,27 +59,6 @@ function processExample(example: { input: string; output: string }): Datum {
   };
 }
 
-/**
- * The stand-in tokenizer's decoder for the fake's samples: the fake's model
- * knows token ids modulo 64, so each sampled id reads as the character of the
- * training data that most often had that id.
- */
-function standInDecoder(data: readonly Datum[]): (tokens: readonly number[]) => string {
-  const counts = new Map<number, Map<number, number>>();
-  for (const d of data) {
-    for (const t of [...d.model_input.toInts(), ...d.loss_fn_inputs.target_tokens as number[]]) {
-      const byChar = counts.get(t % 64) ?? new Map<number, number>();
-      byChar.set(t, (byChar.get(t) ?? 0) + 1);
-      counts.set(t % 64, byChar);
-    }
-  }
-  const best = (id: number) => {
-    const byChar = [...(counts.get(id % 64) ?? new Map<number, number>())];
-    return byChar.length ? byChar.sort((a, b) => b[1] - a[1])[0]![0] : 0x3f; // "?"
-  };
-  return (tokens) => String.fromCodePoint(...tokens.map(best));
-}
-
 const fake = await spawnFakeTinker();
 try {
   process.stdout.write(`A fake Tinker server is running at ${fake.url} (a child process)\n`);
@@ -80,7 +69,7 @@ try {
   );
   const data = EXAMPLES.map(processExample);
   const tokens = data.reduce((n, d) => n + d.model_input.length, 0);
-  for (let step = 0; step < 12; step++) {
+  for (let step = 0; step < 20; step++) {
     // Both go out at once, in order (sequence ids): no need to await between them.
     const fwdbwd = training.forwardBackward(data, "cross_entropy");
     // The tutorial's rate is 1e-4 for a LoRA of an 8B model; the fake's table needs a larger one.
@@ -108,14 +97,22 @@ try {
   const { path } = await training.saveState("pig-latin");
   process.stdout.write(`Saved the training state to ${path}\n`);
 
-  // The sampling loop: sample from the trained weights and from the base model, side by side.
-  const saved = await training.saveWeightsForSampler("pig-latin");
-  process.stdout.write(`Saved sampler weights to ${saved.path}\n`);
-  const [trained, base] = await Promise.all([
-    service.createSamplingClient({ modelPath: saved.path! }),
-    service.createSamplingClient({ baseModel: "Qwen/Qwen3-8B" }),
-  ]);
-  const decode = standInDecoder(data);
+  // The tutorial's last part: sample from the trained weights.
+  const sampler = await training.saveWeightsAndGetSamplingClient();
+  const prompt = ModelInput.fromInts(encode("English: coffee break\nPig Latin:"));
+  const { sequences } = await sampler.sample(prompt, 4, {
+    max_tokens: 20,
+    temperature: 0.3,
+    seed: 1,
+    stop: [encode("\n")[0]!],
+  });
+  process.stdout.write(`Sampling from ${sampler.getBaseModel()} with the trained weights:\n`);
+  sequences.forEach((s, i) => {
+    process.stdout.write(`  ${i}: ${JSON.stringify(decode(s.tokens))} (${s.stop_reason})\n`);
+  });
+
+  // The sampling loop: the trained weights beside the base model, on the training examples.
+  const base = await service.createSamplingClient({ baseModel: "Qwen/Qwen3-8B" });
   for (const example of EXAMPLES.slice(0, 3)) {
     const prompt = ModelInput.fromInts(encode(`English: ${example.input}\nPig Latin:`));
     const completion = encode(` ${example.output}\n\n`);
@@ -123,13 +120,13 @@ try {
     // not text, so stop strings would not match).
     const params = { max_tokens: completion.length, temperature: 0, stop: [encode("\n")[0]!] };
     const [after, before] = await Promise.all([
-      trained.sample(prompt, 1, params),
+      sampler.sample(prompt, 1, params),
       base.sample(prompt, 1, params),
     ]);
     // How likely each model finds the right answer: its mean logprob per completion token.
     const full = ModelInput.fromInts([...prompt.toInts(), ...completion]);
     const [lpAfter, lpBefore] = await Promise.all([
-      trained.computeLogprobs(full),
+      sampler.computeLogprobs(full),
       base.computeLogprobs(full),
     ]);
     const mean = (lps: (number | null)[]) =>

@@ -126,7 +126,13 @@ export function targetLogprobs(
   inputs: readonly number[],
   targets: readonly number[],
 ): number[] {
-  return inputs.map((prev, i) => rowLogprobs(table, prev)[vocabIndex(targets[i] ?? 0)]!);
+  const rows = new Map<number, Float64Array>(); // At most VOCAB distinct rows per call.
+  return inputs.map((prev, i) => {
+    const at = vocabIndex(prev);
+    let row = rows.get(at);
+    if (!row) rows.set(at, row = rowLogprobs(table, at));
+    return row[vocabIndex(targets[i] ?? 0)]!;
+  });
 }
 
 /**
@@ -146,7 +152,8 @@ export function topLogprobs(table: BigramTable, prev: number, k: number): [numbe
 
 /**
  * Backpropagates `dL/dlogprob` of each position into `model.grad`:
- * `d logp(t | prev) / d logits[prev, j] = [j = t] - p_j`.
+ * `d logp(t | prev) / d logits[prev, j] = [j = t] - p_j`, summed per row
+ * (so the cost is one pass over the positions plus one per row used).
  */
 export function accumulateGradient(
   model: BigramModel,
@@ -154,16 +161,18 @@ export function accumulateGradient(
   targets: readonly number[],
   dLossDLogprob: readonly number[],
 ): void {
+  const total = new Map<number, number>(); // Σ g over the positions of each row
   inputs.forEach((prev, i) => {
     const g = dLossDLogprob[i] ?? 0;
     if (g === 0) return;
-    const row = rowLogprobs(model.table, prev);
-    const base = vocabIndex(prev) * VOCAB;
-    const target = vocabIndex(targets[i] ?? 0);
-    for (let j = 0; j < VOCAB; j++) {
-      model.grad[base + j]! += g * ((j === target ? 1 : 0) - Math.exp(row[j]!));
-    }
+    const at = vocabIndex(prev);
+    total.set(at, (total.get(at) ?? 0) + g);
+    model.grad[at * VOCAB + vocabIndex(targets[i] ?? 0)]! += g;
   });
+  for (const [at, g] of total) {
+    const row = rowLogprobs(model.table, at);
+    for (let j = 0; j < VOCAB; j++) model.grad[at * VOCAB + j]! -= g * Math.exp(row[j]!);
+  }
 }
 
 /** Adam's hyperparameters, as the SDK's `AdamParams`. */

@@ -179,8 +179,13 @@ async function writeSection(
     END,
   ];
   const text = await Deno.readTextFile(file);
-  const start = text.indexOf(START);
-  const kept = start < 0 ? text.trimEnd() : text.slice(0, start).trimEnd();
-  await Deno.writeTextFile(file, `${kept}\n\n${lines.join("\n")}\n`);
+  const start = text.indexOf(START), end = text.indexOf(END);
+  // Only this section changes: what comes before and after it (other benches' sections) stays.
+  const before = (start < 0 ? text : text.slice(0, start)).trimEnd();
+  const after = start < 0 || end < 0 ? "" : text.slice(end + END.length).trim();
+  await Deno.writeTextFile(
+    file,
+    `${before}\n\n${lines.join("\n")}\n${after ? `\n${after}\n` : ""}`,
+  );
   await new Deno.Command(Deno.execPath(), { args: ["fmt", file.pathname] }).output();
 }

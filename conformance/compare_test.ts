@@ -136,9 +136,9 @@ Deno.test("a header difference the rules do not name is not accepted", () => {
   assert.equal(DELIBERATE.some((d) => d.matches(ua, facts)), true);
 });
 
-Deno.test("json-float-format accepts only the same JSON re-spelled, in json-floats scenarios", () => {
-  const rule = DELIBERATE.find((d) => d.id === "json-float-format")!;
-  const facts = { tags: ["json-floats"], ourCalls: 1, theirCalls: 1 };
+Deno.test("json-number-spelling accepts only the SDK's body re-spelled by JSON.stringify", () => {
+  const rule = DELIBERATE.find((d) => d.id === "json-number-spelling")!;
+  const facts = { tags: [], ourCalls: 1, theirCalls: 1 };
   const body = (ours: string, theirs: string) => ({
     kind: "body" as const,
     where: "call 1",
@@ -148,6 +148,13 @@ Deno.test("json-float-format accepts only the same JSON re-spelled, in json-floa
   assert.ok(rule.matches(body('{"t":1,"lr":0.00001}', '{"t":1.0,"lr":1e-05}'), facts));
   assert.ok(!rule.matches(body('{"t":2}', '{"t":1.0}'), facts), "another value");
   assert.ok(!rule.matches(body('{"b":1,"a":1}', '{"a":1.0,"b":1.0}'), facts), "another key order");
-  const untagged = { ...facts, tags: [] };
-  assert.ok(!rule.matches(body('{"t":1}', '{"t":1.0}'), untagged), "only where tagged");
+  const length = {
+    kind: "header" as const,
+    where: "call 1",
+    name: "content-length",
+    ours: "9",
+    theirs: "11",
+  };
+  assert.ok(!rule.matches(length, facts));
+  assert.ok(rule.matches(length, { ...facts, tags: ["json-floats"] }));
 });

@@ -69,6 +69,16 @@ export const SDK_ONLY_REQUESTS: readonly SdkOnlyRequest[] = [
   },
 ];
 
+/** True when `ours` is `theirs` re-spelled by JSON.stringify (same values, same key order). */
+function sameJson(ours: unknown, theirs: unknown): boolean {
+  if (typeof ours !== "string" || typeof theirs !== "string") return false;
+  try {
+    return JSON.stringify(JSON.parse(theirs)) === ours;
+  } catch {
+    return false;
+  }
+}
+
 const header = (d: Difference, ...names: string[]) =>
   d.kind === "header" && names.includes(d.name ?? "");
 const tagged = (s: ScenarioFacts, tag: string, d: Difference, ...kinds: Difference["kind"][]) =>
@@ -196,6 +206,18 @@ export const DELIBERATE: readonly Deliberate[] = [
     matches: (d, s) =>
       (header(d, "content-encoding") && d.theirs === "zstd" && d.ours === undefined) ||
       (tagged(s, "fwdbwd-zstd", d, "header") && header(d, "content-length")),
+  },
+  {
+    id: "json-number-spelling",
+    reason:
+      "Python's json writes a float as 1.0 or 1e-05 where JavaScript writes 1 or 0.00001: the " +
+      "same JSON numbers (every parser reads the same value), spelled differently. Accepted " +
+      "only when our body is exactly the SDK's parsed and written again by JSON.stringify (same " +
+      "values, same key order), and, in scenarios tagged json-floats, the Content-Length that " +
+      "follows from it.",
+    matches: (d, s) =>
+      (d.kind === "body" && sameJson(d.ours, d.theirs)) ||
+      (tagged(s, "json-floats", d, "header") && header(d, "content-length")),
   },
   {
     id: "export-full-response",

@@ -111,7 +111,9 @@ Deno.test("every public client method documents what it throws", async () => {
     .flatMap((m) => m.symbols);
   const missing: string[] = [];
   let checked = 0;
-  for (const name of ["RestClient", "AdminClient", "ServiceClient"]) {
+  for (
+    const name of ["RestClient", "AdminClient", "ServiceClient", "TrainingClient", "SamplingClient"]
+  ) {
     const def = nodes.find((n) => n.name === name)?.declarations?.find((d) => d.kind === "class")
       ?.def;
     assert.ok(def, `${name} is documented`);

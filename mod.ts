@@ -29,10 +29,13 @@
 export * from "./errors.ts";
 export type * from "./types.ts";
 export type * from "./session_types.ts";
+export type * from "./training_options.ts";
 export * from "./tinker_path.ts";
 export { AdminClient, DEFAULT_BASE_URL, RestClient } from "./rest_client.ts";
 export { ServiceClient } from "./service_client.ts";
 export { TrainingClient } from "./training_client.ts";
+export { SamplingClient, tokenizerIdFor } from "./sampling_client.ts";
+export type * from "./sampling_types.ts";
 export type { PageFuture, TinkerFuture } from "./rest_client.ts";
 export { SyncUnavailableError } from "./internal/_future.ts";
 export { SDK_COMPAT_VERSION, VERSION } from "./internal/_version.ts";

@@ -13,10 +13,14 @@ import { checkOptions, KEYS } from "./internal/_options.ts";
 import { SyncUnavailableError, type TinkerFuture } from "./internal/_future.ts";
 import { pollFuture } from "./internal/_future_poll.ts";
 import { GET_INFO_RESPONSE, LOAD_WEIGHTS_RESPONSE } from "./internal/_schema_sessions.ts";
+import { CREATE_MODEL_RESPONSE } from "./internal/_schema_training.ts";
+import type { CreateLoraTrainingClientOptions } from "./training_options.ts";
 import type { CallSettings, Steps } from "./internal/_request.ts";
 import { Session } from "./internal/_session.ts";
 import { RestClient } from "./rest_client.ts";
 import { newTrainingClient, type TrainingClient } from "./training_client.ts";
+import { openSamplingClient, type SamplingClient } from "./sampling_client.ts";
+import type { CreateSamplingClientOptions } from "./sampling_types.ts";
 import { parseTinkerPath } from "./tinker_path.ts";
 import { InvalidArgumentError } from "./errors.ts";
 import type { ClientOptions, RequestOptions } from "./types.ts";
@@ -26,6 +30,7 @@ import type {
   SessionStatus,
 } from "./session_types.ts";
 import type { GetInfoResponse } from "./training_types.ts";
+import type { GetServerCapabilitiesResponse } from "./types.ts";
 
 const STATUSES: readonly string[] = ["success", "errored", "interrupted"];
 
@@ -148,7 +153,16 @@ export class ServiceClient implements Disposable, AsyncDisposable {
     tinkerPath: string,
     options: CreateTrainingClientFromStateOptions = {},
   ): TinkerFuture<TrainingClient> {
-    checkOptions(options, KEYS.fromState, "createTrainingClientFromState()");
+    return this.#loadModel("createTrainingClientFromState()", tinkerPath, options, false);
+  }
+
+  #loadModel(
+    what: string,
+    tinkerPath: string,
+    options: CreateTrainingClientFromStateOptions,
+    optimizer: boolean,
+  ): TinkerFuture<TrainingClient> {
+    checkOptions(options, KEYS.fromState, what);
     parseTinkerPath(tinkerPath);
     if (options.deadlineMs !== undefined) checkInt("deadlineMs", options.deadlineMs, 1, 0);
     const baseModel = options.baseModel === undefined
@@ -162,9 +176,184 @@ export class ServiceClient implements Disposable, AsyncDisposable {
       kind: "steps",
       what: `create_training_client_from_state ${tinkerPath}`,
       run: (calls, call) =>
-        this.#fromState(calls, call, tinkerPath, modelSeqId, { ...options, baseModel, token }),
+        this.#fromState(calls, call, tinkerPath, modelSeqId, {
+          ...options,
+          baseModel,
+          token,
+          optimizer,
+        }),
     };
     return this.#core.future<TrainingClient>(op, options);
+  }
+
+  /**
+   * A training client of a new model loaded from a checkpoint's weights and
+   * its optimizer state (Adam's moments), to resume training exactly where
+   * it was saved: as {@linkcode ServiceClient.createTrainingClientFromState}
+   * with `optimizer: true`.
+   *
+   * @param tinkerPath A training checkpoint, `tinker://<run>/weights/<name>`.
+   * @param options `userMetadata` of the new run, `baseModel`, `weightsAccessToken`, `deadlineMs`, `signal`, `timeoutMs`.
+   * @returns The training client.
+   * @throws {TinkerPathError} At once, before sending: `tinkerPath` is not a tinker path.
+   * @throws {InvalidArgumentError} At once, before sending: a bad or unknown option.
+   * @throws {ApiError} The future rejects with the subclass of any HTTP or connection failure.
+   * @throws {RequestFailedError} The future rejects when the server's future failed.
+   * @throws {SessionExpiredError} The future rejects once the server dropped the session.
+   *
+   * @example
+   * ```ts
+   * import { ServiceClient } from "@tinker-ts/tinker";
+   * import { startFakeTinker } from "@tinker-ts/tinker/testing";
+   *
+   * await using fake = await startFakeTinker();
+   * await using service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+   * const first = await service.createLoraTrainingClient("Qwen/Qwen3-8B");
+   * const { path } = await first.saveState("checkpoint");
+   * const resumed = await service.createTrainingClientFromStateWithOptimizer(path);
+   * console.log(resumed.modelId);
+   * ```
+   */
+  createTrainingClientFromStateWithOptimizer(
+    tinkerPath: string,
+    options: CreateTrainingClientFromStateOptions = {},
+  ): TinkerFuture<TrainingClient> {
+    return this.#loadModel(
+      "createTrainingClientFromStateWithOptimizer()",
+      tinkerPath,
+      options,
+      true,
+    );
+  }
+
+  /**
+   * A training client of a new LoRA model of `baseModel`, as SDK 0.38
+   * creates one: the session first if needed, then `POST
+   * /api/v1/create_model` (`lora_config` with the rank and the layers to
+   * train, `optimizer_config` AdamW), its future, then `POST
+   * /api/v1/get_info`.
+   *
+   * @param baseModel The base model (e.g. `"Qwen/Qwen3-8B"`; see `getServerCapabilities`).
+   * @param options `rank` (default 32), `seed`, `trainMlp`, `trainAttn`, `trainUnembed` (default true each; one must be), `userMetadata`, `optimizer`, `deadlineMs`, `signal`, `timeoutMs`.
+   * @returns The training client.
+   * @throws {InvalidArgumentError} At once, before sending: a bad base model, rank, seed, flags
+   *  (all three false), metadata or an unknown option.
+   * @throws {ApiError} The future rejects with the subclass of any HTTP or connection failure.
+   * @throws {RequestFailedError} The future rejects when the server's future failed (e.g. an
+   *  unknown base model).
+   * @throws {SessionExpiredError} The future rejects once the server dropped the session.
+   *
+   * @example
+   * ```ts
+   * import { ServiceClient } from "@tinker-ts/tinker";
+   * import { startFakeTinker } from "@tinker-ts/tinker/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeTinker();
+   * await using service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+   * const training = await service.createLoraTrainingClient("Qwen/Qwen3-8B", { rank: 16 });
+   * assert.equal(training.getInfo().lora_rank, 16);
+   * ```
+   */
+  createLoraTrainingClient(
+    baseModel: string,
+    options: CreateLoraTrainingClientOptions = {},
+  ): TinkerFuture<TrainingClient> {
+    checkOptions(options, KEYS.createLora, "createLoraTrainingClient()");
+    const base = checkText("baseModel", baseModel);
+    const rank = checkInt("rank", options.rank, 1, 32);
+    const seed = options.seed === undefined ? undefined : checkInt("seed", options.seed, 0, 0);
+    const flags = (["trainMlp", "trainAttn", "trainUnembed"] as const).map((name) => {
+      const value = options[name];
+      if (value !== undefined && typeof value !== "boolean") {
+        throw new InvalidArgumentError(name, `expected a boolean, got ${typeof value}`);
+      }
+      return value ?? true;
+    });
+    if (!flags.some(Boolean)) {
+      throw new InvalidArgumentError(
+        "trainMlp, trainAttn, trainUnembed",
+        "at least one must be true",
+      );
+    }
+    if (options.deadlineMs !== undefined) checkInt("deadlineMs", options.deadlineMs, 1, 0);
+    const metadata = options.userMetadata;
+    if (metadata !== undefined && (metadata === null || typeof metadata !== "object")) {
+      throw new InvalidArgumentError("userMetadata", "must be an object of strings");
+    }
+    const modelSeqId = this.#session.nextModelSeqId();
+    const op: Operation = {
+      kind: "steps",
+      what: `create_lora_training_client ${base}`,
+      run: (calls, call) =>
+        this.#createLora(calls, call, modelSeqId, {
+          session_id: "",
+          model_seq_id: modelSeqId,
+          base_model: base,
+          ...(metadata !== undefined && { user_metadata: metadata }),
+          lora_config: {
+            rank,
+            ...(seed !== undefined && { seed }),
+            train_unembed: flags[2],
+            train_mlp: flags[0],
+            train_attn: flags[1],
+          },
+          optimizer_config: options.optimizer ?? { type: "adamw" },
+          type: "create_model",
+        }, options.deadlineMs),
+    };
+    return this.#core.future<TrainingClient>(op, options);
+  }
+
+  *#createLora(
+    calls: Calls,
+    call: CallSettings,
+    _modelSeqId: number,
+    body: Record<string, unknown>,
+    deadlineMs: number | undefined,
+  ): Steps<TrainingClient> {
+    const session = this.#session;
+    try {
+      const sessionId = yield* session.ensure(calls);
+      const created = (yield* pollFuture(calls, {
+        method: "POST",
+        path: "/api/v1/create_model",
+        body: { ...body, session_id: sessionId },
+        retry: "unsent",
+      }, {
+        requestType: "CreateModel",
+        schema: CREATE_MODEL_RESPONSE,
+        deadlineMs,
+        beforePoll: () => session.beatIfDue(calls),
+      }, call)) as { model_id: string };
+      return yield* this.#trainingClient(calls, call, created.model_id);
+    } catch (error) {
+      session.markFailed();
+      throw error;
+    }
+  }
+
+  /** `get_info` of a new model, then its training client. */
+  *#trainingClient(calls: Calls, call: CallSettings, modelId: string): Steps<TrainingClient> {
+    const info = (yield* calls.json(
+      {
+        method: "POST",
+        path: "/api/v1/get_info",
+        body: { model_id: modelId, type: "get_info" },
+        retry: "safe",
+      },
+      GET_INFO_RESPONSE,
+      call,
+    )) as GetInfoResponse;
+    const tokenizer = info.model_data.tokenizer_id;
+    if (tokenizer) info.model_data.tokenizer_id = tokenizer.split(":")[0]; // As the SDK does.
+    return newTrainingClient({
+      core: this.#core,
+      session: this.#session,
+      modelId,
+      info,
+      clientConfig: calls.clientConfig(),
+    });
   }
 
   *#fromState(
@@ -172,7 +361,10 @@ export class ServiceClient implements Disposable, AsyncDisposable {
     call: CallSettings,
     path: string,
     modelSeqId: number,
-    options: CreateTrainingClientFromStateOptions & { token: string | undefined },
+    options: CreateTrainingClientFromStateOptions & {
+      token: string | undefined;
+      optimizer: boolean;
+    },
   ): Steps<TrainingClient> {
     const session = this.#session;
     try {
@@ -183,7 +375,7 @@ export class ServiceClient implements Disposable, AsyncDisposable {
         ...(options.baseModel !== undefined && { base_model: options.baseModel }),
         ...(options.userMetadata !== undefined && { user_metadata: options.userMetadata }),
         path,
-        optimizer: false,
+        optimizer: options.optimizer,
         ...(options.token !== undefined && { weights_access_token: options.token }),
         type: "load_weights",
       };
@@ -199,24 +391,72 @@ export class ServiceClient implements Disposable, AsyncDisposable {
         beforePoll: () => session.beatIfDue(calls),
       }, call);
       // The id the server derives from (session, model sequence id), as the SDK names it.
-      const modelId = `${sessionId}:train:${modelSeqId}`;
-      const info = (yield* calls.json(
-        {
-          method: "POST",
-          path: "/api/v1/get_info",
-          body: { model_id: modelId, type: "get_info" },
-          retry: "safe",
-        },
-        GET_INFO_RESPONSE,
-        call,
-      )) as GetInfoResponse;
-      const tokenizer = info.model_data.tokenizer_id;
-      if (tokenizer) info.model_data.tokenizer_id = tokenizer.split(":")[0]; // As the SDK does.
-      return newTrainingClient({ core: this.#core, session, modelId, info });
+      return yield* this.#trainingClient(calls, call, `${sessionId}:train:${modelSeqId}`);
     } catch (error) {
       session.markFailed();
       throw error;
     }
+  }
+
+  /**
+   * A sampling client of `modelPath` (a sampler checkpoint) or `baseModel`,
+   * as SDK 0.38 makes one: the session first if needed, then `POST
+   * /api/v1/create_sampling_session` and, for a path, `GET
+   * /api/v1/samplers/{id}` for its base model.
+   *
+   * @param options Exactly one of `modelPath` and `baseModel`; `onQueueStateChange`, `signal`, `timeoutMs`.
+   * @returns The sampling client.
+   * @throws {InvalidArgumentError} At once, before sending: neither or both of `modelPath` and
+   *  `baseModel`, a bad value, or an unknown option.
+   * @throws {TinkerPathError} At once, before sending: `modelPath` is not a tinker path.
+   * @throws {ApiError} The future rejects with the subclass of any HTTP or connection failure
+   *  (`NotFoundError` for an unknown path or model, …).
+   * @throws {SessionExpiredError} The future rejects once the server dropped the session.
+   *
+   * @example
+   * ```ts
+   * import { ModelInput, ServiceClient } from "@tinker-ts/tinker";
+   * import { startFakeTinker } from "@tinker-ts/tinker/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeTinker();
+   * await using service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+   * const sampler = await service.createSamplingClient({ baseModel: "Qwen/Qwen3-8B" });
+   * const logprobs = await sampler.computeLogprobs(ModelInput.fromInts([3, 1, 4]));
+   * assert.equal(logprobs[0], null);
+   * ```
+   */
+  createSamplingClient(options: CreateSamplingClientOptions): TinkerFuture<SamplingClient> {
+    if (options === undefined) {
+      throw new InvalidArgumentError("options", "give { modelPath } or { baseModel }");
+    }
+    return openSamplingClient(this.#core, this.#session, options, "createSamplingClient()");
+  }
+
+  /**
+   * The models the server supports, and whether each can be trained and
+   * sampled (`GET /api/v1/get_server_capabilities`; needs no session). SDK
+   * 0.38 answers this through its REST client, as this does.
+   *
+   * @param options `signal`, `timeoutMs`.
+   * @returns `{ supported_models }`.
+   * @throws {InvalidArgumentError} At once: an unknown option.
+   * @throws {ApiError} The future rejects with the subclass of any HTTP or connection failure.
+   *
+   * @example
+   * ```ts
+   * import { ServiceClient } from "@tinker-ts/tinker";
+   * import { startFakeTinker } from "@tinker-ts/tinker/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeTinker();
+   * await using service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+   * const { supported_models } = await service.getServerCapabilities();
+   * assert.ok(supported_models.some((m) => m.sampleable));
+   * ```
+   */
+  getServerCapabilities(options: RequestOptions = {}): TinkerFuture<GetServerCapabilitiesResponse> {
+    return this.createRestClient().getServerCapabilities(options);
   }
 
   /**

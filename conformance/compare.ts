@@ -7,6 +7,7 @@
  */
 import type { RecordedRequest } from "../testing/mod.ts";
 import { SDK_ONLY_REQUESTS } from "./deliberate.ts";
+import { canonicalForwardBackwardBody } from "./proto_body.ts";
 
 /** What one call gave: a JSON value, or an error as data. */
 export type Outcome = { ok: unknown } | { error: ErrorInfo };
@@ -79,7 +80,11 @@ function toWire(r: RecordedRequest, keys: Map<string, number>): WireRequest {
     if (name === "host") continue; // Each side's fake has its own port.
     headers[name] = headerValue(name, value, keys);
   }
-  return { method: r.method, rawPath: r.rawPath, body: r.body, headers };
+  // A protobuf body compares as its decoded, canonical text (two encodings may differ in bytes).
+  const body = (r.headers["content-type"] ?? "").startsWith("application/x-protobuf")
+    ? canonicalForwardBackwardBody(r.bytes)
+    : r.body;
+  return { method: r.method, rawPath: r.rawPath, body, headers };
 }
 
 /**

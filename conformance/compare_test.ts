@@ -19,6 +19,7 @@ const request = (path: string, init: Partial<RecordedRequest> = {}): RecordedReq
   query: [],
   headers: { host: "127.0.0.1:1", "x-api-key": "tml-k" },
   body: "",
+  bytes: new Uint8Array(),
   json: undefined,
   status: 200,
   time: 0,
@@ -133,4 +134,27 @@ Deno.test("a header difference the rules do not name is not accepted", () => {
   assert.equal(DELIBERATE.some((d) => d.matches(retry, facts)), false);
   const ua = { ...extra, name: "user-agent" };
   assert.equal(DELIBERATE.some((d) => d.matches(ua, facts)), true);
+});
+
+Deno.test("json-number-spelling accepts only the SDK's body re-spelled by JSON.stringify", () => {
+  const rule = DELIBERATE.find((d) => d.id === "json-number-spelling")!;
+  const facts = { tags: [], ourCalls: 1, theirCalls: 1 };
+  const body = (ours: string, theirs: string) => ({
+    kind: "body" as const,
+    where: "call 1",
+    ours,
+    theirs,
+  });
+  assert.ok(rule.matches(body('{"t":1,"lr":0.00001}', '{"t":1.0,"lr":1e-05}'), facts));
+  assert.ok(!rule.matches(body('{"t":2}', '{"t":1.0}'), facts), "another value");
+  assert.ok(!rule.matches(body('{"b":1,"a":1}', '{"a":1.0,"b":1.0}'), facts), "another key order");
+  const length = {
+    kind: "header" as const,
+    where: "call 1",
+    name: "content-length",
+    ours: "9",
+    theirs: "11",
+  };
+  assert.ok(!rule.matches(length, facts));
+  assert.ok(rule.matches(length, { ...facts, tags: ["json-floats"] }));
 });

@@ -55,7 +55,29 @@ export const SDK_ONLY_REQUESTS: readonly SdkOnlyRequest[] = [
       "flushes); we send no telemetry.",
     matches: (r) => r.path === "/api/v1/telemetry",
   },
+  {
+    id: "retrieve-futures-acks",
+    reason:
+      "Ack-only polls of a sampling session (POST /api/v1/retrieve_futures with timeout 0: no " +
+      "sample waits, only results read or events seen are reported) are sent in the background " +
+      "on both sides, the SDK's as soon as its poll loop sees nothing waiting, so how many there " +
+      "are and where they fall among the other requests depends on timing. The held polls are " +
+      "compared; that every result read is acknowledged is checked in sampling_client_test.ts.",
+    matches: (r) =>
+      r.path === "/api/v1/retrieve_futures" &&
+      (r.json as { timeout?: unknown } | null)?.timeout === 0,
+  },
 ];
+
+/** True when `ours` is `theirs` re-spelled by JSON.stringify (same values, same key order). */
+function sameJson(ours: unknown, theirs: unknown): boolean {
+  if (typeof ours !== "string" || typeof theirs !== "string") return false;
+  try {
+    return JSON.stringify(JSON.parse(theirs)) === ours;
+  } catch {
+    return false;
+  }
+}
 
 const header = (d: Difference, ...names: string[]) =>
   d.kind === "header" && names.includes(d.name ?? "");
@@ -186,6 +208,18 @@ export const DELIBERATE: readonly Deliberate[] = [
       (tagged(s, "fwdbwd-zstd", d, "header") && header(d, "content-length")),
   },
   {
+    id: "json-number-spelling",
+    reason:
+      "Python's json writes a float as 1.0 or 1e-05 where JavaScript writes 1 or 0.00001: the " +
+      "same JSON numbers (every parser reads the same value), spelled differently. Accepted " +
+      "only when our body is exactly the SDK's parsed and written again by JSON.stringify (same " +
+      "values, same key order), and, in scenarios tagged json-floats, the Content-Length that " +
+      "follows from it.",
+    matches: (d, s) =>
+      (d.kind === "body" && sameJson(d.ours, d.theirs)) ||
+      (tagged(s, "json-floats", d, "header") && header(d, "content-length")),
+  },
+  {
     id: "export-full-response",
     reason:
       "saveWeightsExternal resolves to the server's whole answer (path, size_bytes, type), like " +
@@ -194,6 +228,35 @@ export const DELIBERATE: readonly Deliberate[] = [
     matches: (d, s) =>
       s.tags.includes("export-response") && d.kind === "result" &&
       /\.(size_bytes|type)$/.test(d.where),
+  },
+  {
+    id: "training-full-response",
+    reason:
+      "optimStep and saveWeightsForSampler resolve to the server's whole answer (type included), " +
+      "like every response here (design doc: the client drops no keys); the SDK's " +
+      "OptimStepResponse has no `type`, and it rebuilds SaveWeightsForSamplerResponse(path), " +
+      "whose `type` is then null.",
+    matches: (d, s) =>
+      s.tags.includes("full-response") && d.kind === "result" && /\.type$/.test(d.where),
+  },
+  {
+    id: "loss-output-key-order",
+    reason: "A forward_backward output record's keys (logprobs, elementwise_loss, …) come from a " +
+      "protobuf map: the SDK lists them in upb's hash order, which changes from one process to " +
+      "the next; we list them in the order the server wrote them. Same keys and values.",
+    matches: (d) => d.kind === "result-key-order" && /\.loss_fn_outputs\[\d+\]$/.test(d.where),
+  },
+  {
+    id: "fwdbwd-chunk-interleaving",
+    reason:
+      "The SDK sends a chunked batch from concurrent tasks (chunks 2..n, then 1), each polling " +
+      "its future as soon as its chunk is sent, so where the polls fall among the sends depends " +
+      "on scheduling. We send the chunks in the same order (2..n, then 1), then poll each: the " +
+      "same requests, in another interleaving. training_client_test.ts checks the chunks' " +
+      "order, sequence ids and bodies.",
+    matches: (d, s) =>
+      s.tags.includes("fwdbwd-chunks") && ["path", "body", "header"].includes(d.kind) &&
+      /POST \/api\/v1\/(forward_backward|retrieve_future)\)/.test(d.where),
   },
   {
     id: "instants-in-utc",

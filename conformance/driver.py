@@ -7,13 +7,16 @@ stdin: {"steps": [step, ...]}; a step is
   {"call": "service.create_training_client_from_state", ..., "save": "training"}
     (the result is kept as client "training" for later steps, reported as its get_info())
   {"paginate": "rest.list_training_runs", "kwargs": {...}, "items": "training_runs"}
-Arguments may be {"$date": "2025-01-15"}, {"$datetime": "<iso>"} or
-{"$model": "SessionSearchRequest", "fields": {...}}.
+Arguments may be {"$date": "2025-01-15"}, {"$datetime": "<iso>"},
+{"$model": "SessionSearchRequest", "fields": {...}} or
+{"$datum": {"tokens": [...], "inputs": {"target_tokens": [...], ...}}} (a types.Datum);
+"{model}" in a string becomes the saved "training" client's model id.
 stdout: {"results": [{"ok": <json>} | {"error": {"class", "status", "body", "message"}}, ...]}
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -58,16 +61,67 @@ def decode(value: Any) -> Any:
             return datetime.fromisoformat(value["$datetime"])
         if "$model" in value:
             return getattr(types, value["$model"])(**decode(value["fields"]))
+        if "$datum" in value:
+            spec = value["$datum"]
+            return types.Datum(
+                model_input=types.ModelInput.from_ints(spec["tokens"]),
+                loss_fn_inputs=spec["inputs"],
+            )
+        if "$ints" in value:
+            return types.ModelInput.from_ints(value["$ints"])
         return {k: decode(v) for k, v in value.items()}
+    if isinstance(value, str) and "{model}" in value:
+        return value.replace("{model}", clients["training"].model_id)
     return value
 
 
 def encode(value: Any) -> Any:
     if isinstance(value, pydantic.BaseModel):
         return value.model_dump(mode="json")
+    if isinstance(value, types.SampleResponse):
+        return encode_sample(value)
+    if isinstance(value, types.TensorData):
+        return {"data": value.tolist(), "dtype": value.dtype, "shape": value.shape}
+    if isinstance(value, types.ForwardBackwardOutput):
+        return {
+            "loss_fn_output_type": value.loss_fn_output_type,
+            "loss_fn_outputs": [{k: encode(v) for k, v in o.items()} for o in value.loss_fn_outputs],
+            "metrics": value.metrics,
+        }
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return encode(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {k: encode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [encode(v) for v in value]
     return value
+
+
+def encode_sample(value: Any) -> dict[str, Any]:
+    """A sample result as the JSON the TypeScript side reports (`conformance/scenarios_sampling.ts`)."""
+    return {
+        "sequences": [
+            {
+                "stop_reason": s.stop_reason,
+                "sequence_id": s.sequence_id,
+                "tokens": list(s.tokens),
+                "logprobs": None if s.logprobs is None else [float(x) for x in s.logprobs],
+                "topk_logprobs": None if s.topk_logprobs is None else [
+                    None if row is None else [[int(i), float(lp)] for i, lp in row]
+                    for row in s.topk_logprobs
+                ],
+            }
+            for s in value.sequences
+        ],
+        "prompt_logprobs": None if value.prompt_logprobs is None else [
+            None if x is None else float(x) for x in value.prompt_logprobs
+        ],
+        "topk_prompt_logprobs": None if value.topk_prompt_logprobs is None else [
+            None if row is None else [[int(i), float(lp)] for i, lp in row]
+            for row in value.topk_prompt_logprobs
+        ],
+        "prompt_cache_hit_tokens": value.prompt_cache_hit_tokens,
+    }
 
 
 def method(target: str) -> Any:
@@ -105,7 +159,10 @@ def run(step: dict[str, Any]) -> dict[str, Any]:
         value = result(fn(*decode(step.get("args", [])), **decode(step.get("kwargs", {}))))
         if "save" in step:
             clients[step["save"]] = value
-            value = value.get_info()
+            # A sampling client has no get_info: it is reported by its base model.
+            value = value.get_info() if hasattr(value, "get_info") else {
+                "base_model": value.get_base_model()
+            }
         return {"ok": encode(value)}
     except Exception as e:  # noqa: BLE001 - every failure is data here
         body = getattr(e, "body", None)

@@ -11,6 +11,8 @@ import { FAKE_IDS, type FakeTinker, type FakeTinkerOptions } from "../testing/mo
 import type { Difference } from "./compare.ts";
 import { ARCHIVE_CONTRACT } from "./deliberate.ts";
 import { SESSION_SCENARIOS } from "./scenarios_sessions.ts";
+import { TRAINING_SCENARIOS } from "./scenarios_training.ts";
+import { SAMPLING_SCENARIOS } from "./scenarios_sampling.ts";
 
 /** Our clients for one scenario (built on first use). */
 export interface Clients {
@@ -944,5 +946,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...errors,
   ...archives,
   ...SESSION_SCENARIOS,
+  ...TRAINING_SCENARIOS,
+  ...SAMPLING_SCENARIOS,
   ...canaries,
 ];

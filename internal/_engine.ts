@@ -84,6 +84,8 @@ export interface Calls {
   parse(res: RawResponse, schema: SchemaName | Schema): unknown;
   /** The client's logger, if any (lines are scrubbed of secrets). */
   log(line: string): void;
+  /** The server's `/client/config` answer (`{}` until the first request bootstrapped). */
+  clientConfig(): Readonly<Record<string, unknown>>;
 }
 
 /** The engine's settings, as plain data. */
@@ -134,6 +136,7 @@ export class Engine {
   #bootstrapping: Shared = {};
   #refreshing: Shared = {};
   #warned = false;
+  #clientConfig: Readonly<Record<string, unknown>> = {};
   #checkedBaseUrl: string | undefined;
   #checkedApiKey: string | undefined;
   #callTransport: Transport | undefined;
@@ -222,6 +225,7 @@ export class Engine {
         }),
       parse: (res, schema) => parseJson(res, schema, this.#secretsOf),
       log: (line) => this.#log?.(redact(this.#secretsOf, line)),
+      clientConfig: () => this.#clientConfig,
     };
   }
 
@@ -442,6 +446,7 @@ export class Engine {
       pjwt_auth_enabled?: boolean;
       credential_default_source?: string;
     };
+    this.#clientConfig = config;
     const jwtEnabled = config.pjwt_auth_enabled === true;
     const useCommand = config.credential_default_source === "credential_cmd";
     const auth = this.#afterConfig(jwtEnabled, useCommand);

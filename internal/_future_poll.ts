@@ -9,6 +9,7 @@ import type { CallSettings, HttpSpec, RawResponse, Steps } from "./_request.ts";
 import type { Schema } from "./_schema.ts";
 import { FUTURE_REPLY, UNTYPED_API_FUTURE } from "./_schema_sessions.ts";
 import {
+  ApiResponseValidationError,
   ApiTimeoutError,
   ApiUserAbortError,
   errorForStatus,
@@ -27,6 +28,22 @@ export interface FutureSpec {
   deadlineMs?: number | undefined;
   /** Called once the first request is over (sent, or failed): the model's next call may go. */
   submitted?: (() => void) | undefined;
+  /**
+   * The poll's `Accept` header (e.g. `application/x-protobuf, application/json`)
+   * and the decoder of a binary result; `try_again` and failures stay JSON.
+   */
+  binary?: { accept: string; decode: (bytes: Uint8Array) => unknown } | undefined;
+  /** Makes the call's value of the result (binary or JSON), given the submit's reply. */
+  finish?: ((value: unknown, submit: Record<string, unknown>) => unknown) | undefined;
+  /**
+   * Runs between the submit and the first poll (a session's long-poll that
+   * says when the result is there): true asks for the full payload at once.
+   */
+  ready?: ((requestId: string) => Steps<boolean>) | undefined;
+  /** Called once the result (or the failure) is read: the server may drop it. */
+  retrieved?: ((requestId: string) => void) | undefined;
+  /** Called on each change of the future's queue state, and with `"active"` once it is over. */
+  onQueueState?: ((state: string, reason: string | undefined) => void) | undefined;
 }
 
 /** The SDK's time limit of one poll (the server holds a poll while it waits). */
@@ -71,13 +88,23 @@ export function* pollFuture(
   } finally {
     spec.submitted?.();
   }
-  const requestId = (calls.parse(sent, UNTYPED_API_FUTURE) as { request_id: string }).request_id;
+  const submit = calls.parse(sent, UNTYPED_API_FUTURE) as Record<string, unknown>;
+  const requestId = submit.request_id as string;
   const what = `request ${requestId} (${spec.requestType})`;
   const roundTrip = (performance.now() - started) / 1000;
   let allowMetadataOnly = true;
   let queue = "active";
   let quick = 0; // try_again answers in a row that were not held
+  const over = () => {
+    spec.retrieved?.(requestId);
+    if (queue !== "active") spec.onQueueState?.("active", undefined);
+  };
+  const done = (value: unknown) => {
+    over();
+    return spec.finish ? spec.finish(value, submit) : value;
+  };
   try {
+    if (spec.ready && (yield* spec.ready(requestId))) allowMetadataOnly = false;
     for (let iteration = 0;; iteration++) {
       const left = deadline - performance.now();
       if (left <= 0) {
@@ -100,6 +127,7 @@ export function* pollFuture(
           retry: "safe",
           passStatuses: [408, 410],
           headers,
+          ...(spec.binary && { accept: spec.binary.accept }),
           ...(last && { maxRetries: 0 }),
         }, { signal: call.signal, timeoutMs: Math.min(POLL_TIMEOUT_MS, left) });
       } catch (error) {
@@ -115,6 +143,9 @@ export function* pollFuture(
             `The server no longer holds the result of ${what} (410 Gone): its promise expired`,
         });
       }
+      if (res.bytes !== undefined && res.status === 200 && spec.binary) {
+        return done(decodeResult(spec.binary.decode, res.bytes, what));
+      }
       const reply = res.status === 408
         ? objectOrEmpty(res.text)
         : calls.parse(res, FUTURE_REPLY) as Record<string, unknown>;
@@ -126,6 +157,7 @@ export function* pollFuture(
             ? `: ${reply.queue_state_reason}`
             : "";
           calls.log(`${what}: queue ${state}${reason}`);
+          spec.onQueueState?.(state, reason ? String(reply.queue_state_reason) : undefined);
         }
         quick = performance.now() - asked < QUICK_MS ? quick + 1 : 0;
         if (quick > 0) {
@@ -143,13 +175,14 @@ export function* pollFuture(
         continue;
       }
       if ("error" in reply) {
+        over();
         throw new RequestFailedError(
           requestId,
           typeof reply.category === "string" ? reply.category : "unknown",
           `${what} failed: ${String(reply.error)}`,
         );
       }
-      return calls.parse(res, spec.schema);
+      return done(calls.parse(res, spec.schema));
     }
   } catch (error) {
     if (error instanceof ApiUserAbortError || error instanceof Deadline) {
@@ -172,6 +205,24 @@ function* cancelFuture(calls: Calls, requestId: string): Steps<void> {
     }, { timeoutMs: CANCEL_TIMEOUT_MS });
   } catch {
     // Without an explicit cancel, the work stops on its own server-side.
+  }
+}
+
+/** A binary result decoded; a malformed one is an ApiResponseValidationError naming the request. */
+function decodeResult(
+  decode: (bytes: Uint8Array) => unknown,
+  bytes: Uint8Array,
+  what: string,
+): unknown {
+  try {
+    return decode(bytes);
+  } catch (error) {
+    throw new ApiResponseValidationError({
+      status: 200,
+      message: `The binary result of ${what} (${bytes.byteLength} bytes) is malformed: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    });
   }
 }
 

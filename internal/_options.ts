@@ -47,6 +47,20 @@ export const KEYS = {
   ],
   future: [...REQUEST, "deadlineMs"],
   fromState: [...REQUEST, "deadlineMs", "userMetadata", "baseModel", "weightsAccessToken"],
+  createLora: [
+    ...REQUEST,
+    "deadlineMs",
+    "rank",
+    "seed",
+    "trainMlp",
+    "trainAttn",
+    "trainUnembed",
+    "userMetadata",
+    "optimizer",
+  ],
+  saveState: [...REQUEST, "deadlineMs", "ttlSeconds", "overwrite", "userMetadata"],
+  loadState: [...REQUEST, "deadlineMs", "weightsAccessToken"],
+  saveWeightsForSampler: [...REQUEST, "deadlineMs", "ttlSeconds", "userMetadata"],
   saveWeightsExternal: [...REQUEST, "deadlineMs", "ttlSeconds", "ageEncryptionRecipients"],
 } as const satisfies Record<string, readonly string[]>;
 

@@ -17,9 +17,11 @@ export const LEN = 2;
 export const FIXED32 = 5;
 
 const TWO_32 = 4294967296;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+// Marked pure: a program that uses only RestClient bundles none of this module.
+const LITTLE_ENDIAN =
+  /* @__PURE__ */ (() => new Uint8Array(new Uint16Array([1]).buffer)[0] === 1)();
+const encoder = /* @__PURE__ */ new TextEncoder();
+const decoder = /* @__PURE__ */ new TextDecoder("utf-8", { fatal: true });
 
 /** A protobuf message that cannot be decoded (truncated, wrong wire type, out of range). */
 export class ProtoError extends TinkerError {

@@ -27,6 +27,10 @@ export interface HttpSpec {
   query?: [string, string][];
   /** The JSON body; `undefined` sends none. */
   body?: unknown;
+  /** A binary body sent instead of `body`, with its content type (e.g. a protobuf message). */
+  binaryBody?: { bytes: Uint8Array; contentType: string } | undefined;
+  /** The `Accept` header (default `application/json`). */
+  accept?: string | undefined;
   /**
    * `"safe"`: reads and idempotent writes, retried on any transient failure.
    * `"unsent"`: writes retried only when the failure shows the server did not
@@ -47,8 +51,6 @@ export interface HttpSpec {
   maxRetries?: number;
   /** How the credential is sent: `X-API-Key` (default) or `Authorization: Bearer`. */
   auth?: "x-api-key" | "bearer";
-  /** The `Accept` header (default `application/json`). */
-  accept?: string;
   /**
    * Hand a 2xx response back with its body unread, as `RawResponse.body`
    * (server-sent events). Only `drive` performs it; the body is read on the
@@ -90,10 +92,13 @@ export interface CallSettings {
 export interface RawResponse {
   status: number;
   headers: Headers;
+  /** The body as text (`""` for a binary body: see `bytes`). */
   text: string;
   url: string;
   /** The unread body of a 2xx answer to a `stream` request (`text` is then empty). */
   body?: BodyChunks;
+  /** The body's bytes, for a binary content type (see `isBinaryBody`); else undefined. */
+  bytes?: Uint8Array | undefined;
 }
 
 /**
@@ -104,6 +109,15 @@ export interface RawResponse {
  */
 export interface BodyChunks extends AsyncIterableIterator<Uint8Array> {
   return(): Promise<IteratorResult<Uint8Array, undefined>>;
+}
+
+/** Content types whose bodies are kept as bytes, not decoded as text. */
+const BINARY_TYPES = ["application/x-protobuf", "application/octet-stream"];
+
+/** True when a response with these headers has a binary body (protobuf): read as bytes. */
+export function isBinaryBody(headers: Headers): boolean {
+  const type = headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
+  return BINARY_TYPES.includes(type);
 }
 
 /**
@@ -123,7 +137,7 @@ export interface FetchOrder {
   url: string;
   method: Method;
   headers: Record<string, string>;
-  body: string | undefined;
+  body: string | Uint8Array | undefined;
   /** A connection of its own (writes that must not be resent by the runtime). */
   fresh: boolean;
   /** When set, a 3xx with a Location whose status is not listed is returned unread. */
@@ -159,6 +173,8 @@ export interface ShareStep {
   t: "share";
   slot: Shared;
   run(): Steps<unknown>;
+  /** Stops this caller's wait (not the shared work, which others may await). */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -241,7 +257,20 @@ function perform(step: Step): Promise<unknown> {
   if (step.t === "run") return step.run();
   if (step.t === "turn") return step.queue.wait(step.turn, step.signal) ?? Promise.resolve();
   const slot = step.slot;
-  return slot.pending ??= drive(step.run()).finally(() => (slot.pending = undefined));
+  const pending = slot.pending ??= drive(step.run()).finally(() => (slot.pending = undefined));
+  return step.signal ? untilAborted(pending, step.signal) : pending;
+}
+
+/** `pending`, or ApiUserAbortError as soon as `signal` fires (`pending` goes on). */
+function untilAborted(pending: Promise<unknown>, signal: AbortSignal): Promise<unknown> {
+  const aborted = () =>
+    new ApiUserAbortError({ message: "Request was aborted", cause: signal.reason });
+  if (signal.aborted) return Promise.reject(aborted());
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(aborted());
+    signal.addEventListener("abort", onAbort, { once: true });
+    pending.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 /** Sends `spec`, retrying per the rules above; returns a 2xx or passed status. */
@@ -347,12 +376,18 @@ function* attemptOnce(
   addLowerCased(headers, spec.headers);
   headers["accept"] = spec.accept ?? "application/json";
   headers["user-agent"] = config.userAgent;
-  if (spec.method !== "GET") headers["content-type"] = "application/json";
+  if (spec.method !== "GET") {
+    headers["content-type"] = spec.binaryBody?.contentType ?? "application/json";
+  }
   if (idempotencyKey) headers["x-idempotency-key"] = idempotencyKey;
   headers["x-stainless-retry-count"] = String(attempt);
   if (spec.auth === "bearer") headers["authorization"] = `Bearer ${credential}`;
   else headers["x-api-key"] = credential;
-  const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
+  const body = spec.binaryBody !== undefined
+    ? spec.binaryBody.bytes
+    : spec.body === undefined
+    ? undefined
+    : JSON.stringify(spec.body);
   let step: FetchStep = {
     t: "fetch",
     url: buildUrl(config.baseUrl, spec),
@@ -490,6 +525,15 @@ async function fetchOnce(step: FetchStep): Promise<RawResponse> {
         body: step.stream(res.body, step, controller, detach),
       };
     }
+    if (isBinaryBody(headers)) {
+      return {
+        status,
+        headers,
+        text: "",
+        bytes: await readBytes(res, step.maxBytes),
+        url: step.url,
+      };
+    }
     return { status, headers, text: await readBody(res, step.maxBytes), url: step.url };
   } catch (error) {
     const reason = controller.signal.aborted ? controller.signal.reason : undefined;
@@ -550,6 +594,38 @@ export async function readBody(res: Response, maxBytes: number): Promise<string>
   return text + decoder.decode();
 }
 
+/** Reads `res`'s body as bytes, with the same limit as `readBody`. */
+export async function readBytes(res: Response, maxBytes: number): Promise<Uint8Array> {
+  const length = res.headers.get("content-length");
+  const announced = length === null ? Number.NaN : Number(length);
+  if (announced > maxBytes) {
+    await res.body?.cancel().catch(() => {});
+    throw new BodyTooLarge(res.status, res.headers, announced, true);
+  }
+  if (res.body === null) return new Uint8Array();
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new BodyTooLarge(res.status, res.headers, total, false);
+    }
+    parts.push(value);
+  }
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
 /** The error of a response whose body is over the limit (never retried). */
 export function tooLargeError(
   step: Pick<FetchStep, "what" | "maxBytes">,
@@ -571,7 +647,7 @@ export function fetchInit(order: FetchOrder, signal: AbortSignal): RequestInit {
   const init: RequestInit & { client?: unknown } = {
     method: order.method,
     headers: order.headers,
-    body: order.body,
+    body: order.body as BodyInit | undefined, // Uint8Array<ArrayBufferLike> is a BufferSource.
     redirect: "manual",
     signal,
   };

@@ -6,18 +6,21 @@ import { bool, int, nullable, obj, once, opt, req, type Schema, str } from "./_s
 const schema = (name: string, check: Schema["check"]): Schema => ({ name, check });
 
 /** The answer of a request that returns a server-side future. */
-export const UNTYPED_API_FUTURE: Schema = schema(
+export const UNTYPED_API_FUTURE: Schema = /* @__PURE__ */ schema(
   "UntypedAPIFuture",
-  once(() => obj({ request_id: req(str), model_id: opt(nullable(str)) })),
+  /* @__PURE__ */ once(() => obj({ request_id: req(str), model_id: opt(nullable(str)) })),
 );
 
 /** Any `retrieve_future` reply is an object; its kind is read from its fields. */
-export const FUTURE_REPLY: Schema = schema("FutureReply", once(() => obj({})));
+export const FUTURE_REPLY: Schema = /* @__PURE__ */ schema(
+  "FutureReply",
+  /* @__PURE__ */ once(() => obj({})),
+);
 
 /** `POST /api/v1/create_session`. */
-export const CREATE_SESSION_RESPONSE: Schema = schema(
+export const CREATE_SESSION_RESPONSE: Schema = /* @__PURE__ */ schema(
   "CreateSessionResponse",
-  once(() =>
+  /* @__PURE__ */ once(() =>
     obj({
       session_id: req(str),
       info_message: opt(nullable(str)),
@@ -28,9 +31,9 @@ export const CREATE_SESSION_RESPONSE: Schema = schema(
 );
 
 /** `POST /api/v1/get_info`. */
-export const GET_INFO_RESPONSE: Schema = schema(
+export const GET_INFO_RESPONSE: Schema = /* @__PURE__ */ schema(
   "GetInfoResponse",
-  once(() =>
+  /* @__PURE__ */ once(() =>
     obj({
       model_data: req(obj({
         arch: opt(nullable(str)),
@@ -47,13 +50,13 @@ export const GET_INFO_RESPONSE: Schema = schema(
 );
 
 /** The result of `load_weights`. */
-export const LOAD_WEIGHTS_RESPONSE: Schema = schema(
+export const LOAD_WEIGHTS_RESPONSE: Schema = /* @__PURE__ */ schema(
   "LoadWeightsResponse",
-  once(() => obj({ path: opt(nullable(str)), model_id: opt(nullable(str)) })),
+  /* @__PURE__ */ once(() => obj({ path: opt(nullable(str)), model_id: opt(nullable(str)) })),
 );
 
 /** The result of `save_weights_external`. */
-export const SAVE_WEIGHTS_EXTERNAL_RESPONSE: Schema = schema(
+export const SAVE_WEIGHTS_EXTERNAL_RESPONSE: Schema = /* @__PURE__ */ schema(
   "SaveWeightsExternalResponse",
-  once(() => obj({ path: req(str), size_bytes: opt(nullable(int)) })),
+  /* @__PURE__ */ once(() => obj({ path: req(str), size_bytes: opt(nullable(int)) })),
 );

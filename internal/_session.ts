@@ -37,6 +37,7 @@ export class Session {
   #lastBeat = 0;
   #beating = false;
   #modelSeq = 0;
+  #samplingSeq = 0;
 
   /**
    * @param config What the session is created with.
@@ -81,6 +82,22 @@ export class Session {
   nextModelSeqId(): number {
     this.check();
     return this.#modelSeq++;
+  }
+
+  /**
+   * Uses the existing session `id` (a sampler handle's, made in another
+   * process): nothing is created, and no heartbeats are sent from here (the
+   * session's owner keeps it alive and ends it).
+   */
+  attach(id: string): void {
+    this.#id = id;
+    this.#lastBeat = Infinity; // Never due: the owner beats.
+  }
+
+  /** The next sampling session sequence id of this session (0, 1, …), as the SDK counts them. */
+  nextSamplingSessionSeqId(): number {
+    this.check();
+    return this.#samplingSeq++;
   }
 
   /** Throws when the session can take no more calls. */

@@ -207,9 +207,9 @@ export class SyncExecutor {
       }
     }
     Atomics.store(ctrl, Ctrl.WANT, 0);
-    const reply = decode(parts);
-    const newline = reply.indexOf("\n");
-    const head = JSON.parse(reply.slice(0, newline)) as ReplyHead;
+    const reply = join(parts);
+    const newline = reply.indexOf(0x0a); // The head is JSON: no raw newline inside.
+    const head = JSON.parse(new TextDecoder().decode(reply.subarray(0, newline))) as ReplyHead;
     if (head.error) throw rebuild(head.error);
     if (head.tooLarge) {
       const { bytes, announced } = head.tooLarge;
@@ -219,8 +219,9 @@ export class SyncExecutor {
     return {
       status: head.status!,
       headers: new Headers(head.headers),
-      text: reply.slice(newline + 1),
+      text: head.binary ? "" : new TextDecoder().decode(reply.subarray(newline + 1)),
       url: step.url,
+      ...(head.binary && { bytes: reply.slice(newline + 1) }),
     };
   }
 
@@ -317,12 +318,15 @@ function growableBuffer(max: number): SharedArrayBuffer {
   }
 }
 
-function decode(parts: Uint8Array[]): string {
-  if (parts.length === 1) return new TextDecoder().decode(parts[0]);
-  const decoder = new TextDecoder();
-  let text = "";
-  for (const part of parts) text += decoder.decode(part, { stream: true });
-  return text + decoder.decode();
+function join(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
 }
 
 /** A failed fetch's error, as the runtime's fetch threw it (name, message, code, causes). */

@@ -36,13 +36,15 @@ export type ToWorker =
 
 /**
  * Worker → main: `ReplyHead` as JSON, a newline, then the body text (not
- * escaped into the JSON: bodies can be megabytes).
+ * escaped into the JSON: bodies can be megabytes), or its bytes when `binary`.
  */
 export interface ReplyHead {
   status?: number;
   headers?: [string, string][];
   /** Why the fetch failed (network errors), with its causes. */
   error?: FetchFailure;
+  /** The body after the newline is binary (`RawResponse.bytes`), not text. */
+  binary?: boolean;
   /** The body was over `maxBytes` (by its Content-Length, or as it arrived): not read. */
   tooLarge?: { bytes: number; announced: boolean };
 }

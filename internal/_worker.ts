@@ -3,7 +3,15 @@
 // auth and errors run on the calling thread (`_sync.ts`). Bundled into
 // `_worker_source.ts` by `scripts/gen_worker.ts`; never imported directly.
 
-import { BodyTooLarge, fetchInit, type FetchOrder, isFollowed, readBody } from "./_request.ts";
+import {
+  BodyTooLarge,
+  fetchInit,
+  type FetchOrder,
+  isBinaryBody,
+  isFollowed,
+  readBody,
+  readBytes,
+} from "./_request.ts";
 import {
   BEAT_MS,
   Ctrl,
@@ -44,12 +52,14 @@ async function run(id: number, order: FetchOrder): Promise<void> {
   beat ??= setInterval(() => Atomics.add(ctrl, Ctrl.BEAT, 1), BEAT_MS);
   let head: ReplyHead;
   let text = "";
+  let bytes: Uint8Array | undefined;
   try {
     const res = await fetch(order.url, fetchInit(order, controller.signal));
     const { status, headers } = res;
     if (isFollowed(order, status, headers)) await res.body?.cancel();
+    else if (isBinaryBody(headers)) bytes = await readBytes(res, order.maxBytes);
     else text = await readBody(res, order.maxBytes);
-    head = { status, headers: [...headers] };
+    head = { status, headers: [...headers], ...(bytes && { binary: true }) };
   } catch (error) {
     head = error instanceof BodyTooLarge
       ? {
@@ -65,7 +75,12 @@ async function run(id: number, order: FetchOrder): Promise<void> {
     beat = undefined;
   }
   if (controller.signal.aborted) return; // Cancelled: nobody waits.
-  publish(id, encoder.encode(`${JSON.stringify(head)}\n${text}`));
+  const encoded = encoder.encode(`${JSON.stringify(head)}\n${text}`);
+  if (bytes === undefined) return publish(id, encoded);
+  const joined = new Uint8Array(encoded.byteLength + bytes.byteLength);
+  joined.set(encoded);
+  joined.set(bytes, encoded.byteLength);
+  publish(id, joined);
 }
 
 function failure(error: unknown, depth = 0): FetchFailure {

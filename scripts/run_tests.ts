@@ -168,6 +168,7 @@ const STAGES: Stage[] = [
         "tinker_path_test.ts",
         "rest_client_test.ts",
         "service_client_test.ts",
+        "sampling_client_test.ts",
         "tests/hostile_lib_test.ts",
         // The training types and the protobuf wire (SDK byte comparisons included).
         "internal/_proto_test.ts",
@@ -177,6 +178,9 @@ const STAGES: Stage[] = [
         "tensor_data_test.ts",
         "openai_client_test.ts",
         "internal/_sse_test.ts",
+        // TrainingClient against the fake's bigram model.
+        "training_client_test.ts",
+        "testing/bigram_test.ts",
       ];
       const e2e = await sh([...BUN, "run", "tests/bun_runner.ts", ...files]);
       const sync = await sh([...BUN, "run", "tests/sync_bun.ts"]);

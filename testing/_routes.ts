@@ -19,6 +19,8 @@ import {
 } from "./_state.ts";
 import { type Context, SIGNED_URL_TTL_SECONDS, signUrl } from "./_storage.ts";
 import { SESSION_ROUTES } from "./_routes_sessions.ts";
+import { SAMPLING_ROUTES } from "./_routes_sampling.ts";
+import { TRAINING_ROUTES } from "./_routes_training.ts";
 import type { RecordedRequest } from "./_types.ts";
 import { AUTH_ROUTES } from "./_auth_routes.ts";
 
@@ -650,6 +652,7 @@ const ROUTES: [string[], Methods][] = [
         pjwt_auth_enabled: ctx.options.jwtAuth,
         credential_default_source: "api_key",
         use_pyqwest_transport: false,
+        sample_use_retrieve_futures: true,
         ...ctx.options.clientConfig,
       }),
   }],
@@ -693,5 +696,7 @@ const ROUTES: [string[], Methods][] = [
   [["api", "v1", "billing", "usage", "events"], { GET: billingUsage }],
   [["api", "v1", "billing", "usage", "checkpoints", "current"], { GET: storageUsage }],
   ...AUTH_ROUTES,
+  ...TRAINING_ROUTES,
   ...SESSION_ROUTES,
+  ...SAMPLING_ROUTES,
 ];

@@ -9,7 +9,15 @@
  */
 import { checkpointArchive } from "./_archive.ts";
 import { detail, empty, invalid, json, type Reply } from "./_http.ts";
-import { cancelFuture, createFuture, failedFuture, retrieveFuture, submitted } from "./_futures.ts";
+import {
+  adopt,
+  cancelFuture,
+  createFuture,
+  failedFuture,
+  heldFuture,
+  retrieveFuture,
+  submitted,
+} from "./_futures.ts";
 import {
   type FakeCheckpoint,
   type FakeModel,
@@ -28,17 +36,21 @@ const KINDS = ["weights", "sampler_weights", "external_weights"];
 const MAX_TTL = 315_360_000;
 
 /** The JSON object body, or FastAPI's 422. */
-function body(req: RecordedRequest): Record<string, unknown> | Reply {
+export function body(req: RecordedRequest): Record<string, unknown> | Reply {
   if (req.json !== null && typeof req.json === "object" && !Array.isArray(req.json)) {
     return req.json as Record<string, unknown>;
   }
   return invalid(["body"], "missing", "Field required", null);
 }
 
-const isReply = (x: unknown): x is Reply =>
+export const isReply = (x: unknown): x is Reply =>
   typeof x === "object" && x !== null && "status" in x && !Array.isArray(x);
 
-function required(fields: Record<string, unknown>, name: string, type: string): Reply | undefined {
+export function required(
+  fields: Record<string, unknown>,
+  name: string,
+  type: string,
+): Reply | undefined {
   const value = fields[name];
   if (value === undefined) return invalid(["body", name], "missing", "Field required", fields);
   const kind = typeof value;
@@ -49,7 +61,7 @@ function required(fields: Record<string, unknown>, name: string, type: string): 
 }
 
 /** The caller's session `id` if it can take requests; else the reply that says why not. */
-function liveSession(ctx: Context, id: unknown): FakeSession | Reply {
+export function liveSession(ctx: Context, id: unknown): FakeSession | Reply {
   const session = typeof id === "string" ? ctx.state.sessions.get(id) : undefined;
   if (!session || session.owner !== ctx.state.user || !session.live) {
     return detail(404, "Session not found");
@@ -62,7 +74,7 @@ function liveSession(ctx: Context, id: unknown): FakeSession | Reply {
 }
 
 /** The caller's model `id` in a live session; else the reply that says why not. */
-function liveModel(ctx: Context, id: unknown): FakeModel | Reply {
+export function liveModel(ctx: Context, id: unknown): FakeModel | Reply {
   const model = typeof id === "string" ? ctx.state.models.get(id) : undefined;
   if (!model) return detail(404, "Model not found");
   const session = liveSession(ctx, model.session_id);
@@ -145,7 +157,7 @@ function finish(ctx: Context, req: RecordedRequest, [id]: string[]): Reply {
 }
 
 /** `load_weights` naming a session and model sequence id: a new model from a training checkpoint. */
-function loadWeights(ctx: Context, req: RecordedRequest): Reply {
+export function loadWeights(ctx: Context, req: RecordedRequest): Reply {
   const fields = body(req);
   if (isReply(fields)) return fields;
   for (const [name, type] of [["path", "string"], ["optimizer", "boolean"]] as const) {
@@ -232,13 +244,18 @@ function getInfo(ctx: Context, req: RecordedRequest): Reply {
   });
 }
 
+/** How long a request that arrived ahead of an earlier sequence id waits for it. */
+const GAP_MS = 300;
+
 /**
- * Checks a model request's `seq_id`: a higher one than any before applies it
- * (a call that failed before reaching the model leaves a gap), a resent one
- * gets its first future again, a lower new one is refused: the requests of one
- * model are applied in sequence order.
+ * Checks a model request's `seq_id` and applies the requests of one model in
+ * sequence order: the next one at once (and any held ones it unblocks); a
+ * later one is held until the earlier ones arrive (the SDK sends a chunked
+ * batch's first chunk last), or until GAP_MS passes (a call that failed before
+ * reaching the model leaves a gap, which is then skipped); a resent one gets
+ * its first future again; one below what was applied is refused.
  */
-function sequenced(
+export function sequenced(
   ctx: Context,
   model: FakeModel,
   seq: unknown,
@@ -247,7 +264,8 @@ function sequenced(
   if (!Number.isInteger(seq)) {
     return invalid(["body", "seq_id"], "int_type", "Input should be a valid integer", seq ?? null);
   }
-  const seen = model.requests.get(seq as number);
+  const seen = model.requests.get(seq as number) ??
+    model.held?.get(seq as number)?.future;
   if (seen !== undefined) return submitted(ctx.state.futures.get(seen)!);
   if ((seq as number) <= model.last_seq_id) {
     return detail(
@@ -255,13 +273,54 @@ function sequenced(
       `seq_id ${seq} is out of order for model ${model.model_id}: ${model.last_seq_id} was applied already`,
     );
   }
-  const reply = apply();
-  const id = (JSON.parse(reply.body as string) as { request_id?: string }).request_id;
-  if (id !== undefined) {
-    model.last_seq_id = seq as number;
-    model.requests.set(seq as number, id);
+  if ((seq as number) === model.last_seq_id + 1) {
+    const reply = apply();
+    const id = requestIdOf(reply);
+    if (id !== undefined) {
+      model.last_seq_id = seq as number;
+      model.requests.set(seq as number, id);
+    }
+    release(ctx, model, false);
+    return reply;
   }
-  return reply;
+  const since = Date.now();
+  const held = heldFuture(ctx, since + GAP_MS);
+  held.release = () => {
+    if (Date.now() - since >= GAP_MS) release(ctx, model, true);
+  };
+  (model.held ??= new Map()).set(seq as number, { future: held.request_id, apply, since });
+  return submitted(held);
+}
+
+function requestIdOf(reply: Reply): string | undefined {
+  try {
+    return (JSON.parse(reply.body as string) as { request_id?: string }).request_id;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Applies held requests in order: those next in sequence, or (`skipGaps`) every one. */
+function release(ctx: Context, model: FakeModel, skipGaps: boolean): void {
+  const held = model.held;
+  while (held && held.size > 0) {
+    const seq = Math.min(...held.keys());
+    if (seq !== model.last_seq_id + 1 && !skipGaps) return;
+    const entry = held.get(seq)!;
+    held.delete(seq);
+    const future = ctx.state.futures.get(entry.future)!;
+    const reply = entry.apply() as Reply;
+    const id = requestIdOf(reply);
+    if (id === undefined) {
+      future.outcome = { error: String(reply.body ?? "Request refused"), category: "user" };
+      future.ready_at = Date.now();
+      future.release = undefined;
+    } else {
+      adopt(ctx, future, ctx.state.futures.get(id)!);
+    }
+    model.last_seq_id = seq;
+    model.requests.set(seq, entry.future);
+  }
 }
 
 /** `save_weights_external`: an external-weights checkpoint of the model. */

@@ -45,6 +45,7 @@ export const DEFAULT_BEHAVIOUR: Readonly<FakeBehaviour> = Object.freeze({
   auditRedirect: false,
   latencyMs: 0,
   clientConfig: {},
+  protobufForwardBackward: true,
   futureDelayMs: 0,
   futureTryAgainCount: 0,
   futureQueueState: "active",
@@ -170,9 +171,9 @@ export async function startFakeTinker(options: FakeTinkerOptions = {}): Promise<
     try {
       switch (route) {
         case "GET /_fake/log":
-          return json(200, log);
+          return json(200, log.map(recordToJson));
         case "GET /_fake/storage_log":
-          return json(200, storageLog);
+          return json(200, storageLog.map(recordToJson));
         case "DELETE /_fake/log":
           clearLog();
           return empty();
@@ -302,7 +303,9 @@ function bodyLength(reply: Reply): number {
 async function readRequest(req: IncomingMessage, time: number): Promise<RecordedRequest> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const body = Buffer.concat(chunks).toString("utf8");
+  const raw = Buffer.concat(chunks);
+  const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  const body = raw.toString("utf8");
   const rawPath = req.url ?? "/";
   const q = rawPath.indexOf("?");
   const headers: Record<string, string> = {};
@@ -324,8 +327,14 @@ async function readRequest(req: IncomingMessage, time: number): Promise<Recorded
     query: q < 0 ? [] : [...new URLSearchParams(rawPath.slice(q + 1))],
     headers,
     body,
+    bytes,
     json: parsed,
     status: 0,
     time,
   };
+}
+
+/** A record as JSON for `/_fake/log`: `bytes` travels as base64 (`recordFromJson` undoes it). */
+function recordToJson(r: RecordedRequest): unknown {
+  return { ...r, bytes: Buffer.from(r.bytes).toString("base64") };
 }

@@ -157,6 +157,11 @@ export interface FakeModel {
   last_seq_id: number;
   /** Request ids by sequence id (a resent sequence id gets the same future). */
   requests: Map<number, string>;
+  /**
+   * Requests that arrived ahead of an earlier sequence id (the SDK sends a
+   * chunked batch's first chunk last), held until it comes or a moment passes.
+   */
+  held?: Map<number, { future: string; apply: () => unknown; since: number }>;
 }
 
 /**
@@ -181,6 +186,10 @@ export interface FakeFuture {
   try_again_left: number;
   /** The result, or the failure, once ready. */
   outcome: { result: unknown } | { error: string; category: string };
+  /** The result as protobuf, for a poll that accepts `application/x-protobuf`. */
+  proto?: Uint8Array | undefined;
+  /** Applies a held request whose wait is over (see `FakeModel.held`); called by each poll. */
+  release?: (() => void) | undefined;
   /** Whether `cancel_future` named it. */
   cancelled: boolean;
   /** How many times `retrieve_future` asked for it. */

@@ -56,8 +56,16 @@ export interface FakeBehaviour {
   /**
    * Extra fields of the `/api/v1/client/config` answer (default none), e.g.
    * `{ billing_exception_max_pause_duration_sec: 0 }` to keep the Python SDK's 402 pause short.
+   * The answer has `sample_use_retrieve_futures: true` (samples share the `retrieve_futures`
+   * long poll) unless this overrides it; `sample_join_sampling_session: true` makes clients of
+   * a sampler handle join the sampling session.
    */
   clientConfig: Record<string, unknown>;
+  /**
+   * Whether `/api/v1/forward_backward` takes protobuf bodies (default true);
+   * false answers them 422 as SDK 0.25-era servers (TuFT) do, which take JSON only.
+   */
+  protobufForwardBackward: boolean;
   /** How long a server-side future (load_weights, save_weights_external, …) takes to finish (default 0). */
   futureDelayMs: number;
   /** How many polls of each future answer `{"type":"try_again"}` (200) before anything else (default 0). */
@@ -136,8 +144,10 @@ export interface RecordedRequest {
   query: [string, string][];
   /** Lower-cased header names; repeated headers joined with `", "`. */
   headers: Record<string, string>;
-  /** Raw body text (`""` if none). */
+  /** The body as UTF-8 text (`""` if none); lossy for binary bodies: see `bytes`. */
   body: string;
+  /** The body's bytes exactly as received (a protobuf body is decoded from these). */
+  bytes: Uint8Array;
   /** The body parsed as JSON, or undefined. */
   json: unknown;
   /** Status the fake answered, 0 if the connection was dropped. */

@@ -44,20 +44,24 @@ Deno.test("auth: every API route but healthz needs the key", async (t) => {
 
 Deno.test("bootstrap: config, JWT exchange and dynamic config behave like the hosted service", async (t) => {
   await using fake = await startFakeTinker();
-  await t.step("client config disables JWT and pyqwest by default", async () => {
-    const res = await call(fake, "POST", "/api/v1/client/config", {
-      body: { sdk_version: "0.38.0" },
-    });
-    assert.deepEqual(res.body, {
-      pjwt_auth_enabled: false,
-      credential_default_source: "api_key",
-      use_pyqwest_transport: false,
-    });
-    const dyn = await call(fake, "POST", "/api/v1/client/dynamic_config", {
-      body: { sdk_version: "0.38.0" },
-    });
-    assert.deepEqual(dyn.body, { refresh_interval_sec: 300 });
-  });
+  await t.step(
+    "client config disables JWT and pyqwest, enables the sampling long poll",
+    async () => {
+      const res = await call(fake, "POST", "/api/v1/client/config", {
+        body: { sdk_version: "0.38.0" },
+      });
+      assert.deepEqual(res.body, {
+        pjwt_auth_enabled: false,
+        credential_default_source: "api_key",
+        use_pyqwest_transport: false,
+        sample_use_retrieve_futures: true,
+      });
+      const dyn = await call(fake, "POST", "/api/v1/client/dynamic_config", {
+        body: { sdk_version: "0.38.0" },
+      });
+      assert.deepEqual(dyn.body, { refresh_interval_sec: 300 });
+    },
+  );
   await t.step("without jwtAuth the token endpoint is a 404", async () => {
     assert.equal((await call(fake, "POST", "/api/v1/auth/token", { body: {} })).status, 404);
   });

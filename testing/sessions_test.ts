@@ -112,9 +112,21 @@ Deno.test("fake models: sequence ids in order, resends deduplicated, cancel_futu
       body: { model_id: modelId, path, seq_id: seq, type: "save_weights_external" },
     });
   const two = await save(2, "b");
-  assert.equal(two.status, 200, "a gap (seq 1 never arrived) is accepted");
+  assert.equal(two.status, 200, "a request ahead of seq 1 is accepted, and held");
   assert.deepEqual((await save(2, "b")).body, two.body, "a resend gets the same future");
-  const late = await save(1, "a");
+  assert.equal(fake.state!.checkpoint(modelId, "external_weights/b"), undefined);
+  const one = await save(1, "a");
+  assert.equal(one.status, 200, "seq 1 arriving late is applied, then the held seq 2");
+  assert.ok(fake.state!.checkpoint(modelId, "external_weights/a"));
+  assert.ok(fake.state!.checkpoint(modelId, "external_weights/b"));
+  const four = await save(4, "d");
+  // Seq 3 never comes: a poll after the wait applies seq 4, skipping the gap.
+  await new Promise((resolve) => setTimeout(resolve, 350));
+  await fake.setOptions({ futureDelayMs: 0 });
+  const polled = await retrieve(fake, (four.body as { request_id: string }).request_id);
+  assert.equal(polled.status, 200, "applied by the poll");
+  assert.ok(fake.state!.checkpoint(modelId, "external_weights/d"));
+  const late = await save(3, "c");
   assert.equal(late.status, 400);
   assert.match(String((late.body as { detail: string }).detail), /out of order/);
   const requestId = (two.body as { request_id: string }).request_id;

@@ -66,8 +66,8 @@ export async function spawnFakeTinker(options: FakeTinkerOptions = {}): Promise<
   };
   const refresh = async () => {
     const [api, storage] = await Promise.all([call("GET", "log"), call("GET", "storage_log")]);
-    log.splice(0, log.length, ...api as RecordedRequest[]);
-    storageLog.splice(0, storageLog.length, ...storage as RecordedRequest[]);
+    log.splice(0, log.length, ...(api as RecordedRequest[]).map(recordFromJson));
+    storageLog.splice(0, storageLog.length, ...(storage as RecordedRequest[]).map(recordFromJson));
     return [...log];
   };
   const close = async () => {
@@ -157,4 +157,13 @@ function firstLine(child: ChildProcess): Promise<string> {
     child.stdout?.on("data", onData);
     child.once("close", onClose);
   });
+}
+
+/** Undoes the fake's `/_fake/log` encoding of one record: `bytes` travels as base64. */
+function recordFromJson(record: RecordedRequest): RecordedRequest {
+  const encoded = (record as { bytes: unknown }).bytes;
+  const bytes = typeof encoded === "string"
+    ? Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0))
+    : new TextEncoder().encode(record.body);
+  return { ...record, bytes };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { call } from "./_test_helpers.ts";
-import { FAKE_IDS, spawnFakeTinker } from "./mod.ts";
+import { FAKE_IDS, spawnFakeTinker, startFakeTinker } from "./mod.ts";
 
 Deno.test("spawnFakeTinker runs the server in a child process driven over HTTP", async (t) => {
   const fake = await spawnFakeTinker({ archiveMode: "json", seed: { runs: 4 } });
@@ -26,6 +26,20 @@ Deno.test("spawnFakeTinker runs the server in a child process driven over HTTP",
     assert.equal(fake.log.length, 2);
     await fake.clearLog();
     assert.deepEqual(await fake.requests(), []);
+  });
+  await t.step("a binary body is recorded byte for byte, in the child as in-process", async () => {
+    const bytes = new Uint8Array([0x0a, 0xff, 0x00, 0x80, 0xc3]);
+    await fetch(`${fake.url}/api/v1/healthz`, {
+      method: "POST",
+      headers: { "x-api-key": fake.apiKey, "content-type": "application/x-protobuf" },
+      body: bytes,
+    }).then((r) => r.body?.cancel());
+    assert.deepEqual((await fake.requests()).at(-1)!.bytes, bytes);
+    await using local = await startFakeTinker();
+    await fetch(`${local.url}/api/v1/healthz`, { method: "POST", body: bytes })
+      .then((r) => r.body?.cancel());
+    assert.deepEqual(local.log.at(-1)!.bytes, bytes);
+    await fake.clearLog();
   });
   await t.step("inject sends faults, RegExp paths included", async () => {
     await fake.inject({ path: /^\/api\/v1\/sessions$/, status: 503, times: 1 });

@@ -80,6 +80,7 @@ Deno.test("10,000 user checkpoints page in well under a millisecond each", async
     query: [["limit", "100"], ["offset", String(offset)]],
     headers: { "x-api-key": DEFAULT_BEHAVIOUR.apiKey },
     body: "",
+    bytes: new Uint8Array(),
     json: undefined,
     status: 0,
     time: 0,

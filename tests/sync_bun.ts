@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import {
   ApiError,
   ApiTimeoutError,
+  ModelInput,
   NotFoundError,
   RestClient,
   ServiceClient,
@@ -193,6 +194,22 @@ await check("ServiceClient: sessions and futures block with .result(), in call o
   assert.equal(log.filter((r) => r.path.endsWith("/finish")).length, 1);
   await fake.setOptions({ futureTryAgainCount: 0 });
 });
+
+await check(
+  "SamplingClient: samples block with .result() (protobuf through the worker)",
+  async () => {
+    await fake.setOptions({ futureDelayMs: 30 });
+    const service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+    const sampler = service.createSamplingClient({ baseModel: "Qwen/Qwen3-8B" }).result();
+    const prompt = ModelInput.fromInts([1, 2, 3]);
+    const sync = sampler.sample(prompt, 2, { max_tokens: 4, seed: 3 }).result();
+    const async = await sampler.sample(prompt, 2, { max_tokens: 4, seed: 3 });
+    assert.deepEqual(sync.sequences.map((s) => s.tokens), async.sequences.map((s) => s.tokens));
+    assert.equal(sampler.computeLogprobs(prompt).result().length, 3);
+    service.close("success").result();
+    await fake.setOptions({ futureDelayMs: 0 });
+  },
+);
 
 await fake.close();
 const failed = results.filter(([, error]) => error !== undefined);

@@ -1,7 +1,7 @@
 // What a command runs with: the output format, the terminal, the streams,
 // the environment, an abort signal for Ctrl-C, and a lazily created client.
 
-import type { RestClient } from "../mod.ts";
+import type { ClientOptions, RestClient } from "../mod.ts";
 import type { GlobalOptions } from "./_args.ts";
 import { CliError, EXIT, Interrupted } from "./_errors.ts";
 import { plain, pyJson, type Value } from "./_format.ts";
@@ -169,6 +169,18 @@ export class Context {
    */
   async client(): Promise<RestClient> {
     if (this.#client) return this.#client;
+    const options = await this.clientOptions();
+    const { RestClient } = await import("../mod.ts");
+    this.#client = new RestClient(options);
+    return this.#client;
+  }
+
+  /**
+   * The options the CLI's clients are made with (this run's environment,
+   * `--max-retries`, `--verbose` logging), after checking that a credential
+   * is available.
+   */
+  async clientOptions(): Promise<ClientOptions> {
     const { credentialSource } = await import("./_source.ts");
     try {
       credentialSource(this);
@@ -182,14 +194,12 @@ export class Context {
         EXIT.auth,
       );
     }
-    const { RestClient } = await import("../mod.ts");
     const verbose = this.verbose;
-    this.#client = new RestClient({
+    return {
       env: this.env,
       maxRetries: this.maxRetries,
       logger: verbose ? (line: string) => this.err(`[http] ${inert(line, true)}\n`) : undefined,
-    });
-    return this.#client;
+    };
   }
 }
 

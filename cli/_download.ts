@@ -2,7 +2,6 @@
 // (../download.ts), which holds the download logic; here are the command's
 // options, its target directory, its progress bars and its output.
 
-import type { Context } from "./_context.ts";
 import { CliError, EXIT } from "./_errors.ts";
 import { idleTimeoutMs, Progress, pythonJoin, saveError } from "./_fetch.ts";
 import { formatSize, type Value } from "./_format.ts";

@@ -63,7 +63,7 @@ import {
   WORDS,
 } from "./_checkpoint_files.ts";
 
-export { CliError, Interrupted } from "./cli/_errors.ts";
+export { CliError, type ExitCode, Interrupted } from "./cli/_errors.ts";
 
 /** Lifetime of the temporary export a training checkpoint is downloaded through (SDK 0.38's). */
 export const TEMPORARY_EXPORT_TTL_SECONDS = 3600;

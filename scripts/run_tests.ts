@@ -121,6 +121,7 @@ const STAGES: Stage[] = [
         "rest_client_test.ts",
         "service_client_test.ts",
         "tests/hostile_lib_test.ts",
+        "download_test.ts", // downloadCheckpoint: files through node:fs in Bun
         // The training types and the protobuf wire (SDK byte comparisons included).
         "_proto_test.ts",
         "_proto_messages_test.ts",

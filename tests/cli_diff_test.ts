@@ -33,6 +33,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FAKE_IDS, spawnFakeTinker } from "../testing/mod.ts";
 import { type CliResult, runCli } from "./cli_run.ts";
+import { CLI_DOWNLOAD_FLOW } from "../conformance/deliberate.ts";
 
 const OFFICIAL = new URL("../.venv/bin/tinker", import.meta.url).pathname;
 const available = existsSync(OFFICIAL);
@@ -160,7 +161,7 @@ Deno.test({
         const ours = await flow(() =>
           runCli(["-f", "json", "checkpoint", "download", path, "-o", `${home}/ours`], { env })
         );
-        assert.deepEqual(ours.requests, theirs.requests, DELIBERATE["checkpoint download"]);
+        assert.deepEqual(ours.requests, theirs.requests, CLI_DOWNLOAD_FLOW.reason);
         assert.equal(ours.requests.length, 10, ours.requests.join("\n"));
         assert.equal(ours.json.destination, theirs.json.destination.replace("/theirs/", "/ours/"));
         assert.equal(ours.json.file_size_bytes, theirs.json.file_size_bytes);

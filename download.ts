@@ -326,6 +326,7 @@ async function viaExport(
     "info",
   );
   const service = new ServiceClient(client);
+  const cleanup = cleanupBudget(signal, cleanupMs);
   let status: "success" | "errored" = "errored";
   try {
     let training;
@@ -353,25 +354,21 @@ async function viaExport(
     try {
       bytes = await downloadExternal(job, exported, TEMPORARY_EXPORT_TTL_SECONDS);
     } finally {
-      const bound = cleanupSignal(signal, cleanupMs);
       try {
-        await rest.deleteCheckpointFromTinkerPath(exported, { signal: bound.signal });
+        await rest.deleteCheckpointFromTinkerPath(exported, { signal: cleanup.signal });
       } catch (error) {
         say(
           `Warning: failed to delete the temporary export ${exported} (${messageOf(error)}); ` +
             `it expires in ${TEMPORARY_EXPORT_TTL_SECONDS} seconds.`,
           "warning",
         );
-      } finally {
-        bound.done();
       }
     }
     status = "success";
     return bytes;
   } finally {
-    const bound = cleanupSignal(signal, cleanupMs);
     try {
-      await service.close(status, undefined, { signal: bound.signal });
+      await service.close(status, undefined, { signal: cleanup.signal });
     } catch (error) {
       say(
         `Warning: failed to close the session ${service.sessionId} (${messageOf(error)}); ` +
@@ -379,25 +376,34 @@ async function viaExport(
         "warning",
       );
     } finally {
-      bound.done();
+      cleanup.done();
       await service[Symbol.asyncDispose]().catch(() => {});
     }
   }
 }
 
 /**
- * The signal of a cleanup request: none while `signal` has not fired (the
- * client's own timeouts bound it); after an abort, one that fires `ms` later.
+ * The signal of the cleanup requests (deleting the export, finishing the
+ * session): it fires `ms` after `signal` does, so that after an abort the
+ * cleanup — started before or after it — ends within `ms`. Until then the
+ * client's own timeouts bound it.
  */
-function cleanupSignal(signal: AbortSignal, ms: number): {
-  signal: AbortSignal | undefined;
-  done(): void;
-} {
-  if (!signal.aborted) return { signal: undefined, done: () => {} };
+function cleanupBudget(signal: AbortSignal, ms: number): { signal: AbortSignal; done(): void } {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Interrupted()), ms);
-  unrefTimeout(timer);
-  return { signal: controller.signal, done: () => clearTimeout(timer) };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const start = () => {
+    timer = setTimeout(() => controller.abort(new Interrupted()), ms);
+    unrefTimeout(timer);
+  };
+  if (signal.aborted) start();
+  else signal.addEventListener("abort", start, { once: true });
+  return {
+    signal: controller.signal,
+    done() {
+      signal.removeEventListener("abort", start);
+      clearTimeout(timer);
+    },
+  };
 }
 
 function messageOf(error: unknown): string {

@@ -120,3 +120,42 @@ Deno.test("an aborted downloadCheckpoint deletes the export, closes the session,
     await rm(root, { recursive: true, force: true });
   }
 });
+
+Deno.test("after an abort, a stalled cleanup is cut at cleanupTimeoutMs with warnings", async () => {
+  await using fake = await startFakeTinker({ archiveBytes: 1 << 20 });
+  await fake.inject({ target: "storage", path: /safetensors$/, delayMs: 30_000 });
+  await fake.inject({ method: "DELETE", path: /\/external_weights\/download$/, delayMs: 30_000 });
+  await fake.inject({ path: /\/finish$/, delayMs: 30_000 });
+  const root = await mkdtemp(join(tmpdir(), "tinker-download-lib-"));
+  try {
+    const controller = new AbortController();
+    const warnings: string[] = [];
+    let aborted = 0;
+    const error = await downloadCheckpoint(
+      { baseUrl: fake.url, apiKey: fake.apiKey },
+      FAKE_IDS.checkpointPath,
+      join(root, "model"),
+      {
+        signal: controller.signal,
+        cleanupTimeoutMs: 300,
+        onMessage: (line, level) => level === "warning" && warnings.push(line),
+        onProgress: (p) => {
+          if (p.event === "start" && p.index === 2) {
+            aborted = Date.now();
+            setTimeout(() => controller.abort(), 20); // while the big file's answer is held back
+          }
+        },
+      },
+    ).catch((e) => e);
+    const took = Date.now() - aborted;
+    assert.ok(error instanceof Interrupted, String(error));
+    assert.ok(took < 5000, `cleanup took ${took} ms`);
+    assert.equal(warnings.length, 2, warnings.join("\n"));
+    assert.match(warnings[0]!, /^Warning: failed to delete the temporary export tinker:\/\/\S+ \(/);
+    assert.match(warnings[0]!, /it expires in 3600 seconds\.$/);
+    assert.match(warnings[1]!, /^Warning: failed to close the session \S+ \(/);
+    assert.deepEqual(await readdir(root), []);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

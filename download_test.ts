@@ -130,7 +130,6 @@ Deno.test("after an abort, a stalled cleanup is cut at cleanupTimeoutMs with war
   try {
     const controller = new AbortController();
     const warnings: string[] = [];
-    let aborted = 0;
     const error = await downloadCheckpoint(
       { baseUrl: fake.url, apiKey: fake.apiKey },
       FAKE_IDS.checkpointPath,
@@ -140,16 +139,14 @@ Deno.test("after an abort, a stalled cleanup is cut at cleanupTimeoutMs with war
         cleanupTimeoutMs: 300,
         onMessage: (line, level) => level === "warning" && warnings.push(line),
         onProgress: (p) => {
-          if (p.event === "start" && p.index === 2) {
-            aborted = Date.now();
+          if (p.event === "end" && p.index === 1) {
             setTimeout(() => controller.abort(), 20); // while the big file's answer is held back
           }
         },
       },
     ).catch((e) => e);
-    const took = Date.now() - aborted;
     assert.ok(error instanceof Interrupted, String(error));
-    assert.ok(took < 5000, `cleanup took ${took} ms`);
+    // Both were cut (unbounded, each would have succeeded after 30 s, with no warning).
     assert.equal(warnings.length, 2, warnings.join("\n"));
     assert.match(warnings[0]!, /^Warning: failed to delete the temporary export tinker:\/\/\S+ \(/);
     assert.match(warnings[0]!, /it expires in 3600 seconds\.$/);

@@ -139,14 +139,11 @@ Deno.test({
       assert.ok(fake.storageLog.some((r) => r.path.endsWith("safetensors")), "never got there");
       const partial = await listTree(`${dir}/out`);
       assert.ok(partial.some((p) => /^\..*\.partial-\d+-/.test(p)), `no partial dir: ${partial}`);
-      const sent = Date.now();
       child.kill("SIGINT");
       const got = await output;
-      const took = Date.now() - sent;
       const err = new TextDecoder().decode(got.stderr);
       assert.equal(got.code, 130, err);
       assert.match(err, /Interrupted/);
-      assert.ok(took < 10_000, `cleanup took ${took} ms`);
       const trail = exportTrail(await fake.requests());
       assert.ok(trail.deleted, "the temporary export was deleted");
       assert.deepEqual(trail.finished, [["errored", 204]]);

@@ -48,6 +48,7 @@ import { RestClient } from "./rest_client.ts";
 import { ServiceClient } from "./service_client.ts";
 import { ApiError } from "./errors.ts";
 import { checkInt } from "./_args.ts";
+import { checkOptions, KEYS } from "./_options.ts";
 import { unrefTimeout } from "./_request.ts";
 import { parseTinkerPath } from "./tinker_path.ts";
 import type { ClientOptions } from "./types.ts";
@@ -70,6 +71,17 @@ export const TEMPORARY_EXPORT_TTL_SECONDS = 3600;
 const DEFAULT_MAX_BYTES = 256 * 1024 ** 3;
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 const DEFAULT_CLEANUP_TIMEOUT_MS = 2000;
+const OPTION_KEYS = [
+  "signal",
+  "force",
+  "maxBytes",
+  "idleTimeoutMs",
+  "onProgress",
+  "onMessage",
+  "archiveFallback",
+  "cleanupTimeoutMs",
+  "now",
+] as const;
 const HINT = "Only training (tinker://run-id/weights/name) and external weights " +
   "(tinker://run-id/external_weights/name) checkpoints can be downloaded.";
 
@@ -222,6 +234,8 @@ export async function downloadCheckpoint(
   dir: string,
   options: DownloadCheckpointOptions = {},
 ): Promise<DownloadCheckpointResult> {
+  checkOptions(client, KEYS.client, "downloadCheckpoint()");
+  checkOptions(options, OPTION_KEYS, "downloadCheckpoint()");
   const kind = downloadableKind(tinkerPath);
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   checkInt("maxBytes", maxBytes, 1, 0);

@@ -88,6 +88,15 @@ Deno.test("downloadCheckpoint refuses what it must before any request", async ()
     const exists = await downloadCheckpoint(client, FAKE_IDS.checkpointPath, root).catch((e) => e);
     assert.ok(exists instanceof CliError);
     assert.match(exists.message, /^Target directory already exists: /);
+    await assert.rejects(
+      downloadCheckpoint(
+        client,
+        FAKE_IDS.checkpointPath,
+        join(root, "x"),
+        { maxbytes: 1 } as never,
+      ),
+      /"maxbytes" is not an option of downloadCheckpoint\(\); did you mean "maxBytes"\?/,
+    );
     assert.deepEqual(fake.log, []);
     assert.deepEqual(await readdir(root), ["keep"]);
   } finally {

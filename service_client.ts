@@ -499,7 +499,7 @@ export class ServiceClient implements Disposable, AsyncDisposable {
     const op: Operation = {
       kind: "steps",
       what: "close",
-      run: (calls) => session.finish(calls, status, detail),
+      run: (calls, call) => session.finish(calls, status, detail, call),
     };
     return this.#core.future<void>(op, options);
   }

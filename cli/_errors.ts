@@ -33,11 +33,42 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
-/** An exit code of the CLI. */
-export type ExitCode = typeof EXIT[keyof typeof EXIT];
+/**
+ * An exit code of the CLI: 0 success, 1 API/server error, 2 usage, 3
+ * authentication or configuration, 4 not found, 5 network, 6 invalid input,
+ * 7 local or archive failure, 130 interrupted.
+ *
+ * @example
+ * ```ts
+ * import type { ExitCode } from "@tinker-ts/tinker/download";
+ *
+ * const network: ExitCode = 5;
+ * ```
+ */
+export type ExitCode = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 130;
 
-/** A failure to report as `Error: message` (+ details) with an exit code. */
+/**
+ * A failure to report as `Error: message` (+ details) with an exit code;
+ * also what `downloadCheckpoint` throws for a failed transfer or a refused
+ * input, `code` saying which kind.
+ *
+ * @example
+ * ```ts
+ * import { CliError } from "@tinker-ts/tinker/download";
+ *
+ * const error = new CliError("Failed to download checkpoint: cut short", "Try again.", 5);
+ * console.log(error.code, error.details);
+ * ```
+ */
 export class CliError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message What failed, naming the bad value.
+   * @param details A second line: why, or what to do.
+   * @param code The exit code (default 1).
+   * @param options The error's `cause`.
+   */
   constructor(
     message: string,
     readonly details: string | undefined = undefined,
@@ -57,8 +88,22 @@ export class UsageError extends Error {
   }
 }
 
-/** Ctrl-C: exit 130. */
+/**
+ * Ctrl-C (exit 130), or a `downloadCheckpoint` whose `signal` fired.
+ *
+ * @example
+ * ```ts
+ * import { Interrupted } from "@tinker-ts/tinker/download";
+ *
+ * const stopped = (error: unknown) => error instanceof Interrupted;
+ * ```
+ */
 export class Interrupted extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message What was interrupted (default `"Interrupted"`).
+   */
   constructor(message = "Interrupted") {
     super(message);
     this.name = "Interrupted";

@@ -31,6 +31,18 @@ export interface TransferLimits {
   maxBytes?: number | undefined;
 }
 
+/**
+ * What a transfer needs of its caller: the abort signal (Ctrl-C, or a
+ * script's `signal`) and the API client whose base URL decides which
+ * download URLs are acceptable. The CLI's `Context` is one.
+ */
+export interface TransferContext {
+  /** Aborts the transfer. */
+  readonly signal: AbortSignal;
+  /** The API client (only its `baseUrl` is used). */
+  client(): Promise<{ readonly baseUrl: string }>;
+}
+
 /** The default of `--idle-timeout`, in seconds. */
 export const DEFAULT_IDLE_TIMEOUT_S = 60;
 
@@ -55,12 +67,12 @@ export interface Download {
  */
 export class IdleWatch {
   readonly #controller = new AbortController();
-  readonly #ctx: Context;
+  readonly #ctx: TransferContext;
   readonly #ms: number;
   readonly #words: DownloadWords;
   readonly #onAbort: () => void;
 
-  constructor(ctx: Context, ms: number, words: DownloadWords) {
+  constructor(ctx: TransferContext, ms: number, words: DownloadWords) {
     this.#ctx = ctx;
     this.#ms = ms;
     this.#words = words;
@@ -148,7 +160,7 @@ export function checkServerUrl(url: string, baseUrl: string, words: DownloadWord
  * for the headers is limited by `limits.idleMs`.
  */
 export async function openDownload(
-  ctx: Context,
+  ctx: TransferContext,
   url: string,
   words: DownloadWords,
   limits: TransferLimits,
@@ -212,7 +224,11 @@ export function idleTimeoutMs(value: unknown): number {
 }
 
 /** Wraps an error of fetching or reading a body: interrupt, or a network failure. */
-export function transferError(ctx: Context, error: unknown, words: DownloadWords): Error {
+export function transferError(
+  ctx: TransferContext,
+  error: unknown,
+  words: DownloadWords,
+): Error {
   if (error instanceof CliError || error instanceof Interrupted) return error;
   if (ctx.signal.aborted || (error as { name?: string })?.name === "AbortError") {
     return new Interrupted();
@@ -241,7 +257,7 @@ export interface BodySource extends ChunkSource {
  * Elsewhere (Bun) the runtime's chunks are passed on as they come.
  */
 export function bodySource(
-  ctx: Context,
+  ctx: TransferContext,
   download: Download,
   onBytes: (bytes: number) => void,
   words: DownloadWords,

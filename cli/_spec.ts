@@ -279,9 +279,9 @@ export const TREE: (GroupSpec | CommandSpec)[] = [
       },
       {
         name: "download",
-        summary: "Download and extract a checkpoint.",
+        summary: "Download a training or external weights checkpoint.",
         help:
-          "CHECKPOINT_PATH is a tinker path: weights/… and sampler_weights/… checkpoints are downloaded as one archive and extracted; external_weights/… checkpoints file by file. Everything lands in a temporary directory that is renamed to <output>/<run-id>_<kind>_<name> only when complete; temporary directories left by a killed run are removed by the next one. Download URLs from the server must be https: (or http: to this machine, or when the API itself uses http:).",
+          "CHECKPOINT_PATH is a training checkpoint (tinker://run-id/weights/name) or external weights (tinker://run-id/external_weights/name); sampler checkpoints cannot be downloaded. A training checkpoint is exported through a temporary external weights checkpoint, which starts a training session on its base model; the export is deleted and the session finished afterwards, also after a failure or Ctrl-C. A server without session routes gets the archive instead. Files land in a temporary directory that is renamed to <output>/<run-id>_<kind>_<name> only when complete; temporary directories left by a killed run are removed by the next one. Download URLs from the server must be https: (or http: to this machine, or when the API itself uses http:).",
         args: [PATH_ARG],
         options: [
           {

@@ -56,7 +56,8 @@ async function setup(
   archive: () => Uint8Array,
   options: { slow?: boolean; contentLength?: number } = {},
 ) {
-  const fake = await startFakeTinker();
+  // Without session routes, weights/ falls back to the archive, which these tests serve.
+  const fake = await startFakeTinker({ sessionRoutes: false });
   const server = await archiveServer(archive, options);
   await fake.inject({
     path: /\/archive$/,
@@ -213,7 +214,7 @@ Deno.test("download: the fake's truncate fault mid-transfer", async () => {
   const fake = await startFakeTinker({ archiveBytes: 1 << 20 });
   const dir = await mkdtemp(join(tmpdir(), "tinker-download-test-"));
   try {
-    await fake.inject({ target: "storage", truncate: 300_000 });
+    await fake.inject({ target: "storage", path: /safetensors$/, truncate: 300_000 });
     let stderr = "";
     const code = await main(["checkpoint", "download", CKPT, "-o", "out"], {
       env: { TINKER_API_KEY: fake.apiKey, TINKER_BASE_URL: fake.url },

@@ -278,3 +278,20 @@ export const ARCHIVE_CONTRACT: Deliberate = {
     "SDK 0.38 removed them, so they are checked against the 0.25 contract of the protocol doc.",
   matches: () => false,
 };
+
+/**
+ * `tinker checkpoint download` of a training checkpoint, compared with the
+ * official 0.38 CLI by tests/cli_diff_test.ts (its requests in order, body by
+ * body, and its JSON): these are the differences that test leaves out.
+ */
+export const CLI_DOWNLOAD_FLOW: Deliberate = {
+  id: "cli-download-flow",
+  reason:
+    "Each client bootstraps before its first call, so the REST client's /client/config comes " +
+    "after the export instead of before the session (same count: one per client); no " +
+    "dynamic_config or telemetry (above). Beyond the SDK: a server that answers 404/405 to " +
+    "create_session or load_weights gets the archive route instead (the SDK has none and fails); " +
+    "after Ctrl-C the export's deletion and the session's finish get 2 s (the SDK waits as long " +
+    "as they take); a failed finish is a warning, not an error, once the files are in place.",
+  matches: () => false,
+};

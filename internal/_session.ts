@@ -8,7 +8,13 @@
 
 import type { Calls, Operation } from "./_engine.ts";
 import { ApiError, SessionExpiredError, TinkerError } from "../errors.ts";
-import { encodeSegment, type Shared, type Steps, unrefTimeout } from "./_request.ts";
+import {
+  type CallSettings,
+  encodeSegment,
+  type Shared,
+  type Steps,
+  unrefTimeout,
+} from "./_request.ts";
 import { SDK_COMPAT_VERSION } from "./_version.ts";
 import { CREATE_SESSION_RESPONSE } from "./_schema_sessions.ts";
 import type { SessionStatus } from "../session_types.ts";
@@ -215,7 +221,12 @@ export class Session {
    * `POST /api/v1/sessions/{id}/finish` when the session was created (the
    * server keeps the first reason it is given, so a resend changes nothing).
    */
-  *finish(calls: Calls, status: SessionStatus, detail: string | undefined): Steps<void> {
+  *finish(
+    calls: Calls,
+    status: SessionStatus,
+    detail: string | undefined,
+    call?: CallSettings,
+  ): Steps<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#stop();
@@ -234,7 +245,7 @@ export class Session {
         path: `/api/v1/sessions/${encodeSegment(id)}/finish`,
         body: { reason: { type: status }, detail: detail ?? null },
         retry: "safe",
-      });
+      }, call); // The caller's signal and timeout.
     } catch (error) {
       // A session the server already dropped (its heartbeat said so) is over anyway.
       const gone = error instanceof ApiError && (error.status === 404 || error.status === 410);

@@ -170,6 +170,7 @@ const STAGES: Stage[] = [
         "service_client_test.ts",
         "sampling_client_test.ts",
         "tests/hostile_lib_test.ts",
+        "download_test.ts", // downloadCheckpoint: files through node:fs in Bun
         // The training types and the protobuf wire (SDK byte comparisons included).
         "internal/_proto_test.ts",
         "internal/_proto_messages_test.ts",

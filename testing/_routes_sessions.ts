@@ -375,14 +375,18 @@ function saveWeightsExternal(ctx: Context, req: RecordedRequest): Reply {
   });
 }
 
+/** A route that exists only while `sessionRoutes` is on (a peer without them answers 404). */
+const optional = (handler: Handler): Handler => (ctx, req, params) =>
+  ctx.options.sessionRoutes ? handler(ctx, req, params) : detail(404, "Not Found");
+
 /** The routes above, registered by `_routes.ts`. */
 export const SESSION_ROUTES: [string[], Partial<Record<string, Handler>>][] = [
-  [["api", "v1", "create_session"], { POST: createSession }],
-  [["api", "v1", "session_heartbeat"], { POST: heartbeat }],
-  [["api", "v1", "sessions", ANY, "finish"], { POST: finish }],
-  [["api", "v1", "load_weights"], { POST: loadWeights }],
-  [["api", "v1", "get_info"], { POST: getInfo }],
-  [["api", "v1", "save_weights_external"], { POST: saveWeightsExternal }],
-  [["api", "v1", "retrieve_future"], { POST: retrieveFuture }],
-  [["api", "v1", "cancel_future"], { POST: cancelFuture }],
+  [["api", "v1", "create_session"], { POST: optional(createSession) }],
+  [["api", "v1", "session_heartbeat"], { POST: optional(heartbeat) }],
+  [["api", "v1", "sessions", ANY, "finish"], { POST: optional(finish) }],
+  [["api", "v1", "load_weights"], { POST: optional(loadWeights) }],
+  [["api", "v1", "get_info"], { POST: optional(getInfo) }],
+  [["api", "v1", "save_weights_external"], { POST: optional(saveWeightsExternal) }],
+  [["api", "v1", "retrieve_future"], { POST: optional(retrieveFuture) }],
+  [["api", "v1", "cancel_future"], { POST: optional(cancelFuture) }],
 ];

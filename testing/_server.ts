@@ -15,6 +15,7 @@ import { handleOai } from "./_oai.ts";
 import { handleApi } from "./_routes.ts";
 import { createState } from "./_state.ts";
 import { type Context, handleStorage } from "./_storage.ts";
+import { fileDigests } from "./_digests.ts";
 import type {
   FakeBehaviour,
   FakeTinker,
@@ -52,6 +53,7 @@ export const DEFAULT_BEHAVIOUR: Readonly<FakeBehaviour> = Object.freeze({
   futureFailure: null,
   sessionExpiryMs: 120_000,
   tokenDelayMs: 0,
+  sessionRoutes: true,
 });
 
 /**
@@ -188,6 +190,8 @@ export async function startFakeTinker(options: FakeTinkerOptions = {}): Promise<
         case "POST /_fake/reset":
           reset();
           return empty();
+        case "GET /_fake/file_digests":
+          return json(200, fileDigests(ctx, req.query.find(([k]) => k === "path")?.[1] ?? ""));
       }
     } catch (e) {
       return detail(400, String(e));
@@ -283,6 +287,7 @@ export async function startFakeTinker(options: FakeTinkerOptions = {}): Promise<
     inject: (fault) => Promise.resolve(inject(fault)),
     setOptions: (patch) => Promise.resolve().then(() => setOptions(patch)),
     reset: () => Promise.resolve(reset()),
+    fileDigests: (path) => Promise.resolve().then(() => fileDigests(ctx, path)),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -78,6 +78,11 @@ export interface FakeBehaviour {
   sessionExpiryMs: number;
   /** Pause between the tokens of a streamed OpenAI-compatible answer (default 0). */
   tokenDelayMs: number;
+  /**
+   * Whether the session, model and future routes exist (default true). `false` answers them 404
+   * `Not Found`, like a self-hosted peer that serves only the REST routes and the archive.
+   */
+  sessionRoutes: boolean;
 }
 
 /**
@@ -234,6 +239,12 @@ export interface FakeTinker extends AsyncDisposable {
   setOptions(patch: Partial<FakeBehaviour>): Promise<void>;
   /** Reseeds the data, forgets faults, poll counters and logs. */
   reset(): Promise<void>;
+  /**
+   * The SHA-256 (hex) of each file the storage origin serves for an external-weights checkpoint
+   * (`tinker://<run>/external_weights/<name>`), computed by the fake from what it serves; also
+   * after the checkpoint was deleted, while its run exists. Throws for an unknown run.
+   */
+  fileDigests(tinkerPath: string): Promise<Record<string, string>>;
   /** Stops the servers, dropping open connections. */
   close(): Promise<void>;
 }

@@ -105,6 +105,8 @@ export async function spawnFakeTinker(options: FakeTinkerOptions = {}): Promise<
     reset: async () => {
       await call("POST", "reset");
     },
+    fileDigests: async (path: string) =>
+      await call("GET", `file_digests?path=${encodeURIComponent(path)}`) as Record<string, string>,
     close,
     [Symbol.asyncDispose]: close,
   };

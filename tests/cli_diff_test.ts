@@ -8,7 +8,7 @@ const DELIBERATE: Record<string, string> = {
   "exit codes":
     "the official CLI exits 1 for every error; ours uses distinct codes (1 API, 3 auth, 4 not found, 5 network, 6 input, 7 local); TINKER_CLI_EXIT_CODES=official restores 1",
   "checkpoint download":
-    "the official 0.38 CLI exports weights/ checkpoints through a training session (not REST) and rejects sampler_weights/; ours downloads both as the archive (REST) — so download is not compared",
+    "both export weights/ through a training session; the requests are compared in order and body by body, except the bootstrap (each client bootstraps lazily here, before its first call: the REST client's after the export) and the SDK's telemetry; ids of the new session, model and futures are normalized",
   "session export-trace --url-only":
     "the signed URL carries the signing time; compared without X-Goog-Date/X-Goog-Signature",
   "invalid tinker path messages":
@@ -33,6 +33,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FAKE_IDS, spawnFakeTinker } from "../testing/mod.ts";
 import { type CliResult, runCli } from "./cli_run.ts";
+import { CLI_DOWNLOAD_FLOW } from "../conformance/deliberate.ts";
 
 const OFFICIAL = new URL("../.venv/bin/tinker", import.meta.url).pathname;
 const available = existsSync(OFFICIAL);
@@ -57,6 +58,26 @@ function official(args: string[], env: Record<string, string>): Promise<CliResul
 
 const RUN = FAKE_IDS.run;
 const EXTERNAL = (FAKE_IDS as unknown as { externalCheckpointPath: string }).externalCheckpointPath;
+/**
+ * The export flow's API requests in order, ids normalized: no bootstrap,
+ * telemetry or heartbeats (timer-driven).
+ */
+function exportRequests(log: { method: string; path: string; body: string }[]): string[] {
+  const skip = /^\/api\/v1\/(client\/|telemetry|session_heartbeat)/;
+  const ids = new Map<string, string>();
+  const name = (id: string) => {
+    if (!ids.has(id)) ids.set(id, `<id${ids.size}>`);
+    return ids.get(id)!;
+  };
+  const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+  return log.filter((r) => !skip.test(r.path)).map((r) =>
+    `${r.method} ${r.path} ${r.body}`.replace(
+      uuid,
+      (id) => id === FAKE_IDS.sessionId ? "<seeded session>" : name(id),
+    )
+  );
+}
+
 const unsign = (url: string) =>
   url.replace(/([?&])X-Goog-(Date|Signature|Credential)=[^&]*/g, "$1X-Goog-$2=…");
 
@@ -122,6 +143,28 @@ Deno.test({
           const { theirs, ours } = await both(args);
           assert.equal(ours.stdout, theirs.stdout, args.join(" "));
         }
+      });
+      await t.step("checkpoint download: the export flow's requests and JSON", async () => {
+        const path = FAKE_IDS.checkpointPath;
+        const flow = async (run: () => Promise<CliResult>) => {
+          await fake.clearLog();
+          const result = await run();
+          assert.equal(result.code, 0, result.stderr);
+          return {
+            json: JSON.parse(result.stdout),
+            requests: exportRequests(await fake.requests()),
+          };
+        };
+        const theirs = await flow(() =>
+          official(["-f", "json", "checkpoint", "download", path, "-o", `${home}/theirs`], env)
+        );
+        const ours = await flow(() =>
+          runCli(["-f", "json", "checkpoint", "download", path, "-o", `${home}/ours`], { env })
+        );
+        assert.deepEqual(ours.requests, theirs.requests, CLI_DOWNLOAD_FLOW.reason);
+        assert.equal(ours.requests.length, 10, ours.requests.join("\n"));
+        assert.equal(ours.json.destination, theirs.json.destination.replace("/theirs/", "/ours/"));
+        assert.equal(ours.json.file_size_bytes, theirs.json.file_size_bytes);
       });
       await t.step("404 message (exit codes differ deliberately)", async () => {
         const { theirs, ours } = await both(["run", "info", "no-such-run"]);

@@ -254,16 +254,12 @@ Deno.test(`cli: checkpoint download and trace export`, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "tinker-cli-test-"));
   const name = CKPT.replace("tinker://", "").replaceAll("/", "_");
   try {
-    await t.step("archive, table output", async (t) => {
+    await t.step("export flow, table output", async (t) => {
       const result = await cli(["checkpoint", "download", CKPT, "-o", "out"], { cwd: dir });
       assert.equal(result.code, 0, transcript(result));
       await t.assertSnapshot(transcript(result));
       const files = (await readdir(join(dir, "out", name))).sort();
-      assert.deepEqual(files, [
-        "adapter_config.json",
-        "adapter_model.safetensors",
-        "checkpoint_complete",
-      ]);
+      assert.deepEqual(files, ["adapter_config.json", "adapter_model.safetensors"]);
       assert.deepEqual(await readdir(join(dir, "out")), [name], "no temporary directory left");
     });
     await t.step("existing target without --force", async () => {
@@ -271,8 +267,8 @@ Deno.test(`cli: checkpoint download and trace export`, async (t) => {
       assert.equal(result.code, 6);
       assert.match(result.stderr, /^Error: Target directory already exists: out\//);
     });
-    await t.step("--force, gzip archive, JSON output", async (t) => {
-      await fake.setOptions({ archiveGzip: true });
+    await t.step("--force, gzip archive (no session routes), JSON output", async (t) => {
+      await fake.setOptions({ archiveGzip: true, sessionRoutes: false });
       const result = await cli([
         "-f",
         "json",
@@ -291,11 +287,12 @@ Deno.test(`cli: checkpoint download and trace export`, async (t) => {
         await readFile(join(dir, "out", name, "adapter_config.json"), "utf8"),
       );
       assert.equal(config.peft_type, "LORA");
-      await fake.setOptions({ archiveGzip: false });
+      assert.ok((await readdir(join(dir, "out", name))).includes("checkpoint_complete"));
+      await fake.setOptions({ archiveGzip: false, sessionRoutes: true });
     });
     await t.step("truncated transfer leaves nothing", async () => {
-      await fake.inject({ target: "storage", truncate: 10_000 });
-      const result = await cli(["checkpoint", "download", PUBLIC, "-o", "cut"], { cwd: dir });
+      await fake.inject({ target: "storage", path: /safetensors$/, truncate: 10_000 });
+      const result = await cli(["checkpoint", "download", CKPT, "-o", "cut"], { cwd: dir });
       assert.equal(result.code, 5, transcript(result));
       assert.match(result.stderr, /Error: Failed to download checkpoint: /);
       assert.deepEqual(await readdir(join(dir, "cut")), []);

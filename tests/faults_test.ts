@@ -649,7 +649,8 @@ Deno.test("signed-URL faults surface to a plain download as errors, never as a s
 });
 
 Deno.test("tinker checkpoint download leaves nothing that looks complete when the download fails", async (t) => {
-  await using env = await setup();
+  // The archive route (a server without session routes): the faults target its tar.
+  await using env = await setup({ sessionRoutes: false });
   const dir = await Deno.makeTempDir({ prefix: "tinker-faults-" });
   const target = `${RUN}_weights_${CKPT_ID.split("/")[1]}`;
   const download = () =>

@@ -18,6 +18,14 @@ import { fetchPaged } from "../cli/_run.ts";
 import { parseCommandLine } from "../cli/_args.ts";
 import { listTree, UNSAFE_CHARS, within } from "./_reliability.ts";
 
+/**
+ * The fakes here serve weights/ downloads through the archive route, as a
+ * server without session routes does (the CLI falls back to it): the tar
+ * reader's defences are what these tests attack. The export flow has its own
+ * tests (tests/export_download_test.ts).
+ */
+const ARCHIVE_ROUTE = { sessionRoutes: false };
+
 const RUN = FAKE_IDS.run;
 const CKPT = FAKE_IDS.checkpointPath;
 const NAME = CKPT.replace("tinker://", "").replaceAll("/", "_");
@@ -159,7 +167,7 @@ const LINUX = Deno.build.os === "linux";
 // ---- 3. server text never drives the terminal ----------------------------------------
 
 Deno.test("server text reaching the terminal is shown, never obeyed", async (t) => {
-  await using fake = await startFakeTinker({ tracePendingCount: 0 });
+  await using fake = await startFakeTinker({ ...ARCHIVE_ROUTE, tracePendingCount: 0 });
   await using storage = await storageServer();
   await using tmp = await tempDir();
   const dir = tmp.path;
@@ -280,7 +288,7 @@ Deno.test({
   name: "a pax metadata bomb (3,000 headers of 1 MiB) is refused at 4 MiB with flat memory",
   ignore: !LINUX,
   async fn() {
-    await using fake = await startFakeTinker();
+    await using fake = await startFakeTinker(ARCHIVE_ROUTE);
     await using storage = await storageServer();
     await using tmp = await tempDir();
     const dir = tmp.path;
@@ -329,7 +337,7 @@ Deno.test({
   name: "a gzip bomb (1 MB expanding to 1 GiB) is gunzipped with bounded memory",
   ignore: !LINUX,
   async fn() {
-    await using fake = await startFakeTinker();
+    await using fake = await startFakeTinker(ARCHIVE_ROUTE);
     await using storage = await storageServer();
     await using tmp = await tempDir();
     const dir = tmp.path;
@@ -356,7 +364,7 @@ Deno.test({
 });
 
 Deno.test("--max-size caps what an archive may write: a clear error, nothing left", async (t) => {
-  await using fake = await startFakeTinker();
+  await using fake = await startFakeTinker(ARCHIVE_ROUTE);
   await using storage = await storageServer();
   await using tmp = await tempDir();
   const dir = tmp.path;
@@ -434,7 +442,7 @@ Deno.test("--max-size caps what an archive may write: a clear error, nothing lef
 // ---- 6. downloads never hang ---------------------------------------------------------
 
 Deno.test("transfers that stall or never end are stopped", async (t) => {
-  await using fake = await startFakeTinker({ tracePendingCount: 0 });
+  await using fake = await startFakeTinker({ ...ARCHIVE_ROUTE, tracePendingCount: 0 });
   await using storage = await storageServer();
   await using tmp = await tempDir();
   const dir = tmp.path;
@@ -527,7 +535,7 @@ Deno.test({
   name: "a partial directory left by a SIGKILLed download is removed by the next run",
   ignore: Deno.build.os === "windows",
   async fn() {
-    await using fake = await startFakeTinker();
+    await using fake = await startFakeTinker(ARCHIVE_ROUTE);
     await using storage = await storageServer();
     await using tmp = await tempDir();
     const dir = tmp.path;
@@ -585,7 +593,7 @@ Deno.test({
 });
 
 Deno.test("a part file left by a killed trace export is removed by the next one", async () => {
-  await using fake = await startFakeTinker({ tracePendingCount: 0 });
+  await using fake = await startFakeTinker({ ...ARCHIVE_ROUTE, tracePendingCount: 0 });
   await using storage = await storageServer();
   await using tmp = await tempDir();
   const dir = tmp.path;
@@ -604,7 +612,7 @@ Deno.test("a part file left by a killed trace export is removed by the next one"
 // ---- 7. file: and other schemes from the server --------------------------------------
 
 Deno.test("URLs from the server that are not http(s) are refused, never fetched", async (t) => {
-  await using fake = await startFakeTinker({ tracePendingCount: 0 });
+  await using fake = await startFakeTinker({ ...ARCHIVE_ROUTE, tracePendingCount: 0 });
   await using storage = await storageServer();
   await using tmp = await tempDir();
   const dir = tmp.path;
@@ -677,7 +685,7 @@ Deno.test("URLs from the server that are not http(s) are refused, never fetched"
 // ---- 8. Content-Encoding with Content-Length -----------------------------------------
 
 Deno.test("a gzip Content-Encoding with a Content-Length downloads intact", async (t) => {
-  await using fake = await startFakeTinker({ tracePendingCount: 0 });
+  await using fake = await startFakeTinker({ ...ARCHIVE_ROUTE, tracePendingCount: 0 });
   await using storage = await storageServer();
   await using tmp = await tempDir();
   const dir = tmp.path;
@@ -716,7 +724,7 @@ Deno.test("a gzip Content-Encoding with a Content-Length downloads intact", asyn
 // ---- smaller breaks --------------------------------------------------------------------
 
 Deno.test("external-weights names that collide are a local failure (exit 7)", async (t) => {
-  await using fake = await startFakeTinker();
+  await using fake = await startFakeTinker(ARCHIVE_ROUTE);
   await using storage = await storageServer();
   await using tmp = await tempDir();
   const dir = tmp.path;
@@ -745,7 +753,7 @@ Deno.test("external-weights names that collide are a local failure (exit 7)", as
 });
 
 Deno.test("a negative --limit is refused, not read as 'all'", async () => {
-  await using fake = await startFakeTinker();
+  await using fake = await startFakeTinker(ARCHIVE_ROUTE);
   for (const args of [["run", "list"], ["checkpoint", "list"], ["session", "list"]]) {
     await fake.clearLog();
     const got = await cli(fake, [...args, "--limit", "-5"]);
@@ -756,7 +764,7 @@ Deno.test("a negative --limit is refused, not read as 'all'", async () => {
 });
 
 Deno.test("checkpoint delete exits 1 when a deletion failed, after the summary", async () => {
-  await using fake = await startFakeTinker();
+  await using fake = await startFakeTinker(ARCHIVE_ROUTE);
   const missing = `tinker://${RUN}/weights/999999`;
   const got = await cli(fake, ["checkpoint", "delete", "-y", CKPT, missing]);
   assert.equal(got.code, 1, got.err);
@@ -766,7 +774,7 @@ Deno.test("checkpoint delete exits 1 when a deletion failed, after the summary",
 });
 
 Deno.test("listing pages from a server that never ends them stops with a clear error", async (t) => {
-  await using fake = await startFakeTinker();
+  await using fake = await startFakeTinker(ARCHIVE_ROUTE);
   const runs = [...fake.state!.runs.values()];
   const page = Array.from({ length: 100 }, (_, i) => ({
     ...runs[i % runs.length],
@@ -834,7 +842,7 @@ Deno.test("listing pages from a server that never ends them stops with a clear e
 });
 
 Deno.test("billing usage --csv - escapes server text on a terminal, not in a pipe", async () => {
-  await using fake = await startFakeTinker();
+  await using fake = await startFakeTinker(ARCHIVE_ROUTE);
   const event = fake.state!.billing.find((e) => e.bucket_start.startsWith("2026-07-13T05"))!;
   assert.ok(event, "the seed has usage in the window");
   event.user_name = `eve${ESCAPES}`;

@@ -380,7 +380,8 @@ Deno.test("terminal escapes in server data never reach the CLI's output raw", as
 
 Deno.test("a malicious archive is refused and leaves nothing behind", async (t) => {
   const { tarBytes } = await import("../cli/_tar.ts");
-  await using fake = await startFakeTinker();
+  // The archive route: a server without session routes (weights/ falls back to it).
+  await using fake = await startFakeTinker({ sessionRoutes: false });
   let archive: Uint8Array = new Uint8Array();
   await using storage = await startRawServer((_req, socket) =>
     respond(socket, 200, { "content-type": "application/x-tar" }, archive)

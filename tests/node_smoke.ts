@@ -14,6 +14,11 @@ import {
 } from "../internal/_proto_messages.ts";
 import { FAKE_IDS, startFakeTinker } from "../testing/mod.ts";
 import { OpenAIClient } from "../openai_client.ts";
+import { downloadCheckpoint } from "../download.ts";
+import { createHash } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const fake = await startFakeTinker();
 const rest = new RestClient({ baseUrl: fake.url, apiKey: fake.apiKey, initialRetryDelayMs: 1 });
@@ -47,6 +52,28 @@ const checks: [string, () => Promise<void>][] = [
     const { path } = await training.saveWeightsExternal("export");
     assert.equal(path, `tinker://${training.modelId}/external_weights/export`);
     await fake.setOptions({ futureTryAgainCount: 0 });
+  }],
+  ["downloadCheckpoint exports a training checkpoint into a directory", async () => {
+    const root = await mkdtemp(join(tmpdir(), "tinker-node-download-"));
+    try {
+      const result = await downloadCheckpoint(
+        { baseUrl: fake.url, apiKey: fake.apiKey },
+        FAKE_IDS.checkpointPath,
+        join(root, "model"),
+      );
+      assert.equal(result.route, "export");
+      const save = fake.log.findLast((r) => r.path === "/api/v1/save_weights_external")!;
+      const model = (save.json as { model_id: string }).model_id;
+      const digests = await fake.fileDigests(`tinker://${model}/external_weights/download`);
+      for (const file of result.files) {
+        const data = await readFile(join(result.dir, file));
+        assert.equal(createHash("sha256").update(data).digest("hex"), digests[file], file);
+      }
+      assert.ok(fake.log.some((r) => r.method === "DELETE" && r.path.includes(model)));
+    } finally {
+      await rm(root, { recursive: true, force: true });
+      await fake.clearLog(); // The next check counts DELETEs.
+    }
   }],
   ["a delete whose connection dies after the server read it is sent once", async () => {
     const path = `/api/v1/training_runs/${FAKE_IDS.run}/checkpoints/${

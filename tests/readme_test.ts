@@ -40,6 +40,7 @@ export function snippets(markdown: string): Snippet[] {
 function localized(code: string): string {
   return code
     .replaceAll('"@tinker-ts/tinker/testing"', JSON.stringify(new URL("testing/mod.ts", root).href))
+    .replaceAll('"@tinker-ts/tinker/download"', JSON.stringify(new URL("download.ts", root).href))
     .replaceAll('"@tinker-ts/tinker"', JSON.stringify(new URL("mod.ts", root).href));
 }
 

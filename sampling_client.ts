@@ -25,6 +25,7 @@ import { int, list, nullable, obj, once, opt, req, type Schema, str } from "./in
 import { Session } from "./internal/_session.ts";
 import { ApiResponseValidationError, InvalidArgumentError, TinkerError } from "./errors.ts";
 import { ModelInput } from "./model_input.ts";
+import { TensorData } from "./tensor_data.ts";
 import type { ClientOptions } from "./types.ts";
 import { parseTinkerPath } from "./tinker_path.ts";
 import type {
@@ -86,6 +87,8 @@ const SAMPLE_KEYS: readonly string[] = /* @__PURE__ */ (() => [
   "topkPromptLogprobs",
   "topkSampleLogprobs",
   "promptLogprobsLastN",
+  "targetPromptLogprobs",
+  "promptAltTokensK",
 ])();
 const LOGPROBS_KEYS: readonly string[] = /* @__PURE__ */ (() => [
   ...KEYS.future,
@@ -464,13 +467,16 @@ export class SamplingClient {
    * @param numSamples How many independent samples (at least 1).
    * @param samplingParams `max_tokens`, `seed`, `stop`, `temperature`, `top_k`, `top_p`.
    * @param options `includePromptLogprobs`, `topkPromptLogprobs`, `topkSampleLogprobs`,
-   *  `promptLogprobsLastN`, `deadlineMs`, `signal` (cancels the server's work), `timeoutMs`.
+   *  `promptLogprobsLastN`, `targetPromptLogprobs`, `promptAltTokensK`, `deadlineMs`,
+   *  `signal` (cancels the server's work), `timeoutMs`.
    * @returns The sequences, and the prompt logprobs when asked for.
    * @throws {InvalidArgumentError} At once, before sending: a bad prompt, count, parameter or option.
    * @throws {ApiError} The future rejects with the subclass of any HTTP or connection failure
    *  (`ApiUserAbortError` when `signal` fires, `ApiTimeoutError` past `deadlineMs`, …).
    * @throws {RequestFailedError} The future rejects when the server's future failed.
    * @throws {SessionExpiredError} The future rejects once the server dropped the session.
+   * @throws {TinkerError} The future rejects when the server ignored `promptAltTokensK` or
+   *  `promptLogprobsLastN` (a server that predates them), as the SDK does.
    *
    * @example
    * ```ts
@@ -505,6 +511,8 @@ export class SamplingClient {
     const topkPrompt = checkInt("topkPromptLogprobs", options.topkPromptLogprobs, 0, 0);
     const topkSample = checkInt("topkSampleLogprobs", options.topkSampleLogprobs, 0, 0);
     const lastN = checkLastN(options.promptLogprobsLastN, include);
+    const target = checkTarget(options.targetPromptLogprobs);
+    const altK = checkInt("promptAltTokensK", options.promptAltTokensK, 0, 0);
     return this.#submit(options, (seqId) => ({
       num_samples: numSamples,
       prompt: prompt.toJSON(),
@@ -514,11 +522,12 @@ export class SamplingClient {
       prompt_logprobs: include,
       topk_prompt_logprobs: topkPrompt,
       topk_sample_logprobs: topkSample,
-      prompt_alt_tokens_k: 0,
+      ...(target !== undefined && { target_prompt_logprobs: target.toJSON() }),
+      prompt_alt_tokens_k: altK,
       ...(lastN !== undefined && { prompt_logprobs_last_n: lastN }),
       record_stability_info: false,
       type: "sample",
-    }), (result) => result);
+    }), (result) => checkHonored(result, altK, lastN));
   }
 
   /**
@@ -568,7 +577,7 @@ export class SamplingClient {
       ...(lastN !== undefined && { prompt_logprobs_last_n: lastN }),
       record_stability_info: false,
       type: "sample",
-    }), (result) => result.prompt_logprobs ?? []);
+    }), (result) => checkHonored(result, 0, lastN).prompt_logprobs ?? []);
   }
 
   /** One `asample` with the next sequence id; `pick` makes the call's value of its result. */
@@ -618,9 +627,9 @@ export class SamplingClient {
             ? withSequenceIds(value.response, sequenceIds(submit))
             : fromJson(value as Record<string, unknown>, sequenceIds(submit)),
         // The session's long-poll says when the result is there (when the server wants it).
-        ready: (requestId) =>
+        ready: (requestId, deadline) =>
           this.#serverConfig(calls).sample_use_retrieve_futures === true
-            ? poller!.waitFor(calls, requestId, call.signal)
+            ? poller!.waitFor(calls, requestId, call.signal, deadline)
             : noWait(),
         retrieved: (requestId) => poller!.retrieved(requestId),
         onQueueState: (state, reason) => this.#queueState(state, reason),
@@ -769,6 +778,47 @@ function checkPrompt(prompt: unknown): asserts prompt is ModelInput {
       }`,
     );
   }
+}
+
+/** The SDK's check of `targetPromptLogprobs`: an int64 tensor of 2 dimensions. */
+function checkTarget(target: unknown): TensorData | undefined {
+  if (target === undefined) return undefined;
+  if (!(target instanceof TensorData)) {
+    throw new InvalidArgumentError("targetPromptLogprobs", "must be a TensorData of token ids");
+  }
+  if (target.dtype !== "int64") {
+    throw new InvalidArgumentError(
+      "targetPromptLogprobs",
+      `must be an int64 tensor of token ids, got ${target.dtype}`,
+    );
+  }
+  if (target.shape === null || target.shape.length !== 2) {
+    throw new InvalidArgumentError(
+      "targetPromptLogprobs",
+      `must be 2-D, [len(prompt) - 1, K], got shape ${JSON.stringify(target.shape)}`,
+    );
+  }
+  return target;
+}
+
+/**
+ * The SDK's checks that the server honoured what was asked: the alternative
+ * tokens when `altK` > 0, and no prompt logprob before the last `lastN`
+ * (a server that predates a field ignores it).
+ */
+function checkHonored(result: SampleResponse, altK: number, lastN: number | undefined) {
+  if (altK > 0 && result.prompt_alt_tokens === null) {
+    throw new TinkerError(
+      `promptAltTokensK=${altK} was requested but the server returned no prompt_alt_tokens; it may predate this feature`,
+    );
+  }
+  const lps = result.prompt_logprobs;
+  if (lastN !== undefined && lps && lps.slice(0, lps.length - lastN).some((x) => x !== null)) {
+    throw new TinkerError(
+      `promptLogprobsLastN=${lastN} was requested but the server returned prompt logprobs before that suffix; it may predate this feature`,
+    );
+  }
+  return result;
 }
 
 function checkLastN(lastN: number | undefined, include: boolean): number | undefined {

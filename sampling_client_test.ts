@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { rejection } from "./tests/_assert.ts";
 import {
+  ApiTimeoutError,
   ApiUserAbortError,
   InvalidArgumentError,
   ModelInput,
@@ -8,6 +9,7 @@ import {
   SamplingClient,
   ServiceClient,
   type ServiceClientOptions,
+  TensorData,
   TinkerError,
   TinkerPathError,
   tokenizerIdFor,
@@ -543,4 +545,116 @@ Deno.test("a 429 on asample and a 503 on the long-poll are retried; a 400 fails 
   );
   await fake.inject({ path: "/api/v1/asample", status: 400, times: 1 });
   await assert.rejects(sampler.sample(PROMPT, 1, { max_tokens: 2 }), /400/);
+});
+
+Deno.test("target prompt logprobs (dense and sparse) and prompt alternatives are the model's", async () => {
+  await using fake = await startFakeTinker();
+  await using client = service(fake);
+  const sampler = await client.createSamplingClient({ baseModel: BASE });
+  const table = initialTable(BASE);
+  const prompt = PROMPT.toInts(); // [3, 1, 4, 1, 5]
+  const lp = (prev: number, id: number) =>
+    Math.fround(topLogprobs(table, prev, 64).find(([t]) => t === id)![1]);
+  const dense = new TensorData({
+    data: [7, -1, 8, 9, -1, -1, 2, 3],
+    dtype: "int64",
+    shape: [4, 2],
+  });
+  const result = await sampler.sample(PROMPT, 1, { max_tokens: 1 }, {
+    targetPromptLogprobs: dense,
+    promptAltTokensK: 3,
+  });
+  const scored = result.target_prompt_logprobs!;
+  assert.deepEqual(scored.shape, [4, 2]);
+  assert.deepEqual(Array.from(scored.data), [
+    lp(3, 7),
+    0,
+    lp(1, 8),
+    lp(1, 9),
+    0,
+    0,
+    lp(1, 2),
+    lp(1, 3),
+  ]);
+  const alt = result.prompt_alt_tokens!;
+  assert.deepEqual(alt.tokens.shape, [4, 3]);
+  assert.deepEqual(alt.logprobs.shape, [4, 3]);
+  Array.from(alt.tokens.data).forEach((id, i) => {
+    assert.equal(alt.logprobs.data[i], lp(prompt[Math.floor(i / 3)]!, id));
+  });
+  const body = (await requests(fake, "/api/v1/asample"))[0]!.json as Record<string, unknown>;
+  assert.deepEqual(body.target_prompt_logprobs, {
+    data: [7, -1, 8, 9, -1, -1, 2, 3],
+    dtype: "int64",
+    shape: [4, 2],
+  });
+  assert.equal(body.prompt_alt_tokens_k, 3);
+
+  const sparse = new TensorData({
+    data: [6, 2],
+    dtype: "int64",
+    shape: [4, 1],
+    sparse_crow_indices: [0, 0, 1, 1, 2],
+    sparse_col_indices: [0, 0],
+  });
+  const only = await sampler.sample(PROMPT, 1, { max_tokens: 1 }, { targetPromptLogprobs: sparse });
+  const out = only.target_prompt_logprobs!;
+  assert.deepEqual(out.sparse_crow_indices, [0, 0, 1, 1, 2]);
+  assert.deepEqual(Array.from(out.data), [lp(1, 6), lp(1, 2)]);
+  assert.throws(
+    () =>
+      sampler.sample(PROMPT, 1, {}, {
+        targetPromptLogprobs: new TensorData({ data: [1], dtype: "float32" }),
+      }),
+    /targetPromptLogprobs.*int64/,
+  );
+  assert.throws(() => sampler.sample(PROMPT, 1, {}, { promptAltTokensK: -1 }), /promptAltTokensK/);
+});
+
+Deno.test("a server that ignores promptAltTokensK or promptLogprobsLastN fails the sample, as the SDK does", async () => {
+  // A server that predates the fields answers as if they were not there (no long poll either).
+  await using fake = await startFakeTinker({
+    clientConfig: { sample_use_retrieve_futures: false },
+  });
+  await using client = service(fake, { maxRetries: 0 });
+  const sampler = await client.createSamplingClient({ baseModel: BASE });
+  await fake.inject({
+    path: "/api/v1/asample",
+    status: 200,
+    body: { request_id: "old-server" },
+    times: 1,
+  });
+  fake.state!.futures.set("old-server", {
+    request_id: "old-server",
+    request_type: "Sample",
+    ready_at: 0,
+    try_again_left: 0,
+    outcome: {
+      result: {
+        sequences: [{ tokens: [1], logprobs: [-1], stop_reason: "length" }],
+        prompt_logprobs: [null, -1, -2, -3, -4],
+      },
+    },
+    cancelled: false,
+    polls: 0,
+  });
+  await assert.rejects(
+    sampler.sample(PROMPT, 1, { max_tokens: 1 }, {
+      includePromptLogprobs: true,
+      promptLogprobsLastN: 2,
+    }),
+    (e: unknown) =>
+      e instanceof TinkerError && /promptLogprobsLastN=2.*may predate/.test(e.message),
+  );
+});
+
+Deno.test("deadlineMs bounds the wait on the long poll: ApiTimeoutError, and the sample is cancelled", async () => {
+  await using fake = await startFakeTinker({ futureDelayMs: 60_000 });
+  await using client = service(fake);
+  const sampler = await client.createSamplingClient({ baseModel: BASE });
+  const error = await rejection(sampler.sample(PROMPT, 1, { max_tokens: 1 }, { deadlineMs: 200 }));
+  assert.ok(error instanceof ApiTimeoutError, String(error));
+  assert.match(error.message, /deadline/);
+  assert.equal((await requests(fake, "/api/v1/cancel_future")).length, 1);
+  await fake.setOptions({ futureDelayMs: 0 });
 });

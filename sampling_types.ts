@@ -6,6 +6,7 @@
  */
 
 import type { FutureOptions } from "./session_types.ts";
+import type { TensorData } from "./tensor_data.ts";
 
 /**
  * A future's place in the server's queue, as `retrieve_future` reports it:
@@ -75,6 +76,18 @@ export interface SampleOptions extends FutureOptions {
   topkSampleLogprobs?: number | undefined;
   /** Score only the last N prompt tokens (needs `includePromptLogprobs`). */
   promptLogprobsLastN?: number | undefined;
+  /**
+   * Token ids whose logprobs to return at each prompt position, an int64
+   * tensor of shape `[len(prompt) - 1, K]` (dense, or sparse CSR to name only
+   * some cells): row `i` is scored at prompt position `i + 1`; `-1` skips a
+   * cell. The result's `target_prompt_logprobs` has the same shape and layout.
+   */
+  targetPromptLogprobs?: TensorData | undefined;
+  /**
+   * Draw this many alternative tokens at every prompt position after the
+   * first (the result's `prompt_alt_tokens`, two `[len(prompt) - 1, k]` tensors).
+   */
+  promptAltTokensK?: number | undefined;
 }
 
 /**

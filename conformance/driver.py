@@ -69,6 +69,8 @@ def decode(value: Any) -> Any:
             )
         if "$ints" in value:
             return types.ModelInput.from_ints(value["$ints"])
+        if "$tensor" in value:
+            return types.TensorData(**value["$tensor"])
         return {k: decode(v) for k, v in value.items()}
     if isinstance(value, str) and "{model}" in value:
         return value.replace("{model}", clients["training"].model_id)
@@ -121,7 +123,24 @@ def encode_sample(value: Any) -> dict[str, Any]:
             for row in value.topk_prompt_logprobs
         ],
         "prompt_cache_hit_tokens": value.prompt_cache_hit_tokens,
+        "target_prompt_logprobs": encode_tensor(value.target_prompt_logprobs),
+        "prompt_alt_tokens": None if value.prompt_alt_tokens is None else {
+            "tokens": encode_tensor(value.prompt_alt_tokens.tokens),
+            "logprobs": encode_tensor(value.prompt_alt_tokens.logprobs),
+        },
     }
+
+
+def encode_tensor(td: Any) -> Any:
+    """A TensorData as its fields (sparse indices only when set)."""
+    if td is None:
+        return None
+    out = {"data": [float(x) if td.dtype == "float32" else int(x) for x in td.data],
+           "dtype": td.dtype, "shape": list(td.shape) if td.shape is not None else None}
+    if td.sparse_crow_indices is not None:
+        out["sparse_crow_indices"] = list(td.sparse_crow_indices)
+        out["sparse_col_indices"] = list(td.sparse_col_indices)
+    return out
 
 
 def method(target: str) -> Any:

@@ -8,7 +8,14 @@
  *
  * @module
  */
-import { ModelInput, type SampleResponse, type SamplingClient, topkToLists } from "../mod.ts";
+import {
+  ModelInput,
+  type SampleResponse,
+  type SamplingClient,
+  TensorData,
+  type TensorDataInit,
+  topkToLists,
+} from "../mod.ts";
 import { FAKE_IDS } from "../testing/mod.ts";
 import type { Clients, PyStep, Scenario, Step } from "./scenarios.ts";
 
@@ -30,6 +37,25 @@ export function report(result: SampleResponse): unknown {
     prompt_logprobs: result.prompt_logprobs,
     topk_prompt_logprobs: result.topk_prompt_logprobs && topkToLists(result.topk_prompt_logprobs),
     prompt_cache_hit_tokens: result.prompt_cache_hit_tokens,
+    target_prompt_logprobs: tensor(result.target_prompt_logprobs),
+    prompt_alt_tokens: result.prompt_alt_tokens && {
+      tokens: tensor(result.prompt_alt_tokens.tokens),
+      logprobs: tensor(result.prompt_alt_tokens.logprobs),
+    },
+  };
+}
+
+/** A tensor as `driver.py`'s `encode_tensor` reports it. */
+function tensor(td: TensorData | null): unknown {
+  if (td === null) return null;
+  return {
+    data: Array.from(td.data),
+    dtype: td.dtype,
+    shape: td.shape,
+    ...(td.sparse_crow_indices !== null && {
+      sparse_crow_indices: td.sparse_crow_indices,
+      sparse_col_indices: td.sparse_col_indices,
+    }),
   };
 }
 
@@ -52,7 +78,13 @@ const create = (source: { baseModel: string } | { modelPath: string }) =>
 const sample = (
   numSamples: number,
   params: Record<string, unknown>,
-  options: { include?: boolean; topkPrompt?: number; topkSample?: number } = {},
+  options: {
+    include?: boolean;
+    topkPrompt?: number;
+    topkSample?: number;
+    target?: TensorDataInit;
+    altK?: number;
+  } = {},
 ) =>
   step(
     {
@@ -62,6 +94,9 @@ const sample = (
         ...(options.include !== undefined && { include_prompt_logprobs: options.include }),
         ...(options.topkPrompt !== undefined && { topk_prompt_logprobs: options.topkPrompt }),
         ...(options.topkSample !== undefined && { topk_sample_logprobs: options.topkSample }),
+        ...(options.target !== undefined &&
+          { target_prompt_logprobs: { $tensor: options.target } }),
+        ...(options.altK !== undefined && { prompt_alt_tokens_k: options.altK }),
       },
     },
     async (c) =>
@@ -70,6 +105,8 @@ const sample = (
           includePromptLogprobs: options.include,
           topkPromptLogprobs: options.topkPrompt,
           topkSampleLogprobs: options.topkSample,
+          targetPromptLogprobs: options.target && new TensorData(options.target),
+          promptAltTokensK: options.altK,
         }),
       ),
   );
@@ -100,6 +137,26 @@ export const SAMPLING_SCENARIOS: readonly Scenario[] = ([
         include: true,
         topkPrompt: 3,
         topkSample: 2,
+      }),
+      close("success"),
+    ],
+  },
+  {
+    name: "sampling: target_prompt_logprobs (dense, then sparse) and prompt_alt_tokens_k",
+    steps: [
+      create({ baseModel: BASE }),
+      sample(1, { max_tokens: 1, seed: 2 }, {
+        target: { data: [7, -1, 8, 9, -1, -1, 2, 3, 1, 1], dtype: "int64", shape: [5, 2] },
+        altK: 2,
+      }),
+      sample(1, { max_tokens: 1, seed: 2 }, {
+        target: {
+          data: [6, 2],
+          dtype: "int64",
+          shape: [5, 1],
+          sparse_crow_indices: [0, 0, 1, 1, 2, 2],
+          sparse_col_indices: [0, 0],
+        },
       }),
       close("success"),
     ],

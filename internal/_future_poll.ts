@@ -39,7 +39,7 @@ export interface FutureSpec {
    * Runs between the submit and the first poll (a session's long-poll that
    * says when the result is there): true asks for the full payload at once.
    */
-  ready?: ((requestId: string) => Steps<boolean>) | undefined;
+  ready?: ((requestId: string, deadline: number) => Steps<boolean>) | undefined;
   /** Called once the result (or the failure) is read: the server may drop it. */
   retrieved?: ((requestId: string) => void) | undefined;
   /** Called on each change of the future's queue state, and with `"active"` once it is over. */
@@ -59,8 +59,11 @@ const CANCEL_TIMEOUT_MS = 10_000;
 const QUICK_MS = 50;
 const PACE_MAX_MS = 1000;
 
-/** The overall deadline: thrown inside the poll loop, reported as ApiTimeoutError. */
-class Deadline extends Error {}
+/**
+ * The overall deadline: thrown inside the poll loop (or by a `ready` that
+ * waits), reported as ApiTimeoutError after the future is cancelled.
+ */
+export class Deadline extends Error {}
 
 /**
  * Sends `http`, whose answer is a request id, then polls `retrieve_future`:
@@ -104,7 +107,7 @@ export function* pollFuture(
     return spec.finish ? spec.finish(value, submit) : value;
   };
   try {
-    if (spec.ready && (yield* spec.ready(requestId))) allowMetadataOnly = false;
+    if (spec.ready && (yield* spec.ready(requestId, deadline))) allowMetadataOnly = false;
     for (let iteration = 0;; iteration++) {
       const left = deadline - performance.now();
       if (left <= 0) {

@@ -8,6 +8,7 @@
 // waiting sample; `.result()` polls itself.
 
 import type { Calls } from "./_engine.ts";
+import { Deadline } from "./_future_poll.ts";
 import type { Shared, Steps } from "./_request.ts";
 import { int, list, nullable, obj, once, opt, req, type Schema, str } from "./_schema.ts";
 import { TinkerError } from "../errors.ts";
@@ -61,7 +62,12 @@ export class FuturesPoller {
    * Waits until the poll reports `requestId` complete: true when the full
    * payload can be asked for at once (the poll gave its size).
    */
-  *waitFor(calls: Calls, requestId: string, signal: AbortSignal | undefined): Steps<boolean> {
+  *waitFor(
+    calls: Calls,
+    requestId: string,
+    signal: AbortSignal | undefined,
+    deadline = Infinity,
+  ): Steps<boolean> {
     this.#waiting.add(requestId);
     try {
       for (;;) {
@@ -70,7 +76,25 @@ export class FuturesPoller {
           this.#completions.delete(requestId);
           return done.state === "finished" && !!done.response_payload_uncompressed_size;
         }
-        yield { t: "share", slot: this.#polling, run: () => this.#poll(calls), signal };
+        const left = deadline - performance.now();
+        if (left <= 0) {
+          throw new Deadline(
+            `request ${requestId} did not complete before its deadline (deadlineMs)`,
+          );
+        }
+        // The shared poll goes on for the others; this sample stops waiting at its deadline.
+        const timer = left === Infinity ? undefined : AbortSignal.timeout(Math.ceil(left));
+        const wait = timer && signal ? AbortSignal.any([signal, timer]) : timer ?? signal;
+        try {
+          yield { t: "share", slot: this.#polling, run: () => this.#poll(calls), signal: wait };
+        } catch (error) {
+          if (timer?.aborted && !signal?.aborted) {
+            throw new Deadline(
+              `request ${requestId} did not complete before its deadline (deadlineMs)`,
+            );
+          }
+          throw error;
+        }
       }
     } finally {
       this.#waiting.delete(requestId);

@@ -11,6 +11,7 @@
  * @module
  */
 import { encodeSampleResponse } from "../internal/_proto_messages.ts";
+import { TensorData, type TensorDataInit } from "../tensor_data.ts";
 import type { SampleResponse, TopkLogprobs } from "../training_types.ts";
 import {
   type BigramSamplingParams,
@@ -18,8 +19,10 @@ import {
   type BigramTable,
   initialTable,
   promptLogprobs,
+  rowLogprobs,
   sampleSequence,
   topLogprobs,
+  vocabIndex,
 } from "./_bigram.ts";
 import { createFuture } from "./_futures.ts";
 import { detail, invalid, json, type Reply } from "./_http.ts";
@@ -331,6 +334,16 @@ function asample(ctx: Context, req: RecordedRequest): Reply {
     prompt_alt_tokens: null,
     prompt_cache_hit_tokens: 0,
   };
+  if (fields.target_prompt_logprobs !== undefined && fields.target_prompt_logprobs !== null) {
+    const scored = targetLogprobs(table, prompt, fields.target_prompt_logprobs);
+    if (isReply(scored)) return scored;
+    result.target_prompt_logprobs = scored;
+  }
+  const altK = fields.prompt_alt_tokens_k ?? 0;
+  if (!isInt(altK, 0)) return detail(400, "prompt_alt_tokens_k must be an integer >= 0");
+  if (altK > 0) {
+    result.prompt_alt_tokens = altTokens(table, prompt, altK, params, prng(`${seed}:alt`));
+  }
   const future = createFuture(ctx, "Sample", {
     sequences: sequences.map((s) => ({
       tokens: s.tokens,
@@ -347,6 +360,73 @@ function asample(ctx: Context, req: RecordedRequest): Reply {
   sampler.pending.set(clone, [...(sampler.pending.get(clone) ?? []), future.request_id]);
   const ids = sequences.map(() => `${sampler.sampling_session_id}:seq:${sampler.sequences++}`);
   return json(200, { request_id: future.request_id, sample_sequence_ids: ids });
+}
+
+/**
+ * `target_prompt_logprobs`: the logprob of each named id at prompt position
+ * `row + 1` (given the token before it), in the request's shape and layout
+ * (dense or sparse CSR); 0 where the id is -1.
+ */
+function targetLogprobs(table: BigramTable, prompt: number[], json: unknown): TensorData | Reply {
+  let ids: TensorData;
+  try {
+    ids = new TensorData(json as TensorDataInit);
+  } catch (error) {
+    return detail(400, `target_prompt_logprobs: ${(error as Error).message}`);
+  }
+  const shape = ids.shape;
+  if (ids.dtype !== "int64" || shape === null || shape.length !== 2) {
+    return detail(400, "target_prompt_logprobs must be a 2-D int64 tensor");
+  }
+  if (shape[0] !== prompt.length - 1) {
+    return detail(
+      400,
+      `target_prompt_logprobs must have len(prompt) - 1 = ${prompt.length - 1} rows, got ${
+        shape[0]
+      }`,
+    );
+  }
+  const score = (row: number, id: number) =>
+    id < 0 ? 0 : rowLogprobs(table, prompt[row]!)[vocabIndex(id)]!;
+  const values = Array.from(ids.data);
+  const crow = ids.sparse_crow_indices;
+  const rows = values.map((_, i) => {
+    if (crow === null) return Math.floor(i / shape[1]!);
+    let row = 0;
+    while (crow[row + 1]! <= i) row++;
+    return row;
+  });
+  return new TensorData({
+    data: values.map((id, i) => score(rows[i]!, id)),
+    dtype: "float32",
+    shape,
+    sparse_crow_indices: crow,
+    sparse_col_indices: ids.sparse_col_indices,
+  });
+}
+
+/** `prompt_alt_tokens_k`: `k` draws at each prompt position after the first, at the request's temperature. */
+function altTokens(
+  table: BigramTable,
+  prompt: number[],
+  k: number,
+  params: Record<string, unknown>,
+  rand: () => number,
+): { tokens: TensorData; logprobs: TensorData } {
+  const tokens: number[] = [], logprobs: number[] = [];
+  const draw = { max_tokens: 1, temperature: params.temperature as number | undefined };
+  for (let row = 0; row < prompt.length - 1; row++) {
+    for (let j = 0; j < k; j++) {
+      const one = sampleSequence(table, [prompt[row]!], draw, rand);
+      tokens.push(one.tokens[0]!);
+      logprobs.push(one.logprobs[0]!);
+    }
+  }
+  const shape = [prompt.length - 1, k];
+  return {
+    tokens: new TensorData({ data: tokens, dtype: "int64", shape }),
+    logprobs: new TensorData({ data: logprobs, dtype: "float32", shape }),
+  };
 }
 
 /** Moves the clone's finished (or failed, or cancelled) requests to its events. */

@@ -6,10 +6,9 @@
  * result; the fake's bigram model does the same work for every client, so the
  * differences are the clients'.
  *
- * Prints a table and one line of JSON; `--write` also puts its section into
- * `bench/RESULTS.md` (with the machine and the load; before the sampling
- * section, which rewrites what follows it). `deno task bench` rewrites that
- * file without it: run this after it. Not a test.
+ * Prints a table and one line of JSON; `--write` also writes its section of
+ * `bench/RESULTS.md` (with the machine and the load), which `deno task bench`
+ * keeps. Not a test.
  *
  * ```sh
  * deno run -A bench/fwdbwd_bench.ts [calls] [--write]
@@ -19,6 +18,7 @@
  */
 import process from "node:process";
 import { type Datum, ModelInput, ServiceClient } from "../mod.ts";
+import { loadAverage, writeSection } from "./_section.ts";
 
 interface Args {
   url: string;
@@ -106,36 +106,24 @@ if (process.argv[2]?.startsWith("{")) {
     );
   }
   console.log(JSON.stringify(rows));
-  if (write) await writeSection(rows, args, loadBefore, loadAverage());
+  if (write) await writeResults(rows, args, loadBefore, loadAverage());
 }
 
-function loadAverage(): string {
-  try {
-    return Deno.readTextFileSync("/proc/loadavg").split(" ")[0]!;
-  } catch {
-    return "unknown";
-  }
-}
-
-/** Puts this bench's section into bench/RESULTS.md, between its markers. */
-async function writeSection(
+/** Writes this bench's section of bench/RESULTS.md. */
+async function writeResults(
   rows: (Figures & { requestBytes: number })[],
   args: Args,
   loadBefore: string,
   loadAfter: string,
 ): Promise<void> {
-  const file = new URL("RESULTS.md", import.meta.url);
-  const START = "<!-- fwdbwd_bench.ts: start -->", END = "<!-- fwdbwd_bench.ts: end -->";
   const python = rows.at(-1)!;
   const cpu = (Deno.readTextFileSync("/proc/cpuinfo").match(/model name\s*:\s*(.*)/) ?? [])[1];
   const lines = [
-    START,
-    "",
     "## `forward_backward` of a realistic batch (bench/fwdbwd_bench.ts)",
     "",
     `Measured ${new Date().toISOString().replace(/\.\d+Z$/, "Z")} by ` +
     `\`deno run -A bench/fwdbwd_bench.ts ${args.calls} --write\` (not part of \`deno task bench\`, ` +
-    "which rewrites this file: rerun it after). The fake server runs in its own process; each " +
+    "which keeps this section). The fake server runs in its own process; each " +
     `client creates one LoRA training client of \`Qwen/Qwen3-8B\`, warms up with 3 calls, then ` +
     `times ${args.calls} sequential \`forward_backward\` of ${args.datums} datums × ${args.tokens} ` +
     "tokens (`target_tokens` and `weights`; `cross_entropy`): each a protobuf request, its future " +
@@ -152,20 +140,6 @@ async function writeSection(
     `Machine: ${cpu ?? "unknown CPU"}, ${navigator.hardwareConcurrency} cores; load (1-minute ` +
     `average) ${loadBefore} before, ${loadAfter} after: other work shared the cores, so compare ` +
     "the ratios, not the times.",
-    "",
-    END,
   ];
-  const text = await Deno.readTextFile(file);
-  const start = text.indexOf(START), end = text.indexOf(END);
-  const section = lines.join("\n");
-  const next = start >= 0 && end > start
-    ? text.slice(0, start) + section + text.slice(end + END.length)
-    : text.includes("<!-- sample_bench.ts: start -->")
-    ? text.replace(
-      "<!-- sample_bench.ts: start -->",
-      `${section}\n\n<!-- sample_bench.ts: start -->`,
-    )
-    : `${text.trimEnd()}\n\n${section}\n`;
-  await Deno.writeTextFile(file, next);
-  await new Deno.Command(Deno.execPath(), { args: ["fmt", file.pathname] }).output();
+  await writeSection("fwdbwd", lines);
 }

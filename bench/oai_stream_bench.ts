@@ -16,13 +16,11 @@
  */
 import { OpenAIClient } from "../openai_client.ts";
 import { FAKE_IDS, spawnFakeTinker } from "../testing/mod.ts";
+import { loadAverage, writeSection } from "./_section.ts";
 
 const RUNS = Number(Deno.args[0] ?? 200);
 const WARMUP = 10;
 const PACE_MS = 2;
-const ROOT = new URL("..", import.meta.url).pathname;
-const START = "<!-- section:oai-stream -->";
-const END = "<!-- /section:oai-stream -->";
 
 const loadBefore = loadAverage();
 const model = FAKE_IDS.publicCheckpointPath;
@@ -117,9 +115,7 @@ const names = [
 
 const ttft = median(atOnce.library.map((r) => r.first));
 const curlFirst = median(atOnce.curl.map((r) => r.first));
-const section = [
-  START,
-  "",
+const lines = [
   "## The OpenAI-compatible stream (`bench/oai_stream_bench.ts`)",
   "",
   `Measured ${
@@ -159,28 +155,9 @@ const section = [
     ms(curlFirst)
   } (curl's figure excludes`,
   "its connect; the library reuses a pooled connection, as any long-lived client does).",
-  "",
-  END,
-].join("\n");
-
-const path = `${ROOT}bench/RESULTS.md`;
-const current = await Deno.readTextFile(path).catch(() => "");
-const at = current.indexOf(START);
-const end = current.indexOf(END);
-const next = at >= 0 && end > at
-  ? current.slice(0, at) + section + current.slice(end + END.length)
-  : `${current.trimEnd()}\n\n${section}\n`;
-await Deno.writeTextFile(path, next);
-await new Deno.Command(Deno.execPath(), { args: ["fmt", path], stderr: "null" }).output();
-console.log(section);
-
-function loadAverage(): string {
-  try {
-    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
-  } catch {
-    return "unknown";
-  }
-}
+];
+await writeSection("oai-stream", lines);
+console.log(lines.join("\n"));
 
 function machineLine(): string {
   let cpu = "unknown CPU";

@@ -9,9 +9,8 @@
  * - concurrent: 32 samples at once (they share one long-poll), wall time.
  *
  * Also counts the requests each side sends per sample. Prints a table and
- * one line of JSON; `--write` also replaces its section at the end of
- * `bench/RESULTS.md` (with the machine and the load). `deno task bench`
- * rewrites that file without it: run this after it. Not a test.
+ * one line of JSON; `--write` also writes its section of `bench/RESULTS.md`
+ * (with the machine and the load), which `deno task bench` keeps. Not a test.
  *
  * ```sh
  * deno run -A bench/sample_bench.ts [calls] [--write]
@@ -21,6 +20,7 @@
  */
 import process from "node:process";
 import { ModelInput, ServiceClient } from "../mod.ts";
+import { loadAverage, writeSection } from "./_section.ts";
 
 interface Args {
   url: string;
@@ -121,40 +121,28 @@ if (process.argv[2]?.startsWith("{")) {
   }
   console.log(JSON.stringify(rows));
   if (write) {
-    await writeSection(rows, calls, args.concurrent, loadBefore, loadAverage());
+    await writeResults(rows, calls, args.concurrent, loadBefore, loadAverage());
   }
 }
 
-function loadAverage(): string {
-  try {
-    return Deno.readTextFileSync("/proc/loadavg").split(" ")[0]!;
-  } catch {
-    return "unknown";
-  }
-}
-
-/** Replaces the section between the markers at the end of bench/RESULTS.md. */
-async function writeSection(
+/** Writes this bench's section of bench/RESULTS.md. */
+async function writeResults(
   rows: (Figures & { requestsPerSample: number })[],
   calls: number,
   concurrent: number,
   loadBefore: string,
   loadAfter: string,
 ): Promise<void> {
-  const file = new URL("RESULTS.md", import.meta.url);
-  const START = "<!-- sample_bench.ts: start -->", END = "<!-- sample_bench.ts: end -->";
   const python = rows.at(-1)!;
   const ms = (x: number) => `${x.toFixed(2)} ms`;
   const cpu = (Deno.readTextFileSync("/proc/cpuinfo").match(/model name\s*:\s*(.*)/) ?? [])[1];
   const lines = [
-    START,
-    "",
     "## `sample` per call (bench/sample_bench.ts)",
     "",
     `Measured ${
       new Date().toISOString().replace(/\.\d+Z$/, "Z")
     } by \`deno run -A bench/sample_bench.ts ${calls} --write\` ` +
-    `(not part of \`deno task bench\`, which rewrites this file: rerun it after). The fake server ` +
+    `(not part of \`deno task bench\`, which keeps this section). The fake server ` +
     "runs in its own process; each client creates one sampling session of `Qwen/Qwen3-8B`, warms " +
     `up with 20 samples, then times ${calls} sequential \`sample(prompt, 1, { max_tokens: 8 })\` ` +
     `(16 prompt tokens), ${calls} sequential \`computeLogprobs\`, and 5 rounds of ${concurrent} ` +
@@ -175,17 +163,6 @@ async function writeSection(
     `Machine: ${cpu ?? "unknown CPU"}, ${navigator.hardwareConcurrency} cores; load (1-minute ` +
     `average) ${loadBefore} before, ${loadAfter} after: other work shared the cores, so compare ` +
     "the ratios, not the times.",
-    "",
-    END,
   ];
-  const text = await Deno.readTextFile(file);
-  const start = text.indexOf(START), end = text.indexOf(END);
-  // Only this section changes: what comes before and after it (other benches' sections) stays.
-  const before = (start < 0 ? text : text.slice(0, start)).trimEnd();
-  const after = start < 0 || end < 0 ? "" : text.slice(end + END.length).trim();
-  await Deno.writeTextFile(
-    file,
-    `${before}\n\n${lines.join("\n")}\n${after ? `\n${after}\n` : ""}`,
-  );
-  await new Deno.Command(Deno.execPath(), { args: ["fmt", file.pathname] }).output();
+  await writeSection("sample", lines);
 }

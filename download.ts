@@ -12,8 +12,9 @@
  *   whose TTL is reset each time the URLs are signed), every file is
  *   downloaded, then the export is deleted and the session closed
  *   (`"success"`, or `"errored"` when anything failed or `signal` fired) —
- *   on every path out. A server without the session routes (404/405, e.g. a
- *   self-hosted peer) gets the archive route instead, and `onMessage` says so.
+ *   on every path out. A server without the session routes (404/405), or one
+ *   of the older dialect whose `load_weights` refuses SDK 0.38's form (400/422,
+ *   e.g. TuFT), gets the archive route instead, and `onMessage` says so.
  * - `tinker://<run>/sampler_weights/<name>`: refused, as SDK 0.38 refuses it.
  *
  * Files are streamed to disk into a temporary directory next to `dir`
@@ -351,9 +352,14 @@ async function viaExport(
       });
     } catch (error) {
       const status = error instanceof ApiError ? error.status : undefined;
-      if (!fallback || signal.aborted || (status !== 404 && status !== 405)) throw error;
+      // No export routes (404/405), or a server of the older dialect that has
+      // sessions but refuses SDK 0.38's load_weights form (400/422, e.g. TuFT:
+      // "Missing model_id"): nothing was created to clean up but the session.
+      const older = service.sessionId !== undefined && (status === 400 || status === 422);
+      if (!fallback || signal.aborted || (status !== 404 && status !== 405 && !older)) throw error;
+      const detail = error instanceof ApiError && error.detail ? `: ${error.detail}` : "";
       say(
-        `The server has no checkpoint export (it answered ${status} to ${
+        `The server has no checkpoint export (it answered ${status}${detail} to ${
           service.sessionId === undefined ? "create_session" : "load_weights"
         }); downloading the archive of ${path} instead (the server may take a while to build it)...`,
         "info",

@@ -200,6 +200,36 @@ Deno.test("a server without session routes gets the archive route, and stderr sa
   }
 });
 
+Deno.test("a server whose load_weights refuses SDK 0.38's form (400) gets the archive route", async () => {
+  // What TuFT, a server of the SDK 0.25 dialect, answers: sessions exist, load_weights wants model_id.
+  await using fake = await startFakeTinker();
+  await fake.inject({
+    path: "/api/v1/load_weights",
+    status: 400,
+    body: { detail: "Missing model_id" },
+  });
+  const dir = await Deno.makeTempDir({ prefix: "tinker-export-" });
+  try {
+    let stderr = "";
+    const code = await main(["checkpoint", "download", CKPT, "-o", "out"], {
+      env: { TINKER_API_KEY: fake.apiKey, TINKER_BASE_URL: fake.url },
+      stdout: () => {},
+      stderr: (t) => void (stderr += t),
+      cwd: dir,
+    });
+    assert.equal(code, 0, stderr);
+    assert.match(
+      stderr,
+      /The server has no checkpoint export \(it answered 400: Missing model_id to load_weights\); downloading the archive of tinker:\/\/\S+ instead/,
+    );
+    assert.ok(fake.log.some((r) => r.path.endsWith("/archive")));
+    assert.ok(fake.log.some((r) => r.path.endsWith("/finish")), "the session it made is finished");
+    assert.ok((await listTree(`${dir}/out`)).includes(`${NAME}/adapter_model.safetensors`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("downloadCheckpoint re-signs near expiry, renewing the export's TTL each time", async () => {
   await using fake = await startFakeTinker();
   const dir = await Deno.makeTempDir({ prefix: "tinker-export-" });

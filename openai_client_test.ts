@@ -22,10 +22,15 @@ import {
   spawnFakeTinker,
   startFakeTinker,
 } from "./testing/mod.ts";
-import { answerTokens } from "./testing/_oai.ts";
+import { answerTokens, modelTable, type OaiSampling } from "./testing/_oai.ts";
 
 const CHECKPOINT = FAKE_IDS.publicCheckpointPath; // tinker://…/sampler_weights/000010
 const hello = { role: "user", content: "hello" };
+
+/** The answer the fake's own bigram model gives `prompt` from `model`. */
+function expected(fake: FakeTinker, model: string, prompt: string, params: OaiSampling = {}) {
+  return answerTokens(modelTable(fake.state!, model)!, model, prompt, params);
+}
 
 /** A fake server and a client for it, with fast retries. */
 async function setup(
@@ -62,8 +67,9 @@ Deno.test("chatCompletion posts to /oai/api/v1 with the key as a Bearer token an
   });
   assert.equal(answer.object, "chat.completion");
   assert.equal(answer.model, CHECKPOINT);
-  assert.equal(answer.choices[0]!.message.content, answerTokens(CHECKPOINT, "hello").join(""));
-  assert.equal(answer.choices[0]!.finish_reason, "stop");
+  const want = expected(fake, CHECKPOINT, "hello", { max_tokens: 200, temperature: 0.5, seed: 7 });
+  assert.equal(answer.choices[0]!.message.content, want.pieces.join(""));
+  assert.equal(answer.choices[0]!.finish_reason, want.finish);
   assert.equal(
     fake.log.length,
     1,
@@ -89,10 +95,11 @@ Deno.test("streamChatCompletion yields chunks as they come; textDeltas joins to 
   const request = { model: CHECKPOINT, messages: [hello] };
   const chunks: ChatCompletionChunk[] = [];
   for await (const chunk of oai.streamChatCompletion(request)) chunks.push(chunk);
-  const tokens = answerTokens(CHECKPOINT, "hello");
+  const want = expected(fake, CHECKPOINT, "hello");
+  const tokens = want.pieces;
   assert.equal(chunks.length, tokens.length + 2, "a role chunk, one per token, a finish chunk");
   assert.equal(chunks[0]!.choices[0]!.delta.role, "assistant");
-  assert.equal(chunks.at(-1)!.choices[0]!.finish_reason, "stop");
+  assert.equal(chunks.at(-1)!.choices[0]!.finish_reason, want.finish);
   const [req] = fake.log;
   assert.equal(req!.headers["accept"], "text/event-stream");
   assert.equal(req!.headers["authorization"], `Bearer ${fake.apiKey}`);
@@ -126,7 +133,7 @@ Deno.test("text completions, streamed and not, and the model list", async () => 
   assert.equal(whole.object, "text_completion");
   const streamed = await oai.streamCompletion(request).text();
   assert.equal(streamed, whole.choices[0]!.text);
-  assert.equal(streamed, answerTokens(request.model, request.prompt).join(""));
+  assert.equal(streamed, expected(env.fake, request.model, request.prompt).pieces.join(""));
   const models = await oai.listModels();
   assert.ok(models.data.some((m) => m.id === "Qwen/Qwen3-8B"));
   assert.equal(env.fake.log.at(-1)!.path, "/oai/api/v1/models");
@@ -141,7 +148,9 @@ Deno.test({
     await using fake = await spawnFakeTinker();
     using oai = new OpenAIClient({ baseUrl: fake.url, apiKey: fake.apiKey });
     const answer = oai.chatCompletion({ model: CHECKPOINT, messages: [hello] }).result();
-    assert.equal(answer.choices[0]!.message.content, answerTokens(CHECKPOINT, "hello").join(""));
+    const awaited = await oai.chatCompletion({ model: CHECKPOINT, messages: [hello] });
+    assert.ok(answer.choices[0]!.message.content?.length);
+    assert.equal(answer.choices[0]!.message.content, awaited.choices[0]!.message.content);
     const [req] = await fake.requests();
     assert.equal(req!.headers["authorization"], `Bearer ${fake.apiKey}`);
   },
@@ -232,7 +241,7 @@ Deno.test("429 and 503 before the answer starts are retried, streamed or not", a
   await fake.inject({ path, status: 429, headers: { "retry-after-ms": "1" } });
   await fake.inject({ path, status: 503 });
   const text = await oai.streamChatCompletion({ model: CHECKPOINT, messages: [hello] }).text();
-  assert.equal(text, answerTokens(CHECKPOINT, "hello").join(""));
+  assert.equal(text, expected(fake, CHECKPOINT, "hello").pieces.join(""));
   assert.deepEqual(fake.log.map((r) => r.status), [429, 503, 200]);
   await fake.inject({ path, status: 503, times: 3 });
   const limited = new OpenAIClient({
@@ -381,7 +390,8 @@ Deno.test("leaving the loop early closes the stream; the client stays usable", a
     max_tokens: 2,
   })
     .text();
-  assert.equal(text, answerTokens("Qwen/Qwen3-8B", "x").slice(0, 2).join(""));
+  assert.equal(text, expected(env.fake, "Qwen/Qwen3-8B", "x", { max_tokens: 2 }).pieces.join(""));
+  assert.equal(text.length, 2, "two tokens of one character each");
 });
 
 Deno.test("a stream whose next chunk takes longer than timeoutMs is an ApiTimeoutError", async () => {

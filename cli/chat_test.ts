@@ -3,7 +3,8 @@
 
 import assert from "node:assert/strict";
 import { FAKE_IDS, type FakeTinkerOptions, startFakeTinker } from "../testing/mod.ts";
-import { answerTokens } from "../testing/_oai.ts";
+import { answerTokens, modelTable, type OaiSampling } from "../testing/_oai.ts";
+import type { FakeState } from "../testing/_state.ts";
 import { main } from "../cli.ts";
 
 const CKPT = FAKE_IDS.publicCheckpointPath;
@@ -33,13 +34,27 @@ async function run(
     isTTY: false,
     columns: 100,
   });
-  return { code, out: writes.join(""), writes, err, log: [...fake.log], apiKey: fake.apiKey };
+  const state = fake.state!;
+  return {
+    code,
+    out: writes.join(""),
+    writes,
+    err,
+    log: [...fake.log],
+    apiKey: fake.apiKey,
+    state,
+  };
+}
+
+/** The text the fake's own bigram model answers `prompt` with from `model`. */
+function expected(state: FakeState, model: string, prompt: string, params: OaiSampling = {}) {
+  return answerTokens(modelTable(state, model)!, model, prompt, params).pieces;
 }
 
 Deno.test("tinker chat streams a checkpoint's answer to stdout, token by token", async () => {
-  const { code, out, writes, err, log, apiKey } = await run(["chat", CKPT, "hello"]);
+  const { code, out, writes, err, log, apiKey, state } = await run(["chat", CKPT, "hello"]);
   assert.equal(code, 0, err);
-  assert.equal(out, `${answerTokens(CKPT, "hello").join("")}\n`);
+  assert.equal(out, `${expected(state, CKPT, "hello").join("")}\n`);
   assert.ok(writes.length > 10, "written as the tokens arrived, not at the end");
   assert.equal(log.length, 1);
   assert.equal(log[0]!.path, "/oai/api/v1/chat/completions");
@@ -63,14 +78,19 @@ Deno.test("tinker --verbose chat logs the request, never the key", async () => {
 });
 
 Deno.test("tinker chat reads the prompt from stdin and sends --system, --max-tokens, --temperature", async () => {
-  const { code, out, log } = await run(
+  const { code, out, log, state } = await run(
     ["chat", "Qwen/Qwen3-8B", "--system", "Be brief.", "--max-tokens", "4", "--temperature", "0.3"],
     { stdin: "first line\nsecond line\n" },
   );
   assert.equal(code, 0);
   assert.equal(
     out,
-    `${answerTokens("Qwen/Qwen3-8B", "first line\nsecond line").slice(0, 4).join("")}\n`,
+    `${
+      expected(state, "Qwen/Qwen3-8B", "first line\nsecond line", {
+        max_tokens: 4,
+        temperature: 0.3,
+      }).join("")
+    }\n`,
   );
   assert.deepEqual(log[0]!.json, {
     model: "Qwen/Qwen3-8B",
@@ -89,13 +109,13 @@ Deno.test("tinker -f json chat prints the final response object; -f jsonl each c
   assert.equal(json.code, 0);
   const answer = JSON.parse(json.out);
   assert.equal(answer.object, "chat.completion");
-  assert.equal(answer.choices[0].message.content, answerTokens(CKPT, "hello").join(""));
+  assert.equal(answer.choices[0].message.content, expected(json.state, CKPT, "hello").join(""));
   assert.equal((json.log[0]!.json as { stream?: boolean }).stream, undefined);
 
   const jsonl = await run(["-f", "jsonl", "chat", CKPT, "hello"]);
   assert.equal(jsonl.code, 0);
   const chunks = jsonl.out.trim().split("\n").map((line) => JSON.parse(line));
-  assert.equal(chunks.length, answerTokens(CKPT, "hello").length + 2);
+  assert.equal(chunks.length, expected(jsonl.state, CKPT, "hello").length + 2);
   assert.ok(chunks.every((c) => c.object === "chat.completion.chunk"));
 });
 
@@ -124,7 +144,7 @@ Deno.test("tinker chat exits 4 for a model the server does not know", async () =
 Deno.test("Ctrl-C stops the stream cleanly: exit 130, the line ended", async () => {
   const controller = new AbortController();
   let pieces = 0;
-  const { code, out, err } = await run(["chat", CKPT, "hello"], {
+  const { code, out, err, state } = await run(["chat", CKPT, "hello"], {
     fake: { tokenDelayMs: 20 },
     signal: controller.signal,
     onOut: () => {
@@ -132,7 +152,7 @@ Deno.test("Ctrl-C stops the stream cleanly: exit 130, the line ended", async () 
     },
   });
   assert.equal(code, 130);
-  assert.ok(out.length > 0 && out.length < answerTokens(CKPT, "hello").join("").length);
+  assert.ok(out.length > 0 && out.length < expected(state, CKPT, "hello").join("").length);
   assert.ok(err.startsWith("\n"), "the interrupted line is ended before the message");
 });
 

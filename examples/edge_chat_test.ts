@@ -5,10 +5,14 @@
 import assert from "node:assert/strict";
 import { OpenAIClient } from "../openai_client.ts";
 import { FAKE_IDS, type FakeTinker, startFakeTinker } from "../testing/mod.ts";
-import { answerTokens } from "../testing/_oai.ts";
+import { answerTokens, modelTable } from "../testing/_oai.ts";
 import { createChatHandler } from "./edge_chat.ts";
 
 const MODEL = FAKE_IDS.publicCheckpointPath;
+
+/** What the fake's own bigram model answers `prompt` with (the handler asks for 512 tokens at most). */
+const expected = (fake: FakeTinker, prompt: string) =>
+  answerTokens(modelTable(fake.state!, MODEL)!, MODEL, prompt, { max_tokens: 512 }).pieces.join("");
 
 /** The fake Tinker, and the edge handler served on a free loopback port. */
 async function setup(tokenDelayMs = 0, fetchImpl?: typeof fetch) {
@@ -51,7 +55,7 @@ Deno.test("edge example: the page, then a checkpoint's answer streamed back as t
   const pieces: string[] = [];
   const decoder = new TextDecoder();
   for await (const chunk of res.body!) pieces.push(decoder.decode(chunk, { stream: true }));
-  assert.equal(pieces.join(""), answerTokens(MODEL, "hello").join(""));
+  assert.equal(pieces.join(""), expected(env.fake, "hello"));
   assert.ok(pieces.length > 1, "streamed in pieces, not in one block");
   const [upstream] = env.fake.log;
   assert.equal(upstream!.path, "/oai/api/v1/chat/completions");
@@ -157,7 +161,7 @@ Deno.test({
           );
         }
         assert.equal(state.done, "true");
-        assert.equal(state.text, answerTokens(MODEL, "hello").join(""));
+        assert.equal(state.text, expected(env.fake, "hello"));
       } finally {
         page.close();
       }

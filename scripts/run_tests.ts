@@ -182,6 +182,7 @@ const STAGES: Stage[] = [
         // TrainingClient against the fake's bigram model.
         "training_client_test.ts",
         "testing/bigram_test.ts",
+        "testing/oai_test.ts", // the OpenAI-compatible answers from that model
       ];
       const e2e = await sh([...BUN, "run", "tests/bun_runner.ts", ...files]);
       const sync = await sh([...BUN, "run", "tests/sync_bun.ts"]);

@@ -2,8 +2,14 @@
  * The fake's OpenAI-compatible endpoint (`/oai/api/v1`): `/models`,
  * `/chat/completions` and `/completions`, streamed as server-sent events or
  * not. `Authorization: Bearer <key>` as the hosted endpoint wants it. The
- * answers are deterministic per model and prompt: a short sentence naming
- * the model, then words drawn from a PRNG seeded by both. Faults apply as to
+ * answers come from the fake's own bigram model ({@linkcode initialTable} of
+ * a base model, or the snapshot a `save_weights_for_sampler` took for a
+ * `tinker://…/sampler_weights/…` path), through the one-character-per-token
+ * tokenizer of `_tokenizer.ts`: the prompt's last character starts the
+ * sampling, which stops at a full stop, a `stop` string (left out of the
+ * text, as OpenAI does) or `max_tokens`. `temperature` 0 is greedy; the draws
+ * are seeded by `seed`, else by the model and the prompt, so an answer is
+ * deterministic and changes after training. Faults apply as to
  * every route (`status` 429/503, `truncate` to cut a stream mid-way, or a
  * `status: 200` text/event-stream `body` for a stream that ends early).
  *
@@ -11,35 +17,16 @@
  */
 import type { Reply } from "./_http.ts";
 import { BASE_MODELS, readable } from "./_routes.ts";
-import { prng } from "./_state.ts";
+import { bigramStore, type BigramTable, initialTable, sampleSequence } from "./_bigram.ts";
+import { type FakeState, prng } from "./_state.ts";
 import type { Context } from "./_storage.ts";
 import type { RecordedRequest } from "./_types.ts";
+import { decode, encode } from "./_tokenizer.ts";
 
 const encoder = new TextEncoder();
-const WORDS = [
-  "adapter",
-  "gradient",
-  "tokens",
-  "loss",
-  "sampler",
-  "weights",
-  "rank",
-  "learning",
-  "rate",
-  "batch",
-  "checkpoint",
-  "tinker",
-  "steps",
-  "reward",
-  "policy",
-  "prompt",
-  "lora",
-  "optimizer",
-  "entropy",
-  "context",
-];
 const DEFAULT_MAX_TOKENS = 256;
-
+/** The character that ends an answer by itself (a sentence's full stop), kept in the text. */
+const END = ".";
 /** A JSON error in the OpenAI shape: `{"error": {"message", "type", "code"}}`. */
 function oaiError(status: number, message: string, type: string): Reply {
   return {
@@ -74,33 +61,26 @@ export function handleOai(
   if (body === undefined || typeof body !== "object" || body === null || Array.isArray(body)) {
     return oaiError(400, "The body must be a JSON object", "invalid_request_error");
   }
-  const model = resolveModel(ctx, body.model);
-  if (typeof model !== "string") return model;
+  const resolved = resolveModel(ctx, body.model);
+  if (!("table" in resolved)) return resolved;
+  const { model, table } = resolved;
   const chat = route === "/chat/completions";
   const prompt = chat ? lastUserText(body.messages) : promptText(body.prompt);
   if (typeof prompt !== "string") return prompt;
-  const max = body.max_tokens ?? DEFAULT_MAX_TOKENS;
-  if (typeof max !== "number" || !Number.isInteger(max) || max < 1) {
-    return oaiError(
-      400,
-      `max_tokens must be a positive integer, got ${max}`,
-      "invalid_request_error",
-    );
-  }
-  const all = answerTokens(model, prompt);
-  const tokens = all.slice(0, max);
-  const finish = tokens.length < all.length ? "length" : "stop";
+  const params = samplingParams(body);
+  if (!("max_tokens" in params)) return params;
+  const { pieces, finish } = answerTokens(table, model, prompt, params);
   const id = `${chat ? "chatcmpl" : "cmpl"}-${hex(prng(`${model}\n${prompt}`))}`;
   const created = Math.floor(Date.now() / 1000);
   const usage = {
-    prompt_tokens: countWords(chat ? JSON.stringify(body.messages) : prompt),
-    completion_tokens: tokens.length,
+    prompt_tokens: encode(chat ? conversationText(body.messages) : prompt).length,
+    completion_tokens: pieces.length,
     total_tokens: 0,
   };
   usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
   const head = { id, object: chat ? "chat.completion" : "text_completion", created, model };
   if (body.stream !== true) {
-    const text = tokens.join("");
+    const text = pieces.join("");
     const choice = chat
       ? { index: 0, message: { role: "assistant", content: text }, finish_reason: finish }
       : { index: 0, text, logprobs: null, finish_reason: finish };
@@ -122,7 +102,7 @@ export function handleOai(
       : { index: 0, text: text ?? "", logprobs: null, finish_reason: reason };
   const events: unknown[] = [];
   if (chat) events.push({ ...chunkHead, choices: [piece("", null, "assistant")] });
-  for (const token of tokens) events.push({ ...chunkHead, choices: [piece(token, null)] });
+  for (const token of pieces) events.push({ ...chunkHead, choices: [piece(token, null)] });
   events.push({ ...chunkHead, choices: [piece(undefined, finish)] });
   if (options?.include_usage === true) events.push({ ...chunkHead, choices: [], usage });
   const delay = ctx.options.tokenDelayMs;
@@ -155,8 +135,8 @@ function models(): Reply {
   };
 }
 
-/** The model as the answer names it, or an error reply. */
-function resolveModel(ctx: Context, model: unknown): string | Reply {
+/** The model as the answer names it and the bigram table it answers from, or an error reply. */
+function resolveModel(ctx: Context, model: unknown): { model: string; table: BigramTable } | Reply {
   if (typeof model !== "string" || model === "") {
     return oaiError(400, "model must be a non-empty string", "invalid_request_error");
   }
@@ -167,7 +147,7 @@ function resolveModel(ctx: Context, model: unknown): string | Reply {
   if (base !== "" && !bases.includes(base)) {
     return oaiError(404, `The model ${base} does not exist`, "not_found_error");
   }
-  if (path === "") return model;
+  if (path === "") return { model, table: initialTable(base) };
   const parts = path.slice("tinker://".length).split("/");
   if (!path.startsWith("tinker://") || parts.length !== 3 || parts[1] !== "sampler_weights") {
     return oaiError(
@@ -185,7 +165,57 @@ function resolveModel(ctx: Context, model: unknown): string | Reply {
       "invalid_request_error",
     );
   }
-  return model;
+  return { model, table: checkpointTable(ctx.state, path, found.run.base_model) };
+}
+
+/**
+ * The table a sampler checkpoint answers from: the snapshot its
+ * `save_weights_for_sampler` took, or (a seeded checkpoint, never trained
+ * here) its base model's initial table.
+ */
+function checkpointTable(state: FakeState, path: string, baseModel: string): BigramTable {
+  return bigramStore(state).samplers.get(path)?.table ?? initialTable(baseModel);
+}
+
+/**
+ * The table `model` (a base model id, a sampler checkpoint path, or
+ * `<base>;<path>`) answers from in `state`, as the endpoint resolves it;
+ * undefined for a checkpoint `state` does not hold. For tests.
+ */
+export function modelTable(state: FakeState, model: string): BigramTable | undefined {
+  const semi = model.indexOf(";");
+  const path = semi >= 0 ? model.slice(semi + 1) : model.startsWith("tinker://") ? model : "";
+  if (path === "") return initialTable(model);
+  const run = state.runs.get(path.slice("tinker://".length).split("/")[0]!);
+  return run && checkpointTable(state, path, run.base_model);
+}
+
+/** The sampling settings of an OpenAI request, or an error reply naming the bad value. */
+function samplingParams(body: Record<string, unknown>): Required<OaiSampling> | Reply {
+  const bad = (message: string) => oaiError(400, message, "invalid_request_error");
+  const max = body.max_tokens ?? DEFAULT_MAX_TOKENS;
+  if (typeof max !== "number" || !Number.isInteger(max) || max < 1) {
+    return bad(`max_tokens must be a positive integer, got ${JSON.stringify(max)}`);
+  }
+  const temperature = body.temperature ?? 1;
+  if (typeof temperature !== "number" || !(temperature >= 0 && temperature <= 2)) {
+    return bad(`temperature must be a number from 0 to 2, got ${JSON.stringify(temperature)}`);
+  }
+  const seed = body.seed ?? null;
+  if (seed !== null && (typeof seed !== "number" || !Number.isSafeInteger(seed))) {
+    return bad(`seed must be an integer, got ${JSON.stringify(seed)}`);
+  }
+  const stop = body.stop ?? null;
+  const stops = stop === null ? [] : typeof stop === "string" ? [stop] : stop;
+  if (
+    !Array.isArray(stops) || stops.length > 4 ||
+    stops.some((s) => typeof s !== "string" || s === "")
+  ) {
+    return bad(
+      `stop must be a non-empty string or an array of up to 4 of them, got ${JSON.stringify(stop)}`,
+    );
+  }
+  return { max_tokens: max, temperature, seed, stop: stops as string[] };
 }
 
 function lastUserText(messages: unknown): string | Reply {
@@ -207,22 +237,60 @@ function promptText(prompt: unknown): string | Reply {
   return oaiError(400, "prompt must be a string or a non-empty array", "invalid_request_error");
 }
 
-/** The deterministic answer to `prompt` from `model`, as tokens (words with their leading space). */
-export function answerTokens(model: string, prompt: string): string[] {
-  const rand = prng(`${model}\n${prompt}`);
-  const name = model.includes(";") ? model.slice(model.indexOf(";") + 1) : model;
-  const said = prompt.trim().replace(/\s+/g, " ").slice(0, 60);
-  let text = `Hello from ${name}!${said ? ` You said: ${said}.` : ""}`;
-  const count = 12 + Math.floor(rand() * 12);
-  for (let i = 0; i < count; i++) {
-    const word = WORDS[Math.floor(rand() * WORDS.length)]!;
-    text += i === 0 ? ` ${word[0]!.toUpperCase()}${word.slice(1)}` : ` ${word}`;
-  }
-  return `${text}.`.match(/\s*\S+/g) ?? [];
+/** The sampling settings the fake honours, as an OpenAI request names them. */
+export interface OaiSampling {
+  /** Tokens (characters) to generate at most; default 256. */
+  max_tokens?: number;
+  /** Softmax temperature; 0 picks the likeliest token; default 1. */
+  temperature?: number;
+  /** Seeds the draws; without it they are seeded by the model and the prompt. */
+  seed?: number | null;
+  /** Strings that end the answer, left out of its text. */
+  stop?: readonly string[];
 }
 
-function countWords(text: string): number {
-  return (text.match(/\S+/g) ?? []).length;
+/** An answer: its pieces (one per token, streamed one per event) and why it ended. */
+export interface OaiAnswer {
+  /** The text of each generated token, in order. */
+  pieces: string[];
+  /** `"stop"`: a full stop or a `stop` string ended it; `"length"`: `max_tokens` did. */
+  finish: "stop" | "length";
+}
+
+/**
+ * The fake's answer to `prompt` from `table` (the model named `model`):
+ * sampled by the bigram model from the prompt's last token, deterministic
+ * for a given table, model name, prompt and settings.
+ */
+export function answerTokens(
+  table: BigramTable,
+  model: string,
+  prompt: string,
+  params: OaiSampling = {},
+): OaiAnswer {
+  const stops = params.stop ?? [];
+  const promptTokens = encode(prompt);
+  const drawn = sampleSequence(
+    table,
+    promptTokens.length > 0 ? promptTokens : encode(" "),
+    {
+      max_tokens: params.max_tokens ?? DEFAULT_MAX_TOKENS,
+      temperature: params.temperature ?? 1,
+      stop: [...stops, END],
+    },
+    prng(params.seed == null ? `${model}\n${prompt}` : `seed:${params.seed}`),
+  );
+  let text = decode(drawn.tokens);
+  const hit = stops.find((s) => text.endsWith(s));
+  if (drawn.stop_reason === "stop" && hit !== undefined) text = text.slice(0, -hit.length);
+  return { pieces: [...text], finish: drawn.stop_reason };
+}
+
+/** The conversation's text, the contents of its messages one per line (for `usage`). */
+function conversationText(messages: unknown): string {
+  return (messages as { content?: unknown }[]).map((m) =>
+    typeof m?.content === "string" ? m.content : JSON.stringify(m?.content ?? "")
+  ).join("\n");
 }
 
 function hex(rand: () => number): string {

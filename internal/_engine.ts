@@ -159,8 +159,8 @@ export class Engine {
   #initialFor: string | undefined;
   /** The last credentials a command printed (secrets, like the key). */
   #printed: string[] = [];
-  /** The bootstrap cache's key for the key it was computed for; null: not cached. */
-  #cacheKey: { for: string; key: string | null } | undefined;
+  /** The bootstrap cache's key, and the base URL and key it was computed for. */
+  #cacheKey: { for: string; key: string } | undefined;
   /** The server showed a cached entry stale: fresh flags are stored, never read again. */
   #cacheDropped = false;
   #fromCache = false;

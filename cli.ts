@@ -8,8 +8,10 @@
  * `session export-trace|info|list`, `sampler info`, `model list`,
  * `billing usage|checkpoint-storage`. Global options (before or after the
  * command): `-f/--format table|json|jsonl`, `--verbose`, `--max-retries N`,
- * `-h/--help`. Configuration: `TINKER_API_KEY`, `TINKER_BASE_URL`,
- * `NO_COLOR`, `COLUMNS`.
+ * `--no-cache`, `-h/--help`. Configuration: `TINKER_API_KEY`,
+ * `TINKER_BASE_URL`, `TINKER_NO_CACHE`, `NO_COLOR`, `COLUMNS`. The server's
+ * client config is cached for an hour in the user's cache directory (no
+ * secret: see the README), so a command sends one request, not two.
  *
  * Exit codes: 0 success, 1 API/server error, 2 usage error, 3
  * authentication or configuration, 4 not found, 5 network, 6 invalid
@@ -73,7 +75,9 @@ export async function main(args: string[], io: CliIo = {}): Promise<number> {
 }
 
 if (import.meta.main) {
-  const { processArgs, exitProcess } = await import("./cli/_process.ts");
+  const { processArgs, processEnv, exitProcess } = await import("./cli/_process.ts");
+  // The bootstrap cache's file is read while the CLI loads.
+  (await import("./cli/_cache.ts")).prefetchBootstrapCache(processEnv());
   const code = await main(processArgs());
   // Exit once the output is flushed, without waiting for idle keep-alive sockets.
   const { flushProcessIo } = await import("./cli/_io.ts");

@@ -39,6 +39,8 @@ export type * from "./sampling_types.ts";
 export type { PageFuture, TinkerFuture } from "./rest_client.ts";
 export { SyncUnavailableError } from "./internal/_future.ts";
 export { SDK_COMPAT_VERSION, VERSION } from "./internal/_version.ts";
+export { BOOTSTRAP_CACHE_TTL_MS } from "./internal/_bootstrap_cache.ts";
+export type { BootstrapCache, BootstrapCacheEntry } from "./internal/_bootstrap_cache.ts";
 export * from "./model_input.ts";
 export * from "./tensor_data.ts";
 export * from "./training_types.ts";

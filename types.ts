@@ -15,6 +15,8 @@
  * @module
  */
 
+import type { BootstrapCache } from "./internal/_bootstrap_cache.ts";
+
 /**
  * `"training"` for `weights/…` checkpoints, `"sampler"` for `sampler_weights/…`,
  * `"external"` for `external_weights/…` (exported weights, SDK 0.38).
@@ -677,6 +679,15 @@ export interface ClientOptions {
    * @default {true}
    */
   blocking?: boolean | undefined;
+  /**
+   * Keeps the server's client config (feature flags, no secret) between
+   * clients, so a new client skips `POST /api/v1/client/config`: any `Map`
+   * for one process, or a store of your own (see {@linkcode BootstrapCache}).
+   * Only a plain API key's config is kept (not a JWT's, nor one fetched with
+   * `TINKER_CREDENTIAL_CMD`'s output). Default: none, every client asks the
+   * server once.
+   */
+  bootstrapCache?: BootstrapCache | undefined;
 }
 
 /**

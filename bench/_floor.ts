@@ -8,6 +8,8 @@
  * ```sh
  * # The CLI's two requests: the bootstrap, then GET <path>; prints the body.
  * TINKER_BASE_URL=… TINKER_API_KEY=… deno run -A bench/_floor.ts requests /api/v1/training_runs
+ * # With the bootstrap cached: GET <path> only; prints the body.
+ * TINKER_BASE_URL=… TINKER_API_KEY=… deno run -A bench/_floor.ts request /api/v1/training_runs
  * # A download: GET <url> written to <file> chunk by chunk, synchronously.
  * deno run -A bench/_floor.ts download <url> <file>
  * ```
@@ -71,16 +73,18 @@ function runtime(): Runtime {
 
 const rt = runtime();
 const [mode, target, file] = rt.args;
-if (mode === "requests" && target) {
+if ((mode === "requests" || mode === "request") && target) {
   const base = rt.env("TINKER_BASE_URL") ?? "";
   const key = rt.env("TINKER_API_KEY") ?? "";
-  const config = await fetch(`${base}/api/v1/client/config`, {
-    method: "POST",
-    headers: { "x-api-key": key, "content-type": "application/json" },
-    body: JSON.stringify({ sdk_version: "0.0.0" }),
-  });
-  if (!config.ok) throw new Error(`POST /api/v1/client/config: ${config.status}`);
-  await config.text();
+  if (mode === "requests") {
+    const config = await fetch(`${base}/api/v1/client/config`, {
+      method: "POST",
+      headers: { "x-api-key": key, "content-type": "application/json" },
+      body: JSON.stringify({ sdk_version: "0.0.0" }),
+    });
+    if (!config.ok) throw new Error(`POST /api/v1/client/config: ${config.status}`);
+    await config.text();
+  }
   const res = await fetch(`${base}${target}`, { headers: { "x-api-key": key } });
   if (!res.ok) throw new Error(`GET ${target}: ${res.status}`);
   console.log(await res.text());
@@ -94,5 +98,5 @@ if (mode === "requests" && target) {
     out.close();
   }
 } else {
-  throw new Error("usage: _floor.ts requests <path> | download <url> <file>");
+  throw new Error("usage: _floor.ts requests|request <path> | download <url> <file>");
 }

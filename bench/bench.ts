@@ -147,9 +147,19 @@ async function admin(method: string, path: string, body?: unknown): Promise<void
 /** The fake logs every request: clear it between figures so it does not grow. */
 const clearLog = () => admin("DELETE", "log");
 
+/**
+ * The CLI's bootstrap cache lives in a directory of the bench's own
+ * (`XDG_CACHE_HOME`); Deno keeps its module cache where it was.
+ */
+const cacheHome = `${tmp}/cache`;
+const cacheFile = `${cacheHome}/tinker-ts/bootstrap.json`;
+const denoDir = Deno.env.get("DENO_DIR") ??
+  `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache`}/deno`;
 const env = {
   PATH: Deno.env.get("PATH") ?? "",
   HOME: Deno.env.get("HOME") ?? "/root",
+  XDG_CACHE_HOME: cacheHome,
+  DENO_DIR: denoDir,
   [API_KEY_ENV]: fake.apiKey,
   TINKER_BASE_URL: fake.url,
   TINKER_TELEMETRY: "0",
@@ -165,6 +175,8 @@ try {
   // The runtime's floor: the same I/O as the CLI with none of its work.
   const floorBinary = `${tmp}/floor`;
   const floorScript = `${ROOT}/bench/_floor.ts`;
+  const cliBundle = `${ROOT}/cli.bundle.js`;
+  const hasBundle = await exists(cliBundle);
   if (hasCli) {
     say("compiling the Bun binary and the floor script");
     await output(bun, [...compileFlags(), `${ROOT}/cli.ts`, "--outfile", binary]);
@@ -173,16 +185,27 @@ try {
     notes.push("`cli.ts` is absent: the CLI and download figures use a streamed fetch instead.");
   }
   const bigRun = FAKE_IDS.bigRun;
-  const commands: { label: string; args: string[]; path: string }[] = [
+  // Targets: issue 15 (cache warm); cold, the figures before the cache (RESULTS.md of 2026-11-26).
+  const commands: {
+    label: string;
+    args: string[];
+    path: string;
+    warmTarget: number;
+    coldTarget: number;
+  }[] = [
     {
       label: "`run list`",
       args: ["run", "list"],
       path: "/api/v1/training_runs?limit=20&offset=0&access_scope=owned",
+      warmTarget: 1.15,
+      coldTarget: 1.57,
     },
     {
       label: "`checkpoint list --run-id` (250 checkpoints)",
       args: ["checkpoint", "list", "--run-id", bigRun],
       path: `/api/v1/training_runs/${bigRun}/checkpoints`,
+      warmTarget: 1.3,
+      coldTarget: 1.89,
     },
   ];
   for (const command of commands) {
@@ -196,38 +219,72 @@ try {
       `X-API-Key: ${fake.apiKey}`,
       `${fake.url}${command.path}`,
     ];
+    // "(cold)": the bootstrap cache's file is deleted before each run (outside the timing).
     const programs: [string, string[]][] = [["curl", curl]];
     if (hasCli) {
       programs.push(["Bun binary", [binary, ...command.args]]);
+      programs.push(["Bun binary (cold)", [binary, ...command.args]]);
       programs.push(["deno run cli.ts", [deno, "run", "-A", `${ROOT}/cli.ts`, ...command.args]]);
-      programs.push(["Bun floor", [floorBinary, "requests", command.path]]);
-      programs.push(["Deno floor", [deno, "run", "-A", floorScript, "requests", command.path]]);
+      programs.push([
+        "deno run cli.ts (cold)",
+        [deno, "run", "-A", `${ROOT}/cli.ts`, ...command.args],
+      ]);
+      if (hasBundle) {
+        programs.push(["deno run cli.bundle.js", [deno, "run", "-A", cliBundle, ...command.args]]);
+        programs.push([
+          "deno run cli.bundle.js (cold)",
+          [deno, "run", "-A", cliBundle, ...command.args],
+        ]);
+      }
+      programs.push(["Bun floor", [floorBinary, "request", command.path]]);
+      programs.push(["Bun floor (2)", [floorBinary, "requests", command.path]]);
+      programs.push(["Deno floor", [deno, "run", "-A", floorScript, "request", command.path]]);
+      programs.push([
+        "Deno floor (2)",
+        [deno, "run", "-A", floorScript, "requests", command.path],
+      ]);
     }
     programs.push(["official CLI", [officialCli, ...command.args]]);
     const wall: Record<string, number> = {};
     const rss: Record<string, number> = {};
     say(`CLI ${command.args.slice(0, 2).join(" ")}: ${programs.map(([name]) => name).join(", ")}`);
     await clearLog();
-    for (const [, argv] of programs) await timed(argv); // warm-up (Deno's module cache)
+    const run = async <T = number>(
+      name: string,
+      argv: string[],
+      measure: (argv: string[]) => Promise<T> = timed as (argv: string[]) => Promise<T>,
+    ): Promise<T> => {
+      if (name.endsWith("(cold)")) await Deno.remove(cacheFile).catch(() => {});
+      return await measure(argv);
+    };
+    for (const [name, argv] of programs) await run(name, argv); // warm-up (Deno's module cache)
     // Every program from the same page-cache state (see dropPageCache), then warm again.
-    if (await dropPageCache()) { for (const [, argv] of programs) await timed(argv); }
+    if (await dropPageCache()) { for (const [name, argv] of programs) await run(name, argv); }
     // Interleaved rounds: drift and noise on the machine hit every program alike.
     const times: Record<string, number[]> = {};
     for (let i = 0; i < CLI_RUNS; i++) {
-      for (const [name, argv] of programs) (times[name] ??= []).push(await timed(argv));
+      for (const [name, argv] of programs) (times[name] ??= []).push(await run(name, argv));
     }
     for (const [name, argv] of programs) {
       const peaks: number[] = [];
-      for (let i = 0; i < MEM_RUNS; i++) peaks.push((await peakRss(argv)).kb);
+      for (let i = 0; i < MEM_RUNS; i++) peaks.push((await run(name, argv, peakRss)).kb);
       wall[name] = median(times[name]!);
       rss[name] = median(peaks) / 1024;
     }
     const group = `CLI ${command.label}`;
     if (hasCli) {
-      rows.push(ratio(group, "Bun binary wall time vs curl", wall["Bun binary"]!, wall.curl!, {
-        unit: "ms",
-        max: 1.5,
-      }));
+      const vsCurl = (figure: string, name: string, o: { max?: number; targetText?: string }) =>
+        rows.push(ratio(group, figure, wall[name]!, wall.curl!, { unit: "ms", ...o }));
+      // Each figure, then its floor: the runtime doing the same requests and nothing else.
+      vsCurl("Bun binary wall time vs curl, cache warm (one request)", "Bun binary", {
+        max: command.warmTarget,
+      });
+      vsCurl("floor: Bun-compiled script, one request, vs curl", "Bun floor", {});
+      vsCurl("Bun binary wall time vs curl, cache cold (two requests)", "Bun binary (cold)", {
+        max: command.coldTarget,
+        targetText: `≤ ${command.coldTarget}× (before the cache)`,
+      });
+      vsCurl("floor: Bun-compiled script, same two requests, vs curl", "Bun floor (2)", {});
       rows.push(
         ratio(
           group,
@@ -253,12 +310,26 @@ try {
           },
         ),
       );
-      rows.push(
-        ratio(group, "`deno run cli.ts` wall time vs curl", wall["deno run cli.ts"]!, wall.curl!, {
-          unit: "ms",
+      if (hasBundle) {
+        vsCurl("`deno run cli.bundle.js` wall time vs curl, cache warm", "deno run cli.bundle.js", {
           max: 5,
-        }),
+        });
+      }
+      vsCurl(
+        "`deno run cli.ts` wall time vs curl, cache warm",
+        "deno run cli.ts",
+        hasBundle ? {} : { max: 5 },
       );
+      vsCurl("floor: `deno run` script, one request, vs curl", "Deno floor", {});
+      if (hasBundle) {
+        vsCurl(
+          "`deno run cli.bundle.js` wall time vs curl, cache cold",
+          "deno run cli.bundle.js (cold)",
+          {},
+        );
+      }
+      vsCurl("`deno run cli.ts` wall time vs curl, cache cold", "deno run cli.ts (cold)", {});
+      vsCurl("floor: `deno run` script, same two requests, vs curl", "Deno floor (2)", {});
       rows.push(
         ratio(
           group,
@@ -267,29 +338,6 @@ try {
           rss["official CLI"]!,
           {
             unit: "MB",
-          },
-        ),
-      );
-      // How much of each CLI figure is the runtime's: the same two requests, nothing else.
-      rows.push(
-        ratio(
-          group,
-          "floor: Bun-compiled script, same two requests, vs curl",
-          wall["Bun floor"]!,
-          wall.curl!,
-          {
-            unit: "ms",
-          },
-        ),
-      );
-      rows.push(
-        ratio(
-          group,
-          "floor: `deno run` script, same two requests, vs curl",
-          wall["Deno floor"]!,
-          wall.curl!,
-          {
-            unit: "ms",
           },
         ),
       );
@@ -302,6 +350,49 @@ try {
         rss.curl!.toFixed(1)
       } MB).`,
     );
+  }
+
+  // What the cache is for: on a real network the bootstrap is a round trip.
+  if (hasCli) {
+    const latency = 20;
+    const group = `CLI \`run list\`, server answering after ${latency} ms (a distant server)`;
+    say(group);
+    await admin("POST", "options", { latencyMs: latency });
+    const path = commands[0]!.path;
+    const curl = ["curl", "-s", "-f", "-o", "/dev/null", "-H", `X-API-Key: ${fake.apiKey}`];
+    const slowPrograms: [string, string[]][] = [
+      ["curl", [...curl, `${fake.url}${path}`]],
+      ["Bun binary", [binary, "run", "list"]],
+      ["Bun binary (cold)", [binary, "run", "list"]],
+    ];
+    const times: Record<string, number[]> = {};
+    for (let i = 0; i < CLI_RUNS; i++) {
+      for (const [name, argv] of slowPrograms) {
+        if (name.endsWith("(cold)")) await Deno.remove(cacheFile).catch(() => {});
+        (times[name] ??= []).push(await timed(argv));
+      }
+    }
+    await admin("POST", "options", { latencyMs: 0 });
+    const slow = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+    rows.push(
+      ratio(
+        group,
+        "Bun binary vs curl, cache warm (one request)",
+        slow["Bun binary"]!,
+        slow.curl!,
+        {
+          unit: "ms",
+        },
+      ),
+      ratio(
+        group,
+        "Bun binary vs curl, cache cold (two requests)",
+        slow["Bun binary (cold)"]!,
+        slow.curl!,
+        { unit: "ms" },
+      ),
+    );
+    notes.push(`${group}: median wall ms ${fmtMap(slow)}.`);
   }
 
   notes.push(

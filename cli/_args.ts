@@ -124,6 +124,8 @@ export interface GlobalOptions {
   format: "table" | "json" | "jsonl";
   verbose: boolean;
   maxRetries: number | undefined;
+  /** `--no-cache`: do not read or write the bootstrap cache. */
+  noCache?: boolean;
 }
 
 /** What the command line asks for. */
@@ -341,6 +343,7 @@ function applyGlobal(global: GlobalOptions, name: string, value: string | number
   if (name === "format") global.format = value as GlobalOptions["format"];
   else if (name === "verbose") global.verbose = value === true;
   else if (name === "max-retries") global.maxRetries = value as number;
+  else if (name === "no-cache") global.noCache = value === true;
 }
 
 // ---- help ------------------------------------------------------------------

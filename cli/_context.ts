@@ -3,6 +3,7 @@
 
 import type { ClientOptions, RestClient } from "../mod.ts";
 import type { GlobalOptions } from "./_args.ts";
+import type { FileCache } from "./_cache.ts";
 import { CliError, EXIT, Interrupted } from "./_errors.ts";
 import { plain, pyJson, type Value } from "./_format.ts";
 import { renderTable, type TableSpec } from "./_table.ts";
@@ -72,6 +73,8 @@ export class Context {
   readonly stdinIsTTY: () => boolean;
   #lines: LineReader | undefined;
   #client: RestClient | undefined;
+  /** The bootstrap cache, its file read from the start (it overlaps loading the command). */
+  #cacheOpening: Promise<FileCache | undefined>;
   /** Where the client's credential comes from, for error messages (set by {@linkcode client}). */
   keySource: string | undefined;
 
@@ -88,6 +91,9 @@ export class Context {
     this.format = global.format;
     this.verbose = global.verbose;
     this.maxRetries = global.maxRetries;
+    this.#cacheOpening = global.noCache === true
+      ? Promise.resolve(undefined)
+      : import("./_cache.ts").then((m) => m.openBootstrapCache(io.env), () => undefined);
     this.env = io.env;
     this.stdoutIsTTY = io.isTTY;
     this.stderrIsTTY = io.stderrIsTTY;
@@ -153,6 +159,11 @@ export class Context {
     return this.#lines.readLine();
   }
 
+  /** Resolves when the bootstrap cache's writes are done (before the process exits). */
+  async settle(): Promise<void> {
+    await (await this.#cacheOpening)?.settle();
+  }
+
   /** Releases stdin if it was used. */
   dispose(): void {
     this.#lines?.close();
@@ -171,8 +182,10 @@ export class Context {
    */
   async client(): Promise<RestClient> {
     if (this.#client) return this.#client;
-    const options = await this.clientOptions();
-    const { RestClient } = await import("../mod.ts");
+    const [options, { RestClient }] = await Promise.all([
+      this.clientOptions(),
+      import("../rest_client.ts"), // Not mod.ts: the training types and codecs are not needed here.
+    ]);
     this.#client = new RestClient(options);
     return this.#client;
   }
@@ -180,7 +193,8 @@ export class Context {
   /**
    * The options of every client of this run (REST, OpenAI-compatible): this
    * run's environment (the credential is found in it as the SDK finds it),
-   * retries, the `--verbose` logger.
+   * retries, the `--verbose` logger, the bootstrap cache (unless `--no-cache`
+   * or `TINKER_NO_CACHE`).
    */
   async clientOptions(): Promise<ClientOptions> {
     const { credentialSource } = await import("./_source.ts");
@@ -197,10 +211,13 @@ export class Context {
       );
     }
     const verbose = this.verbose;
+    const cache = await this.#cacheOpening;
+    await cache?.ready();
     return {
       env: this.env,
       maxRetries: this.maxRetries,
       logger: verbose ? (line: string) => this.err(`[http] ${inert(line, true)}\n`) : undefined,
+      bootstrapCache: cache,
     };
   }
 }

@@ -259,7 +259,8 @@ export async function toCliError(
 /** The library error class of `error`, most specific first (the library is already loaded when it threw). */
 async function libraryClassName(error: unknown): Promise<string | undefined> {
   if (!(error instanceof Error)) return undefined;
-  const lib = await import("../mod.ts");
+  const [errors, paths] = await Promise.all([import("../errors.ts"), import("../tinker_path.ts")]);
+  const lib = { ...errors, ...paths };
   const classes: [new (...args: never[]) => Error, string][] = [
     [lib.ApiUserAbortError, "ApiUserAbortError"],
     [lib.ApiTimeoutError, "ApiTimeoutError"],

@@ -105,6 +105,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return exit(cli.code);
   } finally {
     stopListening?.();
+    await ctx.settle();
     ctx.dispose();
     if (usedStdin && io.stdin === undefined) releaseProcessStdin();
   }

@@ -110,6 +110,11 @@ export const GLOBAL_OPTIONS: OptionSpec[] = [
     metavar: "INTEGER",
     help: "Retries of a failed request (default: 5)",
   },
+  {
+    name: "no-cache",
+    type: "flag",
+    help: "Ask the server for its config, not the cache",
+  },
 ];
 
 /** The whole command tree. */

@@ -64,6 +64,7 @@ export class ClientCore {
       archivePollIntervalMs: options.archivePollIntervalMs ?? DEFAULTS.archivePollIntervalMs,
       tracePollIntervalMs: options.tracePollIntervalMs ?? DEFAULTS.tracePollIntervalMs,
       traceExportTimeoutMs: options.traceExportTimeoutMs ?? DEFAULTS.traceExportTimeoutMs,
+      bootstrapCache: options.bootstrapCache,
     };
     if (given === undefined && !options.baseUrl && !options.apiKey && apiKey !== undefined) {
       // The key came from the environment but the base URL could not: say so

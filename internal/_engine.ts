@@ -46,6 +46,14 @@ import {
   runCommandSync,
   type StoredKey,
 } from "./_credentials.ts";
+import {
+  type BootstrapCache,
+  bootstrapCacheKey,
+  cachedFlags,
+  dropFlags,
+  storableFlags,
+  storeFlags,
+} from "./_bootstrap_cache.ts";
 import type { CheckpointArchiveUrlResponse, WhoamiResponse } from "../types.ts";
 
 /** One client call as plain data: what a future needs to run it anywhere. */
@@ -106,6 +114,8 @@ export interface EngineConfig {
   tracePollIntervalMs: number;
   /** How long a trace export may stay `pending` before the call gives up. */
   traceExportTimeoutMs: number;
+  /** Where the client config is kept between clients (`_bootstrap_cache.ts`); none: not kept. */
+  bootstrapCache?: BootstrapCache | undefined;
 }
 
 /** The bootstrap's outcome (the JWT itself is kept apart: it is refreshed). */
@@ -115,6 +125,8 @@ interface AuthState {
   direct: string | undefined;
   /** What the JWT is exchanged with (and refreshed with) otherwise. */
   exchange: Credential | undefined;
+  /** The flags came from the bootstrap cache: the server may have changed them since. */
+  cached: boolean;
 }
 
 /** The SDK's message when no credential source is available. */
@@ -147,6 +159,11 @@ export class Engine {
   #initialFor: string | undefined;
   /** The last credentials a command printed (secrets, like the key). */
   #printed: string[] = [];
+  /** The bootstrap cache's key, and the base URL and key it was computed for. */
+  #cacheKey: { for: string; key: string } | undefined;
+  /** The server showed a cached entry stale: fresh flags are stored, never read again. */
+  #cacheDropped = false;
+  #fromCache = false;
   /** The strings errors and logs never show, for `redact` and `parseJson`. */
   #secretsOf: Pick<Transport, "secrets"> = { secrets: () => this.#secrets() };
 
@@ -393,7 +410,9 @@ export class Engine {
       fetch: this.#fetch,
       credential,
       secrets: () => this.#secrets(),
-      renewCredential: initial === undefined ? undefined : () => this.#renew(initial),
+      renewCredential: initial === undefined
+        ? undefined
+        : (used, invalidToken) => this.#renew(initial, used, invalidToken),
       log: this.#log,
     };
   }
@@ -416,10 +435,27 @@ export class Engine {
     return credential;
   }
 
-  /** After a 401 `invalid_token`: a fresh JWT (one exchange shared by concurrent callers). */
-  *#renew(initial: Credential): Steps<boolean> {
-    const auth = yield* this.#bootstrap(initial);
-    if (auth.exchange === undefined) return false;
+  /**
+   * After a 401 to a request sent with `used`: true when a different
+   * credential is ready to resend with. Flags from the bootstrap cache are
+   * dropped and fetched afresh (the server may have switched JWT auth on or
+   * off); an `invalid_token` gets a fresh JWT (one exchange shared by
+   * concurrent callers).
+   */
+  *#renew(initial: Credential, used: string, invalidToken: boolean): Steps<boolean> {
+    let auth = yield* this.#bootstrap(initial);
+    if (auth.cached) {
+      if (this.#authDone === auth) this.#dropCachedFlags();
+      try {
+        auth = yield* this.#bootstrap(initial);
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) return false; // The 401 stands.
+        throw error;
+      }
+    }
+    const pending = this.#credential(initial);
+    if ((typeof pending === "string" ? pending : yield* pending) !== used) return true;
+    if (!invalidToken || auth.exchange === undefined) return false;
     yield* this.#refresh(auth.exchange);
     return true;
   }
@@ -430,11 +466,70 @@ export class Engine {
    */
   *#bootstrap(initial: Credential): Steps<AuthState> {
     if (this.#authDone !== undefined) return this.#authDone;
-    const run = () => this.#runBootstrap(initial);
+    const run = () => this.#bootstrapOnce(initial);
     return (yield { t: "share", slot: this.#bootstrapping, run }) as AuthState;
   }
 
+  /** The bootstrap; when cached flags lead to a refusal (a JWT exchange 4xx), again without them. */
+  *#bootstrapOnce(initial: Credential): Steps<AuthState> {
+    try {
+      return yield* this.#runBootstrap(initial);
+    } catch (error) {
+      const refused = error instanceof ApiError && error.status !== undefined &&
+        error.status >= 400 && error.status < 500;
+      if (!this.#fromCache || !refused) throw error;
+      this.#dropCachedFlags();
+      return yield* this.#runBootstrap(initial);
+    }
+  }
+
   *#runBootstrap(initial: Credential): Steps<AuthState> {
+    const config = (yield* this.#fetchClientConfig(initial)) as {
+      pjwt_auth_enabled?: boolean;
+      credential_default_source?: string;
+    };
+    this.#clientConfig = config;
+    const jwtEnabled = config.pjwt_auth_enabled === true;
+    const useCommand = config.credential_default_source === "credential_cmd";
+    const auth = { ...this.#afterConfig(jwtEnabled, useCommand), cached: this.#fromCache };
+    if (auth.exchange) this.#jwt = yield* this.#exchange(auth.exchange);
+    return this.#authDone = auth;
+  }
+
+  /**
+   * The bootstrap cache's key for `initial`, or null when it is not cached:
+   * no cache, a JWT given as the key (it changes with every login), or
+   * `TINKER_CREDENTIAL_CMD` (its output may change with every run, and the
+   * entry's MAC needs a stable secret).
+   */
+  #cacheKeyFor(initial: Credential): string | null {
+    if (this.config.bootstrapCache === undefined) return null;
+    if (initial.kind !== "key" || isJwt(initial.key)) return null;
+    const baseUrl = this.config.transport.baseUrl;
+    const id = `${baseUrl}\0${initial.key}`;
+    if (this.#cacheKey?.for !== id) {
+      this.#cacheKey = { for: id, key: bootstrapCacheKey(baseUrl, initial.key) };
+    }
+    return this.#cacheKey.key;
+  }
+
+  /**
+   * The server's client config: from the bootstrap cache when it holds a
+   * live entry for this base URL and key, else `POST /client/config` (then
+   * stored, when cacheable).
+   */
+  *#fetchClientConfig(initial: Credential): Steps<Record<string, unknown>> {
+    const cache = this.config.bootstrapCache!;
+    const key = this.#cacheKeyFor(initial);
+    const apiKey = initial.kind === "key" ? initial.key : "";
+    const cached = key === null || this.#cacheDropped
+      ? undefined
+      : cachedFlags(cache, key, apiKey, Date.now());
+    this.#fromCache = cached !== undefined;
+    if (cached !== undefined) {
+      this.#log?.("POST /api/v1/client/config skipped: the client config is cached");
+      return cached;
+    }
     const keyTransport = this.#transport(() => this.#token(initial));
     const res = yield* sendRequest(keyTransport, {
       method: "POST",
@@ -442,16 +537,19 @@ export class Engine {
       body: { sdk_version: SDK_COMPAT_VERSION },
       retry: "safe",
     });
-    const config = parseJson(res, "ClientConfig", keyTransport) as {
-      pjwt_auth_enabled?: boolean;
-      credential_default_source?: string;
-    };
-    this.#clientConfig = config;
-    const jwtEnabled = config.pjwt_auth_enabled === true;
-    const useCommand = config.credential_default_source === "credential_cmd";
-    const auth = this.#afterConfig(jwtEnabled, useCommand);
-    if (auth.exchange) this.#jwt = yield* this.#exchange(auth.exchange);
-    return this.#authDone = auth;
+    const config = parseJson(res, "ClientConfig", keyTransport) as Record<string, unknown>;
+    if (key !== null) storeFlags(cache, key, apiKey, storableFlags(config), Date.now());
+    return config;
+  }
+
+  /** Forgets the cached flags, in the store and here; this client reads the cache no more. */
+  #dropCachedFlags(): void {
+    const key = this.#cacheKey?.key;
+    if (key) dropFlags(this.config.bootstrapCache!, key);
+    this.#cacheDropped = true;
+    this.#fromCache = false;
+    this.#authDone = undefined;
+    this.#jwt = undefined;
   }
 
   /**
@@ -461,7 +559,7 @@ export class Engine {
    * else a JWT exchanged with the command (required when the organization's
    * `credential_default_source` is `credential_cmd`) or with the key.
    */
-  #afterConfig(jwtEnabled: boolean, useCommand: boolean): AuthState {
+  #afterConfig(jwtEnabled: boolean, useCommand: boolean): Omit<AuthState, "cached"> {
     const { credentialCmd } = this.config;
     const key = this.config.apiKey ||
       (credentialCmd ? undefined : this.#storedKey()?.record.key);
@@ -556,7 +654,11 @@ export class Engine {
   }
 
   *#whoami(initial: Credential): Steps<WhoamiResponse> {
-    const auth = yield* this.#bootstrap(initial);
+    let auth = yield* this.#bootstrap(initial);
+    if (auth.cached && !auth.jwtEnabled) { // Stale, perhaps: ask the server.
+      this.#dropCachedFlags();
+      auth = yield* this.#bootstrap(initial);
+    }
     const direct = auth.direct;
     let jwt: string | undefined;
     if (auth.exchange !== undefined) {

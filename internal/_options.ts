@@ -24,6 +24,7 @@ const CLIENT = [
   "env",
   "traceExportTimeoutMs",
   "maxResponseBytes",
+  "bootstrapCache",
 ] as const;
 
 /** The keys each options type accepts. */

@@ -225,10 +225,12 @@ export interface Transport {
   /** Strings that must never appear in errors or logs. */
   secrets(): string[];
   /**
-   * Called once per request on a 401 whose `WWW-Authenticate` says
-   * `error="invalid_token"`: true when a fresh credential is ready to resend with.
+   * Called once per request on a 401, with the credential the request was
+   * sent with and whether `WWW-Authenticate` says `error="invalid_token"`:
+   * true when a different credential is ready to resend with (a 401 shows
+   * the server did not act on the request, so a write is replayed too).
    */
-  renewCredential?: (() => Steps<boolean>) | undefined;
+  renewCredential?: ((used: string, invalidToken: boolean) => Steps<boolean>) | undefined;
   log?: ((line: string) => void) | undefined;
 }
 
@@ -308,12 +310,10 @@ export function* sendRequest(
     if ((status >= 200 && status < 300) || spec.passStatuses?.includes(status)) {
       return response;
     }
-    if (
-      status === 401 && !renewed && transport.renewCredential &&
-      /error="?invalid_token/i.test(headers.get("www-authenticate") ?? "")
-    ) {
+    if (status === 401 && !renewed && transport.renewCredential) {
       renewed = true;
-      if (yield* transport.renewCredential()) {
+      const invalidToken = /error="?invalid_token/i.test(headers.get("www-authenticate") ?? "");
+      if (yield* transport.renewCredential(credential, invalidToken)) {
         attempt--; // The replay is not a retry.
         continue;
       }

@@ -148,7 +148,7 @@ const STAGES: Stage[] = [
         ...DENO,
         "coverage",
         "coverage",
-        "--exclude=/testing/|/conformance/|/cli\\.ts$|/cli/|_test\\.ts$|/tests/|/scripts/|/bench/|_worker_source\\.ts$",
+        "--exclude=/testing/|/conformance/|/cli\\.ts$|/cli\\.bundle\\.js$|/cli/|_test\\.ts$|/tests/|/scripts/|/bench/|_worker_source\\.ts$",
       ]);
       // deno-lint-ignore no-control-regex
       const plain = report.text.replace(/\x1b\[[0-9;]*m/g, "");

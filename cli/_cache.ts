@@ -1,0 +1,386 @@
+// The CLI's bootstrap cache: the server's client config (feature flags, no
+// secret) per base URL and key fingerprint, in one small JSON file in the
+// user's cache directory, so a command sends one request instead of two.
+// What is stored, its key and its lifetime are the library's
+// (`_bootstrap_cache.ts`); this file only keeps entries safely on disk:
+// written whole (a temp file renamed over), owner-only (0600 in a 0700
+// directory), and read only from a regular file of ours that no one else
+// may write (links followed: the file read is the one checked; in Bun, see
+// `cacheFs`, the entries' MACs do that job). Anything else is a miss.
+
+import type { BootstrapCache } from "../internal/_bootstrap_cache.ts";
+import { BOOTSTRAP_CACHE_TTL_MS } from "../internal/_bootstrap_cache.ts";
+
+/** The directory's name under the platform's cache directory. */
+const DIR_NAME = "tinker-ts";
+const FILE_NAME = "bootstrap.json";
+/** Entries kept in the file (one per base URL and key used lately). */
+const MAX_ENTRIES = 16;
+const MAX_FILE_BYTES = 64 * 1024;
+
+interface Stat {
+  isFile: boolean;
+  isDirectory: boolean;
+  uid: number | null;
+  mode: number | null;
+}
+
+/** The file operations the cache needs, per runtime. */
+interface CacheFs {
+  os: string;
+  /** Whether reading and writing under `dir` is allowed without a prompt. */
+  allowed(dir: string): boolean;
+  /**
+   * The text of `path` and the status of the file read (symbolic links
+   * followed); no status where getting it costs too much (Bun).
+   */
+  read(path: string): Promise<{ text: string; stat: Stat | undefined }>;
+  /** The user id, or null where there is none (Windows). */
+  uid(): Promise<number | null>;
+  /** Writes `text` to `path` in `dir`, owner-only (they run while the command waits for the network). */
+  write(dir: string, path: string, text: string): Promise<void>;
+}
+
+interface SyncFs {
+  /** Status of `path` itself (a link is not followed). */
+  lstat(path: string): Stat & { isSymlink: boolean };
+  /** Creates `path` (it must not exist) with mode 0600 and writes `text`. */
+  writeNew(path: string, text: string): void;
+  rename(from: string, to: string): void;
+  remove(path: string): void;
+  mkdir(path: string): void;
+}
+
+/**
+ * The cache directory of the platform, `tinker-ts` under it: Windows
+ * `%LOCALAPPDATA%`, macOS `~/Library/Caches`, elsewhere `$XDG_CACHE_HOME`
+ * (when absolute) else `~/.cache`. Undefined when the environment names none.
+ */
+export function cacheDirectory(
+  env: Record<string, string | undefined>,
+  os: string,
+): string | undefined {
+  if (os === "windows" || os === "win32") {
+    const local = env.LOCALAPPDATA?.trim();
+    return local && /^([A-Za-z]:[\\/]|\\\\)/.test(local)
+      ? `${local.replace(/[\\/]+$/, "")}\\${DIR_NAME}`
+      : undefined;
+  }
+  const home = env.HOME?.trim();
+  if (os === "darwin") {
+    return home?.startsWith("/") ? `${trim(home)}/Library/Caches/${DIR_NAME}` : undefined;
+  }
+  const xdg = env.XDG_CACHE_HOME?.trim();
+  if (xdg?.startsWith("/")) return `${trim(xdg)}/${DIR_NAME}`;
+  return home?.startsWith("/") ? `${trim(home)}/.cache/${DIR_NAME}` : undefined;
+}
+
+/** Whether the environment turns the cache off (`TINKER_NO_CACHE` set, and not `0`/`false`). */
+export function cacheDisabled(env: Record<string, string | undefined>): boolean {
+  const value = env.TINKER_NO_CACHE?.trim().toLowerCase();
+  return value !== undefined && value !== "" && value !== "0" && value !== "false";
+}
+
+/**
+ * The file-backed bootstrap cache for `env`, its file already being read, or
+ * undefined when it is turned off, the platform has no cache directory, or
+ * the runtime may not use it (Deno without the permissions). Wait for
+ * `ready` before the client's first call and for `settle` before exiting.
+ */
+export function openBootstrapCache(
+  env: Record<string, string | undefined>,
+): FileCache | undefined {
+  if (cacheDisabled(env)) return undefined;
+  const fs = cacheFs();
+  const dir = cacheDirectory(env, fs.os);
+  if (dir === undefined || !fs.allowed(dir)) return undefined;
+  const early = prefetched?.dir === dir ? prefetched.reading : undefined;
+  prefetched = undefined; // Used once: a later run in this process reads the file again.
+  return new FileCache(fs, dir, early);
+}
+
+let prefetched: { dir: string; reading: Promise<Reading> } | undefined;
+
+/**
+ * Starts reading the cache file of `env` at once (the CLI's process entry
+ * calls it first thing), so the read overlaps loading the CLI; the next
+ * `openBootstrapCache` for the same directory takes it over.
+ */
+export function prefetchBootstrapCache(env: Record<string, string | undefined>): void {
+  if (cacheDisabled(env)) return;
+  const fs = cacheFs();
+  const dir = cacheDirectory(env, fs.os);
+  if (dir === undefined || !fs.allowed(dir)) return;
+  const reading = readFile(fs, filePath(fs, dir));
+  prefetched = { dir, reading };
+}
+
+type Reading = { text: string; stat: Stat | undefined; uid: number | null } | undefined;
+
+/** The file's text, status and this user's id; undefined when it cannot be read. */
+async function readFile(fs: CacheFs, path: string): Promise<Reading> {
+  try {
+    const [{ text, stat }, uid] = await Promise.all([fs.read(path), fs.uid()]);
+    return { text, stat, uid };
+  } catch {
+    return undefined;
+  }
+}
+
+function filePath(fs: CacheFs, dir: string): string {
+  return `${dir}${fs.os === "windows" || fs.os === "win32" ? "\\" : "/"}${FILE_NAME}`;
+}
+
+/**
+ * One JSON file, `bootstrap.json`: `{ "version": 1, "entries": { key: entry } }`
+ * (keys are the library's: base URL and key fingerprint). It is read once, at
+ * once, so `get` answers from memory; writes rewrite the whole file (expired
+ * entries pruned, the newest {@linkcode MAX_ENTRIES} kept), queue up in order
+ * and run while the command waits for the network (in Bun, loading `node:fs`
+ * alone costs ~1 ms at start). Two processes writing at once may lose one's
+ * entry: a later miss, nothing worse.
+ */
+export class FileCache implements BootstrapCache {
+  #fs: CacheFs;
+  #dir: string;
+  #path: string;
+  #entries = new Map<string, unknown>();
+  #ready: Promise<void>;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(fs: CacheFs, dir: string, reading?: Promise<Reading>) {
+    this.#fs = fs;
+    this.#dir = dir;
+    this.#path = filePath(fs, dir);
+    this.#ready = this.#load(reading ?? readFile(fs, this.#path));
+  }
+
+  /** Resolves when the file has been read (or found missing, foreign or corrupt: empty). */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  get(key: string): unknown {
+    return this.#entries.get(key);
+  }
+
+  set(key: string, entry: unknown): void {
+    this.#entries.delete(key); // Re-inserted last: the newest.
+    this.#entries.set(key, entry);
+    this.#save();
+  }
+
+  delete(key: string): void {
+    if (this.#entries.delete(key)) this.#save();
+  }
+
+  /** Resolves when every write asked for so far is done (or failed: a cache never fails a command). */
+  settle(): Promise<void> {
+    return this.#queue;
+  }
+
+  async #load(reading: Promise<Reading>): Promise<void> {
+    try {
+      const read = await reading;
+      if (read === undefined) return;
+      const { text, stat, uid } = read;
+      if (stat !== undefined && (!ours(stat, uid) || !stat.isFile)) return;
+      if (text.length > MAX_FILE_BYTES) return;
+      const data = JSON.parse(text) as { version?: unknown; entries?: unknown };
+      const entries = data?.entries;
+      if (data?.version !== 1 || typeof entries !== "object" || entries === null) return;
+      for (const [key, entry] of Object.entries(entries)) this.#entries.set(key, entry);
+    } catch {
+      // Missing, unreadable or corrupt: empty.
+    }
+  }
+
+  #save(): void {
+    const now = Date.now();
+    const live = [...this.#entries].filter(([, entry]) => {
+      const at = (entry as { storedAt?: unknown })?.storedAt;
+      return typeof at === "number" && now - at < BOOTSTRAP_CACHE_TTL_MS;
+    });
+    const text = JSON.stringify({
+      version: 1,
+      entries: Object.fromEntries(live.slice(-MAX_ENTRIES)),
+    });
+    this.#queue = this.#queue.then(async () => {
+      try {
+        await this.#fs.write(this.#dir, this.#path, text);
+      } catch {
+        // Not written: the next command asks the server again.
+      }
+    });
+  }
+}
+
+/**
+ * The atomic write: the directory created (0700) if needed and checked to be
+ * ours and private, `text` into a new temp file (0600) beside `path`, then
+ * renamed over `path`.
+ */
+function syncWrite(fs: SyncFs, uid: number | null, dir: string, path: string, text: string): void {
+  fs.mkdir(dir);
+  const stat = fs.lstat(dir);
+  if (stat.isSymlink || !stat.isDirectory || !ours(stat, uid)) return;
+  const temp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  try {
+    fs.writeNew(temp, text);
+    fs.rename(temp, path);
+  } catch (error) {
+    try {
+      fs.remove(temp);
+    } catch {
+      // Never written.
+    }
+    throw error;
+  }
+}
+
+/** Owned by this user (where there are users), and no one else may write it. */
+function ours(stat: Stat, uid: number | null): boolean {
+  if (uid !== null && stat.uid !== null && stat.uid !== uid) return false;
+  return stat.mode === null || (stat.mode & 0o022) === 0;
+}
+
+function trim(path: string): string {
+  return path.length > 1 ? path.replace(/\/+$/, "") : path;
+}
+
+interface DenoFs {
+  build: { os: string };
+  uid(): number | null;
+  permissions: {
+    querySync?(desc: { name: string; path?: string; kind?: string }): { state: string };
+  };
+  statSync(path: string): Stat;
+  lstatSync(path: string): Stat & { isSymlink: boolean };
+  readTextFileSync(path: string): string;
+  writeTextFileSync(path: string, text: string, options: { createNew: true; mode: number }): void;
+  renameSync(from: string, to: string): void;
+  removeSync(path: string): void;
+  mkdirSync(path: string, options: { recursive: true; mode: number }): void;
+}
+
+interface NodeProcessLike {
+  platform: string;
+  getuid?: () => number;
+  umask?: (mask?: number) => number;
+}
+
+interface BunLike {
+  mmap(path: string): Uint8Array;
+  write(path: string, data: string): Promise<number>;
+}
+
+function cacheFs(): CacheFs {
+  const deno = (globalThis as { Deno?: DenoFs }).Deno;
+  if (typeof deno?.lstatSync === "function") return denoFs(deno);
+  const bun = (globalThis as { Bun?: BunLike }).Bun;
+  const process = (globalThis as { process?: NodeProcessLike }).process;
+  const os = process?.platform ?? "linux";
+  const windows = os === "win32";
+  const uid = windows ? null : process?.getuid?.() ?? null;
+  if (bun && typeof bun.mmap === "function" && typeof process?.umask === "function") {
+    return bunFs(bun, process.umask, os, uid);
+  }
+  return {
+    os,
+    allowed: () => true,
+    uid: () => Promise.resolve(uid),
+    async read(path) {
+      const fs = await import("node:fs");
+      return { text: fs.readFileSync(path, "utf8"), stat: statOf(fs.statSync(path), windows) };
+    },
+    async write(dir, path, text) {
+      const fs = await import("node:fs");
+      syncWrite(nodeSync(fs, windows), uid, dir, path, text);
+    },
+  };
+}
+
+/**
+ * Bun, without `node:fs`: loading it costs ~1 ms of a ~10 ms command there,
+ * its async `stat` ~1 ms of wall time at start (a thread-pool round trip;
+ * both measured). The file is read by `mmap` (synchronous, nearly free) with
+ * no status, so the entries' MACs, keyed by the API key, are what keeps out a
+ * file someone else wrote; it is written in place by `Bun.write` under umask
+ * 077 (file 0600, new directories 0700). Bun has no rename without
+ * `node:fs`, so a write is not atomic here: a reader that meets a torn file
+ * (two commands writing at once) finds no valid entry and asks the server.
+ */
+function bunFs(
+  bun: BunLike,
+  umask: (mask?: number) => number,
+  os: string,
+  uid: number | null,
+): CacheFs {
+  return {
+    os,
+    allowed: () => true,
+    uid: () => Promise.resolve(uid),
+    read(path) {
+      const bytes = bun.mmap(path);
+      if (bytes.byteLength > MAX_FILE_BYTES) throw new RangeError("cache file too large");
+      return Promise.resolve({ text: new TextDecoder().decode(bytes), stat: undefined });
+    },
+    async write(_dir, path, text) {
+      const before = umask(0o077);
+      try {
+        await bun.write(path, text);
+      } finally {
+        umask(before);
+      }
+    },
+  };
+}
+
+function denoFs(deno: DenoFs): CacheFs {
+  const granted = (desc: { name: string; path?: string; kind?: string }) =>
+    deno.permissions.querySync?.(desc).state === "granted";
+  const windows = deno.build.os === "windows";
+  const sync: SyncFs = {
+    lstat: (path) => deno.lstatSync(path),
+    writeNew: (path, text) => deno.writeTextFileSync(path, text, { createNew: true, mode: 0o600 }),
+    rename: (from, to) => deno.renameSync(from, to),
+    remove: (path) => deno.removeSync(path),
+    mkdir: (path) => deno.mkdirSync(path, { recursive: true, mode: 0o700 }),
+  };
+  const uid = () => windows ? null : deno.uid();
+  return {
+    os: deno.build.os,
+    allowed: (dir) =>
+      granted({ name: "read", path: dir }) && granted({ name: "write", path: dir }) &&
+      (windows || granted({ name: "sys", kind: "uid" })),
+    read: (path) =>
+      Promise.resolve({ text: deno.readTextFileSync(path), stat: deno.statSync(path) }),
+    uid: () => Promise.resolve(uid()),
+    write: (dir, path, text) => Promise.resolve(syncWrite(sync, uid(), dir, path, text)),
+  };
+}
+
+function statOf(
+  stat: { isFile(): boolean; isDirectory(): boolean; uid: number; mode: number },
+  windows: boolean,
+): Stat {
+  return {
+    isFile: stat.isFile(),
+    isDirectory: stat.isDirectory(),
+    uid: windows ? null : stat.uid,
+    mode: windows ? null : stat.mode,
+  };
+}
+
+function nodeSync(fs: typeof import("node:fs"), windows: boolean): SyncFs {
+  return {
+    lstat(path) {
+      const stat = fs.lstatSync(path);
+      return { ...statOf(stat, windows), isSymlink: stat.isSymbolicLink() };
+    },
+    writeNew: (path, text) => fs.writeFileSync(path, text, { flag: "wx", mode: 0o600 }),
+    rename: (from, to) => fs.renameSync(from, to),
+    remove: (path) => fs.unlinkSync(path),
+    mkdir: (path) => void fs.mkdirSync(path, { recursive: true, mode: 0o700 }),
+  };
+}

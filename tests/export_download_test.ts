@@ -186,7 +186,7 @@ Deno.test("a server without session routes gets the archive route, and stderr sa
     assert.equal(code, 0, stderr);
     assert.match(
       stderr,
-      /The server has no checkpoint export \(it answered 404 to create_session\); downloading the archive of tinker:\/\/\S+ instead/,
+      /The server has no checkpoint export \(it answered 404: Not Found to create_session\); downloading the archive of tinker:\/\/\S+ instead/,
     );
     assert.ok(fake.log.some((r) => r.path.endsWith("/archive")));
     assert.deepEqual(await listTree(`${dir}/out`), [

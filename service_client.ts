@@ -12,6 +12,7 @@ import type { Calls, Operation } from "./internal/_engine.ts";
 import { checkOptions, KEYS } from "./internal/_options.ts";
 import { SyncUnavailableError, type TinkerFuture } from "./internal/_future.ts";
 import { pollFuture } from "./internal/_future_poll.ts";
+import { withoutRefusedDefaults } from "./internal/_unknown_key_fallback.ts";
 import { GET_INFO_RESPONSE, LOAD_WEIGHTS_RESPONSE } from "./internal/_schema_sessions.ts";
 import { CREATE_MODEL_RESPONSE } from "./internal/_schema_training.ts";
 import type { CreateLoraTrainingClientOptions } from "./training_options.ts";
@@ -286,21 +287,28 @@ export class ServiceClient implements Disposable, AsyncDisposable {
       kind: "steps",
       what: `create_lora_training_client ${base}`,
       run: (calls, call) =>
-        this.#createLora(calls, call, modelSeqId, {
-          session_id: "",
-          model_seq_id: modelSeqId,
-          base_model: base,
-          ...(metadata !== undefined && { user_metadata: metadata }),
-          lora_config: {
-            rank,
-            ...(seed !== undefined && { seed }),
-            train_unembed: flags[2],
-            train_mlp: flags[0],
-            train_attn: flags[1],
+        this.#createLora(
+          calls,
+          call,
+          modelSeqId,
+          {
+            session_id: "",
+            model_seq_id: modelSeqId,
+            base_model: base,
+            ...(metadata !== undefined && { user_metadata: metadata }),
+            lora_config: {
+              rank,
+              ...(seed !== undefined && { seed }),
+              train_unembed: flags[2],
+              train_mlp: flags[0],
+              train_attn: flags[1],
+            },
+            optimizer_config: options.optimizer ?? { type: "adamw" },
+            type: "create_model",
           },
-          optimizer_config: options.optimizer ?? { type: "adamw" },
-          type: "create_model",
-        }, options.deadlineMs),
+          options.deadlineMs,
+          options.optimizer === undefined,
+        ),
     };
     return this.#core.future<TrainingClient>(op, options);
   }
@@ -311,21 +319,33 @@ export class ServiceClient implements Disposable, AsyncDisposable {
     _modelSeqId: number,
     body: Record<string, unknown>,
     deadlineMs: number | undefined,
+    defaultOptimizer: boolean,
   ): Steps<TrainingClient> {
     const session = this.#session;
     try {
       const sessionId = yield* session.ensure(calls);
-      const created = (yield* pollFuture(calls, {
-        method: "POST",
-        path: "/api/v1/create_model",
-        body: { ...body, session_id: sessionId },
-        retry: "unsent",
-      }, {
-        requestType: "CreateModel",
-        schema: CREATE_MODEL_RESPONSE,
-        deadlineMs,
-        beforePoll: () => session.beatIfDue(calls),
-      }, call)) as { model_id: string };
+      const create = (sent: Record<string, unknown>) =>
+        pollFuture(calls, {
+          method: "POST",
+          path: "/api/v1/create_model",
+          body: { ...sent, session_id: sessionId },
+          retry: "unsent",
+        }, {
+          requestType: "CreateModel",
+          schema: CREATE_MODEL_RESPONSE,
+          deadlineMs,
+          beforePoll: () => session.beatIfDue(calls),
+        }, call);
+      let created: { model_id: string };
+      try {
+        created = (yield* create(body)) as { model_id: string };
+      } catch (error) {
+        // An SDK 0.25-era server (TuFT) refuses the key; it trains with AdamW anyway.
+        const defaults = defaultOptimizer ? { optimizer_config: body.optimizer_config } : {};
+        const older = withoutRefusedDefaults(error, body, defaults);
+        if (older === undefined) throw error;
+        created = (yield* create(older)) as { model_id: string };
+      }
       return yield* this.#trainingClient(calls, call, created.model_id);
     } catch (error) {
       session.markFailed();

@@ -31,6 +31,7 @@ import type {
   SessionStatus,
 } from "./session_types.ts";
 import type { GetInfoResponse } from "./training_types.ts";
+import type { WeightsInfoResponse } from "./types.ts";
 import type { GetServerCapabilitiesResponse } from "./types.ts";
 
 const STATUSES: readonly string[] = ["success", "errored", "interrupted"];
@@ -324,37 +325,61 @@ export class ServiceClient implements Disposable, AsyncDisposable {
     const session = this.#session;
     try {
       const sessionId = yield* session.ensure(calls);
-      const create = (sent: Record<string, unknown>) =>
-        pollFuture(calls, {
-          method: "POST",
-          path: "/api/v1/create_model",
-          body: { ...sent, session_id: sessionId },
-          retry: "unsent",
-        }, {
-          requestType: "CreateModel",
-          schema: CREATE_MODEL_RESPONSE,
-          deadlineMs,
-          beforePoll: () => session.beatIfDue(calls),
-        }, call);
-      let created: { model_id: string };
-      try {
-        created = (yield* create(body)) as { model_id: string };
-      } catch (error) {
-        // An SDK 0.25-era server (TuFT) refuses the key; it trains with AdamW anyway.
-        const defaults = defaultOptimizer ? { optimizer_config: body.optimizer_config } : {};
-        const older = withoutRefusedDefaults(error, body, defaults);
-        if (older === undefined) throw error;
-        created = (yield* create(older)) as { model_id: string };
-      }
-      return yield* this.#trainingClient(calls, call, created.model_id);
+      const modelId = yield* this.#createModel(
+        calls,
+        call,
+        sessionId,
+        body,
+        deadlineMs,
+        defaultOptimizer,
+      );
+      return yield* this.#trainingClient(calls, call, modelId);
     } catch (error) {
       session.markFailed();
       throw error;
     }
   }
 
+  /** `create_model` (its future), answering the new model's id. */
+  *#createModel(
+    calls: Calls,
+    call: CallSettings,
+    sessionId: string,
+    body: Record<string, unknown>,
+    deadlineMs: number | undefined,
+    defaultOptimizer: boolean,
+  ): Steps<string> {
+    const session = this.#session;
+    const create = (sent: Record<string, unknown>) =>
+      pollFuture(calls, {
+        method: "POST",
+        path: "/api/v1/create_model",
+        body: { ...sent, session_id: sessionId },
+        retry: "unsent",
+      }, {
+        requestType: "CreateModel",
+        schema: CREATE_MODEL_RESPONSE,
+        deadlineMs,
+        beforePoll: () => session.beatIfDue(calls),
+      }, call);
+    try {
+      return ((yield* create(body)) as { model_id: string }).model_id;
+    } catch (error) {
+      // An SDK 0.25-era server (TuFT) refuses the key; it trains with AdamW anyway.
+      const defaults = defaultOptimizer ? { optimizer_config: body.optimizer_config } : {};
+      const older = withoutRefusedDefaults(error, body, defaults);
+      if (older === undefined) throw error;
+      return ((yield* create(older)) as { model_id: string }).model_id;
+    }
+  }
+
   /** `get_info` of a new model, then its training client. */
-  *#trainingClient(calls: Calls, call: CallSettings, modelId: string): Steps<TrainingClient> {
+  *#trainingClient(
+    calls: Calls,
+    call: CallSettings,
+    modelId: string,
+    requestsSent = 0,
+  ): Steps<TrainingClient> {
     const info = (yield* calls.json(
       {
         method: "POST",
@@ -373,6 +398,7 @@ export class ServiceClient implements Disposable, AsyncDisposable {
       modelId,
       info,
       clientConfig: calls.clientConfig(),
+      requestsSent,
     });
   }
 
@@ -389,6 +415,9 @@ export class ServiceClient implements Disposable, AsyncDisposable {
     const session = this.#session;
     try {
       const sessionId = yield* session.ensure(calls);
+      if (calls.clientConfig().create_model_via_load_weights === false) {
+        return yield* this.#fromStateViaCreate(calls, call, path, modelSeqId, sessionId, options);
+      }
       const body = {
         session_id: sessionId,
         model_seq_id: modelSeqId,
@@ -416,6 +445,76 @@ export class ServiceClient implements Disposable, AsyncDisposable {
       session.markFailed();
       throw error;
     }
+  }
+
+  /**
+   * `create_training_client_from_state` as SDK 0.25 does it, for servers whose
+   * client config says `create_model_via_load_weights: false` (TuFT):
+   * `weights_info` of the checkpoint, `create_model` of a LoRA model like it,
+   * then `load_weights` as that model's first request (sequence id 1).
+   */
+  *#fromStateViaCreate(
+    calls: Calls,
+    call: CallSettings,
+    path: string,
+    modelSeqId: number,
+    sessionId: string,
+    options: CreateTrainingClientFromStateOptions & {
+      token: string | undefined;
+      optimizer: boolean;
+    },
+  ): Steps<TrainingClient> {
+    const session = this.#session;
+    const weights = (yield* calls.json(
+      {
+        method: "POST",
+        path: "/api/v1/weights_info",
+        body: { tinker_path: path },
+        retry: "safe",
+      },
+      "WeightsInfoResponse",
+      call,
+    )) as WeightsInfoResponse;
+    const modelId = yield* this.#createModel(
+      calls,
+      call,
+      sessionId,
+      {
+        session_id: sessionId,
+        model_seq_id: modelSeqId,
+        base_model: options.baseModel ?? weights.base_model,
+        ...(options.userMetadata !== undefined && { user_metadata: options.userMetadata }),
+        lora_config: {
+          rank: weights.lora_rank ?? 32,
+          train_unembed: weights.train_unembed ?? true,
+          train_mlp: weights.train_mlp ?? true,
+          train_attn: weights.train_attn ?? true,
+        },
+        optimizer_config: { type: "adamw" },
+        type: "create_model",
+      },
+      options.deadlineMs,
+      true,
+    );
+    yield* pollFuture(calls, {
+      method: "POST",
+      path: "/api/v1/load_weights",
+      body: {
+        model_id: modelId,
+        seq_id: 1,
+        path,
+        optimizer: options.optimizer,
+        ...(options.token !== undefined && { weights_access_token: options.token }),
+        type: "load_weights",
+      },
+      retry: "unsent",
+    }, {
+      requestType: "LoadWeights",
+      schema: LOAD_WEIGHTS_RESPONSE,
+      deadlineMs: options.deadlineMs,
+      beforePoll: () => session.beatIfDue(calls),
+    }, call);
+    return yield* this.#trainingClient(calls, call, modelId, 1);
   }
 
   /**

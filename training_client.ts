@@ -84,6 +84,8 @@ export interface TrainingClientInit {
   info: GetInfoResponse;
   /** The server's `/client/config` answer (chunk limits, parallel chunks). */
   clientConfig?: Readonly<Record<string, unknown>> | undefined;
+  /** Requests of the model already sent (their sequence ids 1…n are taken). */
+  requestsSent?: number | undefined;
 }
 
 let pending: TrainingClientInit | undefined;
@@ -160,6 +162,7 @@ export class TrainingClient {
     this.#core = init.core;
     this.#session = init.session;
     this.#info = init.info;
+    for (let i = 0; i < (init.requestsSent ?? 0); i++) this.#turns.end(this.#turns.take());
     const config = init.clientConfig ?? {};
     this.#clientConfig = config;
     const positive = (v: unknown, d: number) =>

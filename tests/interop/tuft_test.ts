@@ -675,6 +675,29 @@ Deno.test({
             posts.filter((s) => s.startsWith("/api/v1/asample ")),
             Array(3).fill(["/api/v1/asample json 422", "/api/v1/asample json 202"]).flat(),
           );
+          // From a checkpoint: TuFT's client config says `create_model_via_load_weights: false`,
+          // so weights_info, create_model, then load_weights with the new model's id (as SDK 0.25).
+          sent.length = 0;
+          const resumed = await service.createTrainingClientFromStateWithOptimizer(state.path);
+          assert.equal(resumed.getInfo().lora_rank, 8);
+          const again = await resumed.forwardBackward([{
+            model_input: ModelInput.fromInts([1, 2]),
+            loss_fn_inputs: { target_tokens: [2, 3], weights: [1, 1] },
+          }], "cross_entropy");
+          assert.deepEqual(Object.keys(again.metrics).sort(), theirs.forward_backward.metrics);
+          assert.deepEqual(
+            sent.filter((s) => !s.startsWith("/api/v1/retrieve_future")).map((s) =>
+              s.split(" ")[0]
+            ),
+            [
+              "/api/v1/weights_info",
+              "/api/v1/create_model",
+              "/api/v1/create_model",
+              "/api/v1/load_weights",
+              "/api/v1/get_info",
+              "/api/v1/forward_backward",
+            ],
+          );
           // A caller's own optimizer choice is not dropped: TuFT's 422 stands.
           await assert.rejects(
             service.createLoraTrainingClient(TUFT_MODEL, {

@@ -127,7 +127,11 @@ export class ServiceClient implements Disposable, AsyncDisposable {
    * A training client of a new model loaded from a checkpoint's weights (not
    * its optimizer state), exactly as SDK 0.38 does it: the session first if
    * needed, then one `POST /api/v1/load_weights` naming the session and the
-   * model's sequence id, its future, then `POST /api/v1/get_info`.
+   * model's sequence id, its future, then `POST /api/v1/get_info`. A server
+   * whose client config says `create_model_via_load_weights: false` (SDK
+   * 0.25-era servers such as TuFT) gets SDK 0.25's requests instead:
+   * `weights_info`, `create_model` of a LoRA model like the checkpoint, then
+   * `load_weights` of that model.
    *
    * @param tinkerPath A training checkpoint, `tinker://<run>/weights/<name>`.
    * @param options `userMetadata` of the new run, `baseModel`, `weightsAccessToken`, `deadlineMs`, `signal`, `timeoutMs`.

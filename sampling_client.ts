@@ -608,7 +608,9 @@ export class SamplingClient {
         retry: "unsent",
         headers: { "X-Tinker-Sampling-Backpressure": "1" },
       };
-      poller = this.#poller ??= new FuturesPoller(this.samplingSessionId, cloneId);
+      // The session's long-poll only when the server asks for it (as the SDK: no poller, no acks).
+      const useFutures = this.#serverConfig(calls).sample_use_retrieve_futures === true;
+      if (useFutures) poller = this.#poller ??= new FuturesPoller(this.samplingSessionId, cloneId);
       const sample = (sent: HttpSpec) =>
         pollFuture(calls, sent, {
           requestType: "Sample",
@@ -621,10 +623,8 @@ export class SamplingClient {
               : fromJson(value as Record<string, unknown>, sequenceIds(submit)),
           // The session's long-poll says when the result is there (when the server wants it).
           ready: (requestId) =>
-            this.#serverConfig(calls).sample_use_retrieve_futures === true
-              ? poller!.waitFor(calls, requestId, call.signal)
-              : noWait(),
-          retrieved: (requestId) => poller!.retrieved(requestId),
+            poller !== undefined ? poller.waitFor(calls, requestId, call.signal) : noWait(),
+          retrieved: (requestId) => poller?.retrieved(requestId),
           onQueueState: (state, reason) => this.#queueState(state, reason),
           beforePoll: () => session.beatIfDue(calls),
         }, call);

@@ -598,6 +598,7 @@ Deno.test({
             baseUrl: tuft.url,
             apiKey: TUFT_USERS.a,
             fetch: watched,
+            heartbeatIntervalMs: 50, // So that the calls below send heartbeats too.
           });
           const training = await service.createLoraTrainingClient(TUFT_MODEL, { rank: 8 });
           const tokens = [9906, 11, 1917, 0];
@@ -661,7 +662,9 @@ Deno.test({
           // TuFT takes the protobuf forward_backward (no JSON fallback happens), and refuses,
           // with 422, the keys SDK 0.38 added to create_model, save_weights_for_sampler and
           // asample; each such body is sent once more without them (they held TuFT's defaults).
-          const posts = sent.filter((s) => !s.startsWith("/api/v1/retrieve_future"));
+          const posts = sent.filter((s) =>
+            !s.startsWith("/api/v1/retrieve_future") && !s.startsWith("/api/v1/session_heartbeat")
+          );
           assert.deepEqual(posts.filter((s) => s.includes("forward_backward")), [
             "/api/v1/forward_backward x-protobuf 202",
           ]);
@@ -675,6 +678,16 @@ Deno.test({
             posts.filter((s) => s.startsWith("/api/v1/asample ")),
             Array(3).fill(["/api/v1/asample json 422", "/api/v1/asample json 202"]).flat(),
           );
+          // TuFT takes the session's heartbeats; it serves no retrieve_futures, and its client
+          // config does not ask for it (no `sample_use_retrieve_futures`), so none is sent.
+          const beating = (s: string) => s.startsWith("/api/v1/session_heartbeat ");
+          for (let i = 0; i < 100 && !sent.some(beating); i++) {
+            await new Promise((r) => setTimeout(r, 50)); // The session's timer sends one.
+          }
+          const beats = sent.filter(beating);
+          assert.ok(beats.length > 0, "heartbeats were sent");
+          assert.ok(beats.every((s) => s.endsWith(" 200")), beats.join("\n"));
+          assert.ok(!sent.some((s) => s.startsWith("/api/v1/retrieve_futures ")));
           // From a checkpoint: TuFT's client config says `create_model_via_load_weights: false`,
           // so weights_info, create_model, then load_weights with the new model's id (as SDK 0.25).
           sent.length = 0;
@@ -686,9 +699,9 @@ Deno.test({
           }], "cross_entropy");
           assert.deepEqual(Object.keys(again.metrics).sort(), theirs.forward_backward.metrics);
           assert.deepEqual(
-            sent.filter((s) => !s.startsWith("/api/v1/retrieve_future")).map((s) =>
-              s.split(" ")[0]
-            ),
+            sent.filter((s) =>
+              !s.startsWith("/api/v1/retrieve_future") && !s.startsWith("/api/v1/session_heartbeat")
+            ).map((s) => s.split(" ")[0]),
             [
               "/api/v1/weights_info",
               "/api/v1/create_model",

@@ -366,10 +366,22 @@ async function viaExport(
       );
       return undefined;
     }
-    const { path: exported } = await training.saveWeightsExternal("download", {
-      ttlSeconds: TEMPORARY_EXPORT_TTL_SECONDS,
-      signal,
-    });
+    let exported: string;
+    try {
+      ({ path: exported } = await training.saveWeightsExternal("download", {
+        ttlSeconds: TEMPORARY_EXPORT_TTL_SECONDS,
+        signal,
+      }));
+    } catch (error) {
+      // A server that loads checkpoints but cannot export them (TuFT): the archive instead.
+      const code = error instanceof ApiError ? error.status : undefined;
+      if (!fallback || signal.aborted || (code !== 404 && code !== 405)) throw error;
+      say(
+        `The server has no checkpoint export (it answered ${code} to save_weights_external); downloading the archive of ${path} instead (the server may take a while to build it)...`,
+        "info",
+      );
+      return undefined;
+    }
     let bytes: number;
     try {
       bytes = await downloadExternal(job, exported, TEMPORARY_EXPORT_TTL_SECONDS);

@@ -41,6 +41,7 @@ import type {
   TopkLogprobs,
 } from "./training_types.ts";
 import { TOPK_MASK_LOGPROB } from "./training_types.ts";
+import { withoutRefusedDefaults } from "./internal/_unknown_key_fallback.ts";
 
 /** What a sampling client is made of (built by `ServiceClient` or `TrainingClient`). */
 export interface SamplingClientInit {
@@ -616,25 +617,37 @@ export class SamplingClient {
         retry: "unsent",
         headers: { "X-Tinker-Sampling-Backpressure": "1" },
       };
-      poller = this.#poller ??= new FuturesPoller(this.samplingSessionId, cloneId);
-      const result = (yield* pollFuture(calls, http, {
-        requestType: "Sample",
-        schema: SAMPLE_RESPONSE_JSON,
-        deadlineMs,
-        binary: { accept: PROTO_CONTENT_TYPE, decode: (bytes) => new Decoded(bytes) },
-        finish: (value, submit) =>
-          value instanceof Decoded
-            ? withSequenceIds(value.response, sequenceIds(submit))
-            : fromJson(value as Record<string, unknown>, sequenceIds(submit)),
-        // The session's long-poll says when the result is there (when the server wants it).
-        ready: (requestId, deadline) =>
-          this.#serverConfig(calls).sample_use_retrieve_futures === true
-            ? poller!.waitFor(calls, requestId, call.signal, deadline)
-            : noWait(),
-        retrieved: (requestId) => poller!.retrieved(requestId),
-        onQueueState: (state, reason) => this.#queueState(state, reason),
-        beforePoll: () => session.beatIfDue(calls),
-      }, call)) as SampleResponse;
+      // The session's long-poll only when the server asks for it (as the SDK: no poller, no acks).
+      const useFutures = this.#serverConfig(calls).sample_use_retrieve_futures === true;
+      if (useFutures) poller = this.#poller ??= new FuturesPoller(this.samplingSessionId, cloneId);
+      const sample = (sent: HttpSpec) =>
+        pollFuture(calls, sent, {
+          requestType: "Sample",
+          schema: SAMPLE_RESPONSE_JSON,
+          deadlineMs,
+          binary: { accept: PROTO_CONTENT_TYPE, decode: (bytes) => new Decoded(bytes) },
+          finish: (value, submit) =>
+            value instanceof Decoded
+              ? withSequenceIds(value.response, sequenceIds(submit))
+              : fromJson(value as Record<string, unknown>, sequenceIds(submit)),
+          // The session's long-poll says when the result is there (when the server wants it).
+          ready: (requestId, deadline) =>
+            poller !== undefined
+              ? poller.waitFor(calls, requestId, call.signal, deadline)
+              : noWait(),
+          retrieved: (requestId) => poller?.retrieved(requestId),
+          onQueueState: (state, reason) => this.#queueState(state, reason),
+          beforePoll: () => session.beatIfDue(calls),
+        }, call);
+      let result: SampleResponse;
+      try {
+        result = (yield* sample(http)) as SampleResponse;
+      } catch (error) {
+        // An SDK 0.25-era server (TuFT) refuses 0.38's keys; sent once without their defaults.
+        const older = withoutRefusedDefaults(error, http.body, ASAMPLE_DEFAULTS);
+        if (older === undefined) throw error;
+        result = (yield* sample({ ...http, body: older })) as SampleResponse;
+      }
       return pick(result);
     } catch (error) {
       session.markFailed();
@@ -700,6 +713,12 @@ export class SamplingClient {
 
 /** Sequence ids of one clone of a sampling session: `clone * CLONE_BLOCK + n`. */
 const CLONE_BLOCK = 1_000_000_000;
+/** `asample` keys SDK 0.25-era servers refuse, with the values they assume without them. */
+const ASAMPLE_DEFAULTS = {
+  topk_sample_logprobs: 0,
+  prompt_alt_tokens_k: 0,
+  record_stability_info: false,
+} as const;
 /** Random clone ids stay below this: `clone * CLONE_BLOCK + n` is then below 2^53. */
 const MAX_RANDOM_CLONE = 9_000_000;
 /** The SDK logs a paused sampler at most once a minute. */

@@ -12,6 +12,7 @@ import type { Calls, Operation } from "./internal/_engine.ts";
 import { checkOptions, KEYS } from "./internal/_options.ts";
 import { SyncUnavailableError, type TinkerFuture } from "./internal/_future.ts";
 import { pollFuture } from "./internal/_future_poll.ts";
+import { withoutRefusedDefaults } from "./internal/_unknown_key_fallback.ts";
 import { GET_INFO_RESPONSE, LOAD_WEIGHTS_RESPONSE } from "./internal/_schema_sessions.ts";
 import { CREATE_MODEL_RESPONSE } from "./internal/_schema_training.ts";
 import type { CreateLoraTrainingClientOptions } from "./training_options.ts";
@@ -30,6 +31,7 @@ import type {
   SessionStatus,
 } from "./session_types.ts";
 import type { GetInfoResponse } from "./training_types.ts";
+import type { WeightsInfoResponse } from "./types.ts";
 import type { GetServerCapabilitiesResponse } from "./types.ts";
 
 const STATUSES: readonly string[] = ["success", "errored", "interrupted"];
@@ -125,7 +127,11 @@ export class ServiceClient implements Disposable, AsyncDisposable {
    * A training client of a new model loaded from a checkpoint's weights (not
    * its optimizer state), exactly as SDK 0.38 does it: the session first if
    * needed, then one `POST /api/v1/load_weights` naming the session and the
-   * model's sequence id, its future, then `POST /api/v1/get_info`.
+   * model's sequence id, its future, then `POST /api/v1/get_info`. A server
+   * whose client config says `create_model_via_load_weights: false` (SDK
+   * 0.25-era servers such as TuFT) gets SDK 0.25's requests instead:
+   * `weights_info`, `create_model` of a LoRA model like the checkpoint, then
+   * `load_weights` of that model.
    *
    * @param tinkerPath A training checkpoint, `tinker://<run>/weights/<name>`.
    * @param options `userMetadata` of the new run, `baseModel`, `weightsAccessToken`, `deadlineMs`, `signal`, `timeoutMs`.
@@ -286,21 +292,28 @@ export class ServiceClient implements Disposable, AsyncDisposable {
       kind: "steps",
       what: `create_lora_training_client ${base}`,
       run: (calls, call) =>
-        this.#createLora(calls, call, modelSeqId, {
-          session_id: "",
-          model_seq_id: modelSeqId,
-          base_model: base,
-          ...(metadata !== undefined && { user_metadata: metadata }),
-          lora_config: {
-            rank,
-            ...(seed !== undefined && { seed }),
-            train_unembed: flags[2],
-            train_mlp: flags[0],
-            train_attn: flags[1],
+        this.#createLora(
+          calls,
+          call,
+          modelSeqId,
+          {
+            session_id: "",
+            model_seq_id: modelSeqId,
+            base_model: base,
+            ...(metadata !== undefined && { user_metadata: metadata }),
+            lora_config: {
+              rank,
+              ...(seed !== undefined && { seed }),
+              train_unembed: flags[2],
+              train_mlp: flags[0],
+              train_attn: flags[1],
+            },
+            optimizer_config: options.optimizer ?? { type: "adamw" },
+            type: "create_model",
           },
-          optimizer_config: options.optimizer ?? { type: "adamw" },
-          type: "create_model",
-        }, options.deadlineMs),
+          options.deadlineMs,
+          options.optimizer === undefined,
+        ),
     };
     return this.#core.future<TrainingClient>(op, options);
   }
@@ -311,30 +324,66 @@ export class ServiceClient implements Disposable, AsyncDisposable {
     _modelSeqId: number,
     body: Record<string, unknown>,
     deadlineMs: number | undefined,
+    defaultOptimizer: boolean,
   ): Steps<TrainingClient> {
     const session = this.#session;
     try {
       const sessionId = yield* session.ensure(calls);
-      const created = (yield* pollFuture(calls, {
-        method: "POST",
-        path: "/api/v1/create_model",
-        body: { ...body, session_id: sessionId },
-        retry: "unsent",
-      }, {
-        requestType: "CreateModel",
-        schema: CREATE_MODEL_RESPONSE,
+      const modelId = yield* this.#createModel(
+        calls,
+        call,
+        sessionId,
+        body,
         deadlineMs,
-        beforePoll: () => session.beatIfDue(calls),
-      }, call)) as { model_id: string };
-      return yield* this.#trainingClient(calls, call, created.model_id);
+        defaultOptimizer,
+      );
+      return yield* this.#trainingClient(calls, call, modelId);
     } catch (error) {
       session.markFailed();
       throw error;
     }
   }
 
+  /** `create_model` (its future), answering the new model's id. */
+  *#createModel(
+    calls: Calls,
+    call: CallSettings,
+    sessionId: string,
+    body: Record<string, unknown>,
+    deadlineMs: number | undefined,
+    defaultOptimizer: boolean,
+  ): Steps<string> {
+    const session = this.#session;
+    const create = (sent: Record<string, unknown>) =>
+      pollFuture(calls, {
+        method: "POST",
+        path: "/api/v1/create_model",
+        body: { ...sent, session_id: sessionId },
+        retry: "unsent",
+      }, {
+        requestType: "CreateModel",
+        schema: CREATE_MODEL_RESPONSE,
+        deadlineMs,
+        beforePoll: () => session.beatIfDue(calls),
+      }, call);
+    try {
+      return ((yield* create(body)) as { model_id: string }).model_id;
+    } catch (error) {
+      // An SDK 0.25-era server (TuFT) refuses the key; it trains with AdamW anyway.
+      const defaults = defaultOptimizer ? { optimizer_config: body.optimizer_config } : {};
+      const older = withoutRefusedDefaults(error, body, defaults);
+      if (older === undefined) throw error;
+      return ((yield* create(older)) as { model_id: string }).model_id;
+    }
+  }
+
   /** `get_info` of a new model, then its training client. */
-  *#trainingClient(calls: Calls, call: CallSettings, modelId: string): Steps<TrainingClient> {
+  *#trainingClient(
+    calls: Calls,
+    call: CallSettings,
+    modelId: string,
+    requestsSent = 0,
+  ): Steps<TrainingClient> {
     const info = (yield* calls.json(
       {
         method: "POST",
@@ -353,6 +402,7 @@ export class ServiceClient implements Disposable, AsyncDisposable {
       modelId,
       info,
       clientConfig: calls.clientConfig(),
+      requestsSent,
     });
   }
 
@@ -369,6 +419,9 @@ export class ServiceClient implements Disposable, AsyncDisposable {
     const session = this.#session;
     try {
       const sessionId = yield* session.ensure(calls);
+      if (calls.clientConfig().create_model_via_load_weights === false) {
+        return yield* this.#fromStateViaCreate(calls, call, path, modelSeqId, sessionId, options);
+      }
       const body = {
         session_id: sessionId,
         model_seq_id: modelSeqId,
@@ -396,6 +449,76 @@ export class ServiceClient implements Disposable, AsyncDisposable {
       session.markFailed();
       throw error;
     }
+  }
+
+  /**
+   * `create_training_client_from_state` as SDK 0.25 does it, for servers whose
+   * client config says `create_model_via_load_weights: false` (TuFT):
+   * `weights_info` of the checkpoint, `create_model` of a LoRA model like it,
+   * then `load_weights` as that model's first request (sequence id 1).
+   */
+  *#fromStateViaCreate(
+    calls: Calls,
+    call: CallSettings,
+    path: string,
+    modelSeqId: number,
+    sessionId: string,
+    options: CreateTrainingClientFromStateOptions & {
+      token: string | undefined;
+      optimizer: boolean;
+    },
+  ): Steps<TrainingClient> {
+    const session = this.#session;
+    const weights = (yield* calls.json(
+      {
+        method: "POST",
+        path: "/api/v1/weights_info",
+        body: { tinker_path: path },
+        retry: "safe",
+      },
+      "WeightsInfoResponse",
+      call,
+    )) as WeightsInfoResponse;
+    const modelId = yield* this.#createModel(
+      calls,
+      call,
+      sessionId,
+      {
+        session_id: sessionId,
+        model_seq_id: modelSeqId,
+        base_model: options.baseModel ?? weights.base_model,
+        ...(options.userMetadata !== undefined && { user_metadata: options.userMetadata }),
+        lora_config: {
+          rank: weights.lora_rank ?? 32,
+          train_unembed: weights.train_unembed ?? true,
+          train_mlp: weights.train_mlp ?? true,
+          train_attn: weights.train_attn ?? true,
+        },
+        optimizer_config: { type: "adamw" },
+        type: "create_model",
+      },
+      options.deadlineMs,
+      true,
+    );
+    yield* pollFuture(calls, {
+      method: "POST",
+      path: "/api/v1/load_weights",
+      body: {
+        model_id: modelId,
+        seq_id: 1,
+        path,
+        optimizer: options.optimizer,
+        ...(options.token !== undefined && { weights_access_token: options.token }),
+        type: "load_weights",
+      },
+      retry: "unsent",
+    }, {
+      requestType: "LoadWeights",
+      schema: LOAD_WEIGHTS_RESPONSE,
+      deadlineMs: options.deadlineMs,
+      beforePoll: () => session.beatIfDue(calls),
+    }, call);
+    return yield* this.#trainingClient(calls, call, modelId, 1);
   }
 
   /**

@@ -52,6 +52,7 @@ import {
 } from "./errors.ts";
 import type { FutureOptions, SaveWeightsExternalOptions } from "./session_types.ts";
 import { TensorData } from "./tensor_data.ts";
+import { withoutRefusedDefaults } from "./internal/_unknown_key_fallback.ts";
 import type {
   CustomLossFn,
   LoadStateOptions,
@@ -83,6 +84,8 @@ export interface TrainingClientInit {
   info: GetInfoResponse;
   /** The server's `/client/config` answer (chunk limits, parallel chunks). */
   clientConfig?: Readonly<Record<string, unknown>> | undefined;
+  /** Requests of the model already sent (their sequence ids 1…n are taken). */
+  requestsSent?: number | undefined;
 }
 
 let pending: TrainingClientInit | undefined;
@@ -159,6 +162,7 @@ export class TrainingClient {
     this.#core = init.core;
     this.#session = init.session;
     this.#info = init.info;
+    for (let i = 0; i < (init.requestsSent ?? 0); i++) this.#turns.end(this.#turns.take());
     const config = init.clientConfig ?? {};
     this.#clientConfig = config;
     const positive = (v: unknown, d: number) =>
@@ -582,15 +586,23 @@ export class TrainingClient {
     const path = checkText("name", name);
     const ttl = checkTtlSeconds(options.ttlSeconds);
     const metadata = checkMetadata(options.userMetadata);
-    return this.#submit("/save_weights_for_sampler", "SaveWeightsForSampler", options, (seqId) => ({
-      model_id: this.modelId,
-      path,
-      kind: "snapshot",
-      seq_id: seqId,
-      ...(ttl !== undefined && { ttl_seconds: ttl }),
-      ...(metadata !== undefined && { user_metadata: metadata }),
-      type: "save_weights_for_sampler",
-    }), SAVE_WEIGHTS_FOR_SAMPLER_RESPONSE);
+    return this.#submit(
+      "/save_weights_for_sampler",
+      "SaveWeightsForSampler",
+      options,
+      (seqId) => ({
+        model_id: this.modelId,
+        path,
+        kind: "snapshot",
+        seq_id: seqId,
+        ...(ttl !== undefined && { ttl_seconds: ttl }),
+        ...(metadata !== undefined && { user_metadata: metadata }),
+        type: "save_weights_for_sampler",
+      }),
+      SAVE_WEIGHTS_FOR_SAMPLER_RESPONSE,
+      undefined,
+      { kind: "snapshot" },
+    );
   }
 
   /**
@@ -1040,6 +1052,7 @@ export class TrainingClient {
     body: (seqId: number) => Record<string, unknown>,
     schema: Schema,
     finish?: (value: unknown) => unknown,
+    droppable?: Readonly<Record<string, unknown>>,
   ): TinkerFuture<T> {
     this.#session.check();
     if (options.deadlineMs !== undefined) checkInt("deadlineMs", options.deadlineMs, 1, 0);
@@ -1059,7 +1072,7 @@ export class TrainingClient {
           schema,
           deadlineMs: options.deadlineMs,
           finish,
-        }),
+        }, droppable),
     };
     const future = this.#core.future<T>(op, options);
     this.#turns.own(turn, future);
@@ -1072,6 +1085,7 @@ export class TrainingClient {
     turn: number,
     http: HttpSpec,
     spec: FutureSpec,
+    droppable: Readonly<Record<string, unknown>> = {},
   ): Steps<unknown> {
     const turns = this.#turns;
     try {
@@ -1082,12 +1096,21 @@ export class TrainingClient {
       if (!(error instanceof SyncUnavailableError)) turns.end(turn);
       throw error;
     }
-    try {
-      return yield* pollFuture(calls, http, {
+    const poll = (sent: HttpSpec) =>
+      pollFuture(calls, sent, {
         ...spec,
         submitted: () => turns.end(turn),
         beforePoll: () => this.#session.beatIfDue(calls),
       }, call);
+    try {
+      try {
+        return yield* poll(http);
+      } catch (error) {
+        // An SDK 0.25-era server (TuFT) refuses a key holding its own default: once without it.
+        const older = withoutRefusedDefaults(error, http.body, droppable);
+        if (older === undefined) throw error;
+        return yield* poll({ ...http, body: older });
+      }
     } catch (error) {
       this.#session.markFailed();
       throw error;

@@ -10,9 +10,9 @@
 // and its CLI (and, for what 0.25 lacks, with the 0.38 SDK and CLI of .venv).
 // Routes TuFT does not serve must fail with the right error class.
 //
-// A later scenario (training and sampling through TrainingClient and
-// SamplingClient, JSON dialect) slots in as one more `t.step` below, using
-// the same server, users and populated ids.
+// Then training and sampling run through TrainingClient and SamplingClient
+// (same server and users), compared with the same calls of TuFT's SDK 0.25
+// (train_sample.py).
 
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -20,8 +20,10 @@ import {
   AdminClient,
   ApiError,
   InternalServerError,
+  ModelInput,
   NotFoundError,
   RestClient,
+  ServiceClient,
   TinkerError,
   UnsafeUrlError,
 } from "../../mod.ts";
@@ -36,6 +38,7 @@ if (!VENV) {
 const root = new URL("../../", import.meta.url).pathname;
 const DRIVER = `${root}conformance/driver.py`;
 const POPULATE = new URL("populate.py", import.meta.url).pathname;
+const TRAIN_SAMPLE = new URL("train_sample.py", import.meta.url).pathname;
 /** The 0.38 SDK and CLI of the conformance suite, for what SDK 0.25 lacks. */
 const VENV_038 = `${root}.venv`;
 
@@ -571,6 +574,156 @@ Deno.test({
         await assert.rejects(admin.getAuditLog(), NotFoundError);
         await assert.rejects(admin.getCurrentCheckpointStorageUsage(), NotFoundError);
       });
+
+      await t.step(
+        "training and sampling through our clients get what TuFT's SDK 0.25 gets",
+        async () => {
+          const theirsRun = await python(
+            venv,
+            [TRAIN_SAMPLE, tuft.url, TUFT_MODEL, TUFT_USERS.a],
+            { timeoutMs: 120_000 },
+          );
+          assert.equal(theirsRun.code, 0, `train_sample.py failed:\n${theirsRun.stderr}`);
+          const theirs = JSON.parse(theirsRun.stdout);
+          // Every request, by path and body type (the fetch seam only watches).
+          const sent: string[] = [];
+          const watched: typeof fetch = async (input, init) => {
+            const response = await fetch(input, init);
+            const path = new URL(input instanceof Request ? input.url : String(input)).pathname;
+            const type = new Headers(init?.headers).get("content-type") ?? "";
+            sent.push(`${path} ${type.replace("application/", "")} ${response.status}`);
+            return response;
+          };
+          const service = new ServiceClient({
+            baseUrl: tuft.url,
+            apiKey: TUFT_USERS.a,
+            fetch: watched,
+            heartbeatIntervalMs: 50, // So that the calls below send heartbeats too.
+          });
+          const training = await service.createLoraTrainingClient(TUFT_MODEL, { rank: 8 });
+          const tokens = [9906, 11, 1917, 0];
+          const fwdbwd = await training.forwardBackward([{
+            model_input: ModelInput.fromInts(tokens.slice(0, -1)),
+            loss_fn_inputs: { target_tokens: tokens.slice(1), weights: [0, 1, 1] },
+          }], "cross_entropy");
+          const optim = await training.optimStep({ learning_rate: 1e-4 });
+          const state = await training.saveState("trained");
+          const weights = await training.saveWeightsForSampler("trained");
+          const sampler = await service.createSamplingClient({ modelPath: weights.path });
+          const sampled = await sampler.sample(ModelInput.fromInts([1, 2, 3]), 2, {
+            max_tokens: 4,
+          });
+          const logprobs = await sampler.computeLogprobs(ModelInput.fromInts([1, 2, 3, 4]));
+          const base = await service.createSamplingClient({ baseModel: TUFT_MODEL });
+          const baseSampled = await base.sample(ModelInput.fromInts([1, 2, 3]), 1, {
+            max_tokens: 3,
+          });
+
+          // TuFT's dummy backend: same output type, keys, shapes and metric names as the
+          // SDK gets; optimizer metrics, sampled tokens and logprobs are deterministic.
+          assert.deepEqual({
+            loss_fn_output_type: fwdbwd.loss_fn_output_type,
+            loss_fn_outputs: fwdbwd.loss_fn_outputs.map((out) =>
+              Object.fromEntries(
+                Object.entries(out).map(([k, v]) => [k, { dtype: v.dtype, shape: v.shape }]),
+              )
+            ),
+            metrics: Object.keys(fwdbwd.metrics).sort(),
+          }, theirs.forward_backward);
+          assert.equal(fwdbwd.loss_fn_outputs[0]!.logprobs!.shape![0], 3, "one per target");
+          assert.ok(Number.isFinite(fwdbwd.metrics["loss:sum"]), "a finite loss");
+          // Same metric names and learning rate; `step:max` counts TuFT's steps over all
+          // models (the SDK's run went first), so the other values differ.
+          const metrics = optim.metrics ?? {};
+          assert.deepEqual(Object.keys(metrics).sort(), Object.keys(theirs.optim_step).sort());
+          assert.equal(metrics["learning_rate:mean"], theirs.optim_step["learning_rate:mean"]);
+          const run = training.modelId;
+          assert.deepEqual([state.path, weights.path], [
+            `tinker://${run}/weights/trained`,
+            `tinker://${run}/sampler_weights/trained`,
+          ]);
+          assert.deepEqual([theirs.state, theirs.weights], [
+            `tinker://${theirs.model_id}/weights/trained`,
+            `tinker://${theirs.model_id}/sampler_weights/trained`,
+          ]);
+          const seqs = (r: typeof sampled) =>
+            r.sequences.map((s) => ({
+              tokens: s.tokens,
+              logprobs: s.logprobs,
+              stop_reason: s.stop_reason,
+            }));
+          assert.deepEqual(seqs(sampled), theirs.sample);
+          assert.deepEqual(logprobs, theirs.compute_logprobs);
+          assert.deepEqual(seqs(baseSampled), theirs.base_sample);
+          // The trained run is listed with its checkpoints, as any other.
+          const listed = (await alice.listCheckpoints(run)).checkpoints.map((c) => c.tinker_path);
+          assert.deepEqual(listed.sort(), [state.path, weights.path].sort());
+
+          // TuFT takes the protobuf forward_backward (no JSON fallback happens), and refuses,
+          // with 422, the keys SDK 0.38 added to create_model, save_weights_for_sampler and
+          // asample; each such body is sent once more without them (they held TuFT's defaults).
+          const posts = sent.filter((s) =>
+            !s.startsWith("/api/v1/retrieve_future") && !s.startsWith("/api/v1/session_heartbeat")
+          );
+          assert.deepEqual(posts.filter((s) => s.includes("forward_backward")), [
+            "/api/v1/forward_backward x-protobuf 202",
+          ]);
+          for (const path of ["create_model", "save_weights_for_sampler"]) {
+            assert.deepEqual(posts.filter((s) => s.startsWith(`/api/v1/${path} `)), [
+              `/api/v1/${path} json 422`,
+              `/api/v1/${path} json 202`,
+            ]);
+          }
+          assert.deepEqual(
+            posts.filter((s) => s.startsWith("/api/v1/asample ")),
+            Array(3).fill(["/api/v1/asample json 422", "/api/v1/asample json 202"]).flat(),
+          );
+          // TuFT takes the session's heartbeats; it serves no retrieve_futures, and its client
+          // config does not ask for it (no `sample_use_retrieve_futures`), so none is sent.
+          const beating = (s: string) => s.startsWith("/api/v1/session_heartbeat ");
+          for (let i = 0; i < 100 && !sent.some(beating); i++) {
+            await new Promise((r) => setTimeout(r, 50)); // The session's timer sends one.
+          }
+          const beats = sent.filter(beating);
+          assert.ok(beats.length > 0, "heartbeats were sent");
+          assert.ok(beats.every((s) => s.endsWith(" 200")), beats.join("\n"));
+          assert.ok(!sent.some((s) => s.startsWith("/api/v1/retrieve_futures ")));
+          // From a checkpoint: TuFT's client config says `create_model_via_load_weights: false`,
+          // so weights_info, create_model, then load_weights with the new model's id (as SDK 0.25).
+          sent.length = 0;
+          const resumed = await service.createTrainingClientFromStateWithOptimizer(state.path);
+          assert.equal(resumed.getInfo().lora_rank, 8);
+          const again = await resumed.forwardBackward([{
+            model_input: ModelInput.fromInts([1, 2]),
+            loss_fn_inputs: { target_tokens: [2, 3], weights: [1, 1] },
+          }], "cross_entropy");
+          assert.deepEqual(Object.keys(again.metrics).sort(), theirs.forward_backward.metrics);
+          assert.deepEqual(
+            sent.filter((s) =>
+              !s.startsWith("/api/v1/retrieve_future") && !s.startsWith("/api/v1/session_heartbeat")
+            ).map((s) => s.split(" ")[0]),
+            [
+              "/api/v1/weights_info",
+              "/api/v1/create_model",
+              "/api/v1/create_model",
+              "/api/v1/load_weights",
+              "/api/v1/get_info",
+              "/api/v1/forward_backward",
+            ],
+          );
+          // A caller's own optimizer choice is not dropped: TuFT's 422 stands.
+          await assert.rejects(
+            service.createLoraTrainingClient(TUFT_MODEL, {
+              rank: 8,
+              optimizer: { type: "dimuon" },
+            }),
+            (e: unknown) => e instanceof ApiError && e.status === 422,
+          );
+          // TuFT serves no session finish: close() fails with NotFoundError, as the
+          // SDK 0.38's close() does (SDK 0.25 never finishes a session).
+          await assert.rejects(service.close("success"), NotFoundError);
+        },
+      );
     } finally {
       await Deno.remove(home, { recursive: true }).catch(() => {});
     }

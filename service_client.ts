@@ -8,6 +8,7 @@
 
 import { checkInt, checkText } from "./internal/_args.ts";
 import { ClientCore } from "./internal/_core.ts";
+import { sessionConsoleUrl } from "./internal/_console_url.ts";
 import type { Calls, Operation } from "./internal/_engine.ts";
 import { checkOptions, KEYS } from "./internal/_options.ts";
 import { SyncUnavailableError, type TinkerFuture } from "./internal/_future.ts";
@@ -98,6 +99,27 @@ export class ServiceClient implements Disposable, AsyncDisposable {
   /** The session's id, once a call created it; else undefined. */
   get sessionId(): string | undefined {
     return this.#session.id;
+  }
+
+  /**
+   * The Tinker console's page for this client's session, the SDK's
+   * `get_console_url()`: `https://tinker.thinkingmachines.ai/sessions/<id>`,
+   * or the sessions page while no call has created the session yet.
+   *
+   * @returns The URL (no request is made).
+   * @throws {TinkerError} Never: no request is made.
+   *
+   * @example
+   * ```ts
+   * import { ServiceClient } from "@tinker-ts/tinker";
+   * import assert from "node:assert/strict";
+   *
+   * const service = new ServiceClient({ apiKey: "tml-example" });
+   * assert.equal(service.getConsoleUrl(), "https://tinker.thinkingmachines.ai/sessions");
+   * ```
+   */
+  getConsoleUrl(): string {
+    return sessionConsoleUrl(this.#session.id);
   }
 
   /**

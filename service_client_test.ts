@@ -488,3 +488,19 @@ Deno.test("the key never shows in a failed future's error or the log", async () 
   assert.ok(!String(error.stack).includes(fake.apiKey));
   assert.ok(!lines.join("\n").includes(fake.apiKey));
 });
+
+Deno.test("getConsoleUrl is the sessions page, then the session's page, and sends nothing", async () => {
+  await using fake = await startFakeTinker();
+  await using client = service(fake);
+  assert.equal(client.getConsoleUrl(), "https://tinker.thinkingmachines.ai/sessions");
+  assert.deepEqual(await requests(fake), []);
+  const training = await client.createLoraTrainingClient("Qwen/Qwen3-8B");
+  const sessionId = client.sessionId!;
+  assert.equal(client.getConsoleUrl(), `https://tinker.thinkingmachines.ai/sessions/${sessionId}`);
+  const before = (await requests(fake)).length;
+  assert.equal(
+    training.getConsoleUrl(),
+    `https://tinker.thinkingmachines.ai/training_runs/${sessionId}:train:0`,
+  );
+  assert.equal((await requests(fake)).length, before);
+});

@@ -7,6 +7,7 @@
 
 import { checkInt, checkText } from "./internal/_args.ts";
 import type { ClientCore } from "./internal/_core.ts";
+import { trainingRunConsoleUrl } from "./internal/_console_url.ts";
 import type { Calls, Operation } from "./internal/_engine.ts";
 import { type FutureSpec, pollFuture } from "./internal/_future_poll.ts";
 import { SyncUnavailableError, type TinkerFuture } from "./internal/_future.ts";
@@ -193,6 +194,32 @@ export class TrainingClient {
    */
   getInfo(): GetInfoResponse {
     return this.#info;
+  }
+
+  /**
+   * The Tinker console's page for this training run, the SDK's
+   * `get_console_url()`: `https://tinker.thinkingmachines.ai/training_runs/<model id>`.
+   *
+   * @returns The URL (no request is made).
+   * @throws {TinkerError} Never: no request is made.
+   *
+   * @example
+   * ```ts
+   * import { ServiceClient } from "@tinker-ts/tinker";
+   * import { startFakeTinker } from "@tinker-ts/tinker/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeTinker();
+   * await using service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+   * const training = await service.createLoraTrainingClient("Qwen/Qwen3-8B");
+   * assert.equal(
+   *   training.getConsoleUrl(),
+   *   `https://tinker.thinkingmachines.ai/training_runs/${training.modelId}`,
+   * );
+   * ```
+   */
+  getConsoleUrl(): string {
+    return trainingRunConsoleUrl(this.modelId);
   }
 
   /**

@@ -24,7 +24,7 @@ import { openSamplingClient, type SamplingClient } from "./sampling_client.ts";
 import type { CreateSamplingClientOptions } from "./sampling_types.ts";
 import { parseTinkerPath } from "./tinker_path.ts";
 import { InvalidArgumentError } from "./errors.ts";
-import type { ClientOptions, RequestOptions } from "./types.ts";
+import type { ClientOptions, CopyWeightsOptions, RequestOptions } from "./types.ts";
 import type {
   CreateTrainingClientFromStateOptions,
   ServiceClientOptions,
@@ -70,6 +70,7 @@ export class ServiceClient implements Disposable, AsyncDisposable {
   #core: ClientCore;
   #session: Session;
   #rest: RestClient | undefined;
+  #projectId: string | undefined;
 
   /**
    * Creates a service client; nothing is sent until a call needs the session.
@@ -82,6 +83,7 @@ export class ServiceClient implements Disposable, AsyncDisposable {
     checkOptions(options, KEYS.service, "new ServiceClient()");
     const { userMetadata, projectId, displayName, tags, heartbeatIntervalMs, ...client } = options;
     this.#options = client; // The REST client's options: the session's are not its.
+    this.#projectId = projectId; // As given: copyWeights() leaves the default to the REST client.
     this.#core = new ClientCore(client);
     const env = this.#core.env;
     this.#session = new Session(
@@ -453,6 +455,51 @@ export class ServiceClient implements Disposable, AsyncDisposable {
       throw new InvalidArgumentError("options", "give { modelPath } or { baseModel }");
     }
     return openSamplingClient(this.#core, this.#session, options, "createSamplingClient()");
+  }
+
+  /**
+   * Copies a checkpoint's weights into this client's project, SDK 0.38's
+   * `ServiceClient.copy_weights`: exactly the REST client's
+   * {@linkcode RestClient.copyWeights} with `destinationProjectId` set to
+   * this client's `projectId` option (when not given, the REST client's
+   * default, `TINKER_PROJECT_ID`). It needs no session of this client: the
+   * server puts the copy in a new training run of a new session, one that
+   * cannot be trained on.
+   *
+   * @param tinkerPath The source checkpoint.
+   * @param options `ttlSeconds`, `weightsAccessToken`, `signal`, `timeoutMs`.
+   * @returns The tinker path of the copy.
+   * @throws {InvalidArgumentError} At once, before sending: no project (neither the `projectId`
+   *  option nor `TINKER_PROJECT_ID`), a bad value or an unknown option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure.
+   *
+   * @example
+   * ```ts
+   * import { ServiceClient } from "@tinker-ts/tinker";
+   * import { FAKE_IDS, startFakeTinker } from "@tinker-ts/tinker/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeTinker();
+   * await using archive = new ServiceClient({
+   *   baseUrl: fake.url,
+   *   apiKey: fake.apiKey,
+   *   projectId: "proj-archive",
+   * });
+   * const copy = await archive.copyWeights(FAKE_IDS.checkpointPath, { ttlSeconds: 7200 });
+   * assert.ok(copy.startsWith("tinker://"));
+   * ```
+   */
+  copyWeights(
+    tinkerPath: string,
+    options: Omit<CopyWeightsOptions, "destinationProjectId"> = {},
+  ): TinkerFuture<string> {
+    checkOptions(options, KEYS.serviceCopyWeights, "copyWeights()");
+    return this.createRestClient().copyWeights(tinkerPath, {
+      ...options,
+      destinationProjectId: this.#projectId,
+    });
   }
 
   /**

@@ -19,6 +19,13 @@ import type { CreateLoraTrainingClientOptions } from "./training_options.ts";
 import type { CallSettings, Steps } from "./internal/_request.ts";
 import { Session } from "./internal/_session.ts";
 import { RestClient } from "./rest_client.ts";
+import {
+  type CustomLossInputRank,
+  type LossHandle,
+  lossInputs,
+  newLossHandle,
+  type PerDatumLossFn,
+} from "./loss_handle.ts";
 import { newTrainingClient, type TrainingClient } from "./training_client.ts";
 import { openSamplingClient, type SamplingClient } from "./sampling_client.ts";
 import type { CreateSamplingClientOptions } from "./sampling_types.ts";
@@ -500,6 +507,55 @@ export class ServiceClient implements Disposable, AsyncDisposable {
       ...options,
       destinationProjectId: this.#projectId,
     });
+  }
+
+  /**
+   * A custom loss for {@linkcode TrainingClient.forwardBackwardCustom}, SDK
+   * 0.38's `create_custom_loss`: checked here, tied to this client's session
+   * (created first if needed, as the SDK does), and run client-side once per
+   * datum, the losses summed and `custom/<name>:sum|mean` metrics combined
+   * by their suffix. SDK 0.38 traces its Python function with torch.fx and
+   * uploads it where the server supports that; TypeScript has no torch, so
+   * the handle is never uploaded, and `fn` returns its own gradient (see
+   * {@linkcode PerDatumLossFn}).
+   *
+   * @param fn `(logprobs, ...inputs) => { loss, gradient, metrics? }`, per datum; its `name` names the loss.
+   * @param inputRanks The rank of each input, `logprobs` first, then the `loss_fn_inputs` keys
+   *  `fn` reads in the order it takes them: 0 a scalar, 1 `[T]`, 2 `[T, K]`.
+   * @returns The handle.
+   * @throws {InvalidArgumentError} At once: `fn` not a function, or bad `inputRanks` (not
+   *  starting with `logprobs`, a name not lowercase, a rank not 0/1/2, more than 16 inputs).
+   * @throws {ApiError} The future rejects with the subclass of a failure creating the session.
+   *
+   * @example
+   * ```ts
+   * import { ServiceClient } from "@tinker-ts/tinker";
+   * import { startFakeTinker } from "@tinker-ts/tinker/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeTinker();
+   * await using service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+   * const handle = await service.createCustomLoss(function neg_ll(logprobs, weights) {
+   *   const loss = -logprobs.reduce((sum, lp, i) => sum + lp * weights!.data[i]!, 0);
+   *   return { loss, gradient: logprobs.map((_, i) => -weights!.data[i]!) };
+   * }, { logprobs: 1, weights: 1 });
+   * assert.equal(handle.name, "neg_ll");
+   * ```
+   */
+  createCustomLoss(
+    fn: PerDatumLossFn,
+    inputRanks: Readonly<Record<string, CustomLossInputRank>>,
+  ): TinkerFuture<LossHandle> {
+    const inputs = lossInputs(fn, inputRanks);
+    const session = this.#session;
+    const op: Operation = {
+      kind: "steps",
+      what: "create_custom_loss",
+      run: function* (calls) {
+        return newLossHandle(fn, inputs, yield* session.ensure(calls));
+      },
+    };
+    return this.#core.future<LossHandle>(op, {});
   }
 
   /**

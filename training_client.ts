@@ -8,6 +8,7 @@
 import { checkInt, checkText } from "./internal/_args.ts";
 import type { ClientCore } from "./internal/_core.ts";
 import { trainingRunConsoleUrl } from "./internal/_console_url.ts";
+import { lossFnOf, LossHandle } from "./loss_handle.ts";
 import type { Calls, Operation } from "./internal/_engine.ts";
 import { type FutureSpec, pollFuture } from "./internal/_future_poll.ts";
 import { SyncUnavailableError, type TinkerFuture } from "./internal/_future.ts";
@@ -350,11 +351,13 @@ export class TrainingClient {
    * `surrogate_loss:sum`, and `lossFn`'s metrics merged in.
    *
    * @param data The examples; each needs `target_tokens` (and may have `weights`, default 0).
-   * @param lossFn The loss: `(data, logprobs) => { loss, gradients, metrics? }`, synchronous.
+   * @param lossFn The loss: `(data, logprobs) => { loss, gradients, metrics? }`, synchronous; or a
+   *  {@linkcode LossHandle} of this session from `ServiceClient.createCustomLoss` (run per datum).
    * @param options `deadlineMs`, `signal`, `timeoutMs`.
    * @returns The backward pass's output, metrics as above.
    * @throws {InvalidArgumentError} At once: empty or malformed `data`, a datum without
-   *  `target_tokens`, `lossFn` not a function; the future rejects with it when `lossFn`'s
+   *  `target_tokens`, `lossFn` not a function, a handle of another session or a datum without
+   *  an input of the handle at its rank; the future rejects with it when `lossFn`'s
    *  gradients do not match the logprobs.
    * @throws {ApiError} The future rejects with the subclass of any HTTP or connection failure.
    * @throws {RequestFailedError} The future rejects when the server's future failed.
@@ -386,10 +389,20 @@ export class TrainingClient {
    */
   forwardBackwardCustom(
     data: readonly Datum[],
-    lossFn: CustomLossFn,
+    lossFn: CustomLossFn | LossHandle,
     options: FutureOptions = {},
   ): TinkerFuture<ForwardBackwardOutput> {
     checkOptions(options, KEYS.future, "forwardBackwardCustom()");
+    if (lossFn instanceof LossHandle) {
+      if (lossFn.sessionId !== this.#session.id) {
+        throw new InvalidArgumentError(
+          "lossFn",
+          `LossHandle ${JSON.stringify(lossFn.name)} was created in session ${lossFn.sessionId}; ` +
+            "it can only be used by clients of that session",
+        );
+      }
+      lossFn = lossFnOf(lossFn, checkData(data));
+    }
     if (typeof lossFn !== "function") {
       throw new InvalidArgumentError("lossFn", `expected a function, got ${typeof lossFn}`);
     }

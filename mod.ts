@@ -34,6 +34,13 @@ export * from "./tinker_path.ts";
 export { AdminClient, DEFAULT_BASE_URL, RestClient } from "./rest_client.ts";
 export { ServiceClient } from "./service_client.ts";
 export { TrainingClient } from "./training_client.ts";
+export { LossHandle } from "./loss_handle.ts";
+export type {
+  CustomLossInput,
+  CustomLossInputRank,
+  PerDatumLossFn,
+  PerDatumLossResult,
+} from "./loss_handle.ts";
 export { SamplingClient, tokenizerIdFor } from "./sampling_client.ts";
 export type * from "./sampling_types.ts";
 export type { PageFuture, TinkerFuture } from "./rest_client.ts";

@@ -8,6 +8,7 @@
 
 import { checkInt, checkText } from "./internal/_args.ts";
 import { ClientCore } from "./internal/_core.ts";
+import { sessionConsoleUrl } from "./internal/_console_url.ts";
 import type { Calls, Operation } from "./internal/_engine.ts";
 import { checkOptions, KEYS } from "./internal/_options.ts";
 import { SyncUnavailableError, type TinkerFuture } from "./internal/_future.ts";
@@ -19,12 +20,19 @@ import type { CreateLoraTrainingClientOptions } from "./training_options.ts";
 import type { CallSettings, Steps } from "./internal/_request.ts";
 import { Session } from "./internal/_session.ts";
 import { RestClient } from "./rest_client.ts";
+import {
+  type CustomLossInputRank,
+  type LossHandle,
+  lossInputs,
+  newLossHandle,
+  type PerDatumLossFn,
+} from "./loss_handle.ts";
 import { newTrainingClient, type TrainingClient } from "./training_client.ts";
 import { openSamplingClient, type SamplingClient } from "./sampling_client.ts";
 import type { CreateSamplingClientOptions } from "./sampling_types.ts";
 import { parseTinkerPath } from "./tinker_path.ts";
 import { InvalidArgumentError } from "./errors.ts";
-import type { ClientOptions, RequestOptions } from "./types.ts";
+import type { ClientOptions, CopyWeightsOptions, RequestOptions } from "./types.ts";
 import type {
   CreateTrainingClientFromStateOptions,
   ServiceClientOptions,
@@ -71,6 +79,7 @@ export class ServiceClient implements Disposable, AsyncDisposable {
   #core: ClientCore;
   #session: Session;
   #rest: RestClient | undefined;
+  #projectId: string | undefined;
 
   /**
    * Creates a service client; nothing is sent until a call needs the session.
@@ -83,6 +92,7 @@ export class ServiceClient implements Disposable, AsyncDisposable {
     checkOptions(options, KEYS.service, "new ServiceClient()");
     const { userMetadata, projectId, displayName, tags, heartbeatIntervalMs, ...client } = options;
     this.#options = client; // The REST client's options: the session's are not its.
+    this.#projectId = projectId; // As given: copyWeights() leaves the default to the REST client.
     this.#core = new ClientCore(client);
     const env = this.#core.env;
     this.#session = new Session(
@@ -100,6 +110,27 @@ export class ServiceClient implements Disposable, AsyncDisposable {
   /** The session's id, once a call created it; else undefined. */
   get sessionId(): string | undefined {
     return this.#session.id;
+  }
+
+  /**
+   * The Tinker console's page for this client's session, the SDK's
+   * `get_console_url()`: `https://tinker.thinkingmachines.ai/sessions/<id>`,
+   * or the sessions page while no call has created the session yet.
+   *
+   * @returns The URL (no request is made).
+   * @throws {TinkerError} Never: no request is made.
+   *
+   * @example
+   * ```ts
+   * import { ServiceClient } from "@tinker-ts/tinker";
+   * import assert from "node:assert/strict";
+   *
+   * const service = new ServiceClient({ apiKey: "tml-example" });
+   * assert.equal(service.getConsoleUrl(), "https://tinker.thinkingmachines.ai/sessions");
+   * ```
+   */
+  getConsoleUrl(): string {
+    return sessionConsoleUrl(this.#session.id);
   }
 
   /**
@@ -554,6 +585,100 @@ export class ServiceClient implements Disposable, AsyncDisposable {
       throw new InvalidArgumentError("options", "give { modelPath } or { baseModel }");
     }
     return openSamplingClient(this.#core, this.#session, options, "createSamplingClient()");
+  }
+
+  /**
+   * Copies a checkpoint's weights into this client's project, SDK 0.38's
+   * `ServiceClient.copy_weights`: exactly the REST client's
+   * {@linkcode RestClient.copyWeights} with `destinationProjectId` set to
+   * this client's `projectId` option (when not given, the REST client's
+   * default, `TINKER_PROJECT_ID`). It needs no session of this client: the
+   * server puts the copy in a new training run of a new session, one that
+   * cannot be trained on.
+   *
+   * @param tinkerPath The source checkpoint.
+   * @param options `ttlSeconds`, `weightsAccessToken`, `signal`, `timeoutMs`.
+   * @returns The tinker path of the copy.
+   * @throws {InvalidArgumentError} At once, before sending: no project (neither the `projectId`
+   *  option nor `TINKER_PROJECT_ID`), a bad value or an unknown option key.
+   * @throws {TinkerPathError} At once, before sending: a malformed tinker path.
+   * @throws {NotFoundError} The future rejects: no such checkpoint, or not one the caller may see.
+   * @throws {ApiError} The future rejects with the subclass of any other failure.
+   *
+   * @example
+   * ```ts
+   * import { ServiceClient } from "@tinker-ts/tinker";
+   * import { FAKE_IDS, startFakeTinker } from "@tinker-ts/tinker/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeTinker();
+   * await using archive = new ServiceClient({
+   *   baseUrl: fake.url,
+   *   apiKey: fake.apiKey,
+   *   projectId: "proj-archive",
+   * });
+   * const copy = await archive.copyWeights(FAKE_IDS.checkpointPath, { ttlSeconds: 7200 });
+   * assert.ok(copy.startsWith("tinker://"));
+   * ```
+   */
+  copyWeights(
+    tinkerPath: string,
+    options: Omit<CopyWeightsOptions, "destinationProjectId"> = {},
+  ): TinkerFuture<string> {
+    checkOptions(options, KEYS.serviceCopyWeights, "copyWeights()");
+    return this.createRestClient().copyWeights(tinkerPath, {
+      ...options,
+      destinationProjectId: this.#projectId,
+    });
+  }
+
+  /**
+   * A custom loss for {@linkcode TrainingClient.forwardBackwardCustom}, SDK
+   * 0.38's `create_custom_loss`: checked here, tied to this client's session
+   * (created first if needed, as the SDK does), and run client-side once per
+   * datum, the losses summed and `custom/<name>:sum|mean` metrics combined
+   * by their suffix. SDK 0.38 traces its Python function with torch.fx and
+   * uploads it where the server supports that; TypeScript has no torch, so
+   * the handle is never uploaded, and `fn` returns its own gradient (see
+   * {@linkcode PerDatumLossFn}).
+   *
+   * @param fn `(logprobs, ...inputs) => { loss, gradient, metrics? }`, per datum; its `name` names the loss.
+   * @param inputRanks The rank of each input, `logprobs` first, then the `loss_fn_inputs` keys
+   *  `fn` reads in the order it takes them: 0 a scalar, 1 `[T]`, 2 `[T, K]`.
+   * @returns The handle.
+   * @throws {InvalidArgumentError} At once: `fn` not a function, or bad `inputRanks` (not
+   *  starting with `logprobs`, a name not lowercase, a rank not 0/1/2, more than 16 inputs).
+   * @throws {ApiError} The future rejects with the subclass of a failure creating the session.
+   *
+   * @example
+   * ```ts
+   * import { ServiceClient } from "@tinker-ts/tinker";
+   * import { startFakeTinker } from "@tinker-ts/tinker/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeTinker();
+   * await using service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+   * const handle = await service.createCustomLoss(function neg_ll(logprobs, weights) {
+   *   const loss = -logprobs.reduce((sum, lp, i) => sum + lp * weights!.data[i]!, 0);
+   *   return { loss, gradient: logprobs.map((_, i) => -weights!.data[i]!) };
+   * }, { logprobs: 1, weights: 1 });
+   * assert.equal(handle.name, "neg_ll");
+   * ```
+   */
+  createCustomLoss(
+    fn: PerDatumLossFn,
+    inputRanks: Readonly<Record<string, CustomLossInputRank>>,
+  ): TinkerFuture<LossHandle> {
+    const inputs = lossInputs(fn, inputRanks);
+    const session = this.#session;
+    const op: Operation = {
+      kind: "steps",
+      what: "create_custom_loss",
+      run: function* (calls) {
+        return newLossHandle(fn, inputs, yield* session.ensure(calls));
+      },
+    };
+    return this.#core.future<LossHandle>(op, {});
   }
 
   /**

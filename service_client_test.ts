@@ -488,3 +488,64 @@ Deno.test("the key never shows in a failed future's error or the log", async () 
   assert.ok(!String(error.stack).includes(fake.apiKey));
   assert.ok(!lines.join("\n").includes(fake.apiKey));
 });
+
+Deno.test("getConsoleUrl is the sessions page, then the session's page, and sends nothing", async () => {
+  await using fake = await startFakeTinker();
+  await using client = service(fake);
+  assert.equal(client.getConsoleUrl(), "https://tinker.thinkingmachines.ai/sessions");
+  assert.deepEqual(await requests(fake), []);
+  const training = await client.createLoraTrainingClient("Qwen/Qwen3-8B");
+  const sessionId = client.sessionId!;
+  assert.equal(client.getConsoleUrl(), `https://tinker.thinkingmachines.ai/sessions/${sessionId}`);
+  const before = (await requests(fake)).length;
+  assert.equal(
+    training.getConsoleUrl(),
+    `https://tinker.thinkingmachines.ai/training_runs/${sessionId}:train:0`,
+  );
+  assert.equal((await requests(fake)).length, before);
+});
+
+Deno.test("copyWeights is the REST client's copy into the client's project, with no session", async (t) => {
+  await using fake = await startFakeTinker();
+  await t.step(
+    "the projectId option is the destination; ttl and token go as the SDK's",
+    async () => {
+      await using client = service(fake, { projectId: "proj-archive", env: {} });
+      const copy = await client.copyWeights(CKPT, {
+        ttlSeconds: 7200,
+        weightsAccessToken: "tml-weights-token",
+      });
+      const run = await client.createRestClient().getTrainingRunByTinkerPath(copy);
+      assert.ok(copy.startsWith(`tinker://${run.training_run_id}/`));
+      const [sent] = await requests(fake, "/api/v1/copy_weights");
+      assert.equal(
+        sent!.body,
+        JSON.stringify({
+          destination_project_id: "proj-archive",
+          source_path: CKPT,
+          ttl_seconds: 7200,
+        }),
+      );
+      assert.equal(sent!.headers["x-tinker-weights-access-token"], "tml-weights-token");
+      assert.equal(client.sessionId, undefined);
+      assert.deepEqual(await requests(fake, "/api/v1/create_session"), []);
+    },
+  );
+  await t.step("without projectId, TINKER_PROJECT_ID; without either, a clear error", async () => {
+    await using fromEnv = service(fake, { env: { TINKER_PROJECT_ID: "proj-env" } });
+    await fromEnv.copyWeights(CKPT);
+    const bodies = (await requests(fake, "/api/v1/copy_weights")).map((r) => r.json);
+    assert.equal((bodies.at(-1) as Record<string, unknown>).destination_project_id, "proj-env");
+    await using none = service(fake, { env: {} });
+    const error = caught(() => none.copyWeights(CKPT));
+    assert.ok(error instanceof InvalidArgumentError);
+    assert.match(error.message, /destinationProjectId: is required/);
+  });
+  await t.step("destinationProjectId is not an option of the service's copy", async () => {
+    await using client = service(fake, { projectId: "p", env: {} });
+    const options = { destinationProjectId: "other" } as Record<string, unknown>;
+    const error = caught(() => client.copyWeights(CKPT, options));
+    assert.ok(error instanceof InvalidArgumentError);
+    assert.match(error.message, /destinationProjectId/);
+  });
+});

@@ -7,6 +7,8 @@
 
 import { checkInt, checkText } from "./internal/_args.ts";
 import type { ClientCore } from "./internal/_core.ts";
+import { trainingRunConsoleUrl } from "./internal/_console_url.ts";
+import { lossFnOf, LossHandle } from "./loss_handle.ts";
 import type { Calls, Operation } from "./internal/_engine.ts";
 import { type FutureSpec, pollFuture } from "./internal/_future_poll.ts";
 import { SyncUnavailableError, type TinkerFuture } from "./internal/_future.ts";
@@ -200,6 +202,32 @@ export class TrainingClient {
   }
 
   /**
+   * The Tinker console's page for this training run, the SDK's
+   * `get_console_url()`: `https://tinker.thinkingmachines.ai/training_runs/<model id>`.
+   *
+   * @returns The URL (no request is made).
+   * @throws {TinkerError} Never: no request is made.
+   *
+   * @example
+   * ```ts
+   * import { ServiceClient } from "@tinker-ts/tinker";
+   * import { startFakeTinker } from "@tinker-ts/tinker/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeTinker();
+   * await using service = new ServiceClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+   * const training = await service.createLoraTrainingClient("Qwen/Qwen3-8B");
+   * assert.equal(
+   *   training.getConsoleUrl(),
+   *   `https://tinker.thinkingmachines.ai/training_runs/${training.modelId}`,
+   * );
+   * ```
+   */
+  getConsoleUrl(): string {
+    return trainingRunConsoleUrl(this.modelId);
+  }
+
+  /**
    * The tokenizer to pair this model with (`get_info`'s `tokenizer_id`, a
    * Hugging Face repository id): no tokenizer is bundled, load it with a
    * tokenizer library from npm (e.g. `@huggingface/transformers`'
@@ -327,11 +355,13 @@ export class TrainingClient {
    * `surrogate_loss:sum`, and `lossFn`'s metrics merged in.
    *
    * @param data The examples; each needs `target_tokens` (and may have `weights`, default 0).
-   * @param lossFn The loss: `(data, logprobs) => { loss, gradients, metrics? }`, synchronous.
+   * @param lossFn The loss: `(data, logprobs) => { loss, gradients, metrics? }`, synchronous; or a
+   *  {@linkcode LossHandle} of this session from `ServiceClient.createCustomLoss` (run per datum).
    * @param options `deadlineMs`, `signal`, `timeoutMs`.
    * @returns The backward pass's output, metrics as above.
    * @throws {InvalidArgumentError} At once: empty or malformed `data`, a datum without
-   *  `target_tokens`, `lossFn` not a function; the future rejects with it when `lossFn`'s
+   *  `target_tokens`, `lossFn` not a function, a handle of another session or a datum without
+   *  an input of the handle at its rank; the future rejects with it when `lossFn`'s
    *  gradients do not match the logprobs.
    * @throws {ApiError} The future rejects with the subclass of any HTTP or connection failure.
    * @throws {RequestFailedError} The future rejects when the server's future failed.
@@ -363,10 +393,20 @@ export class TrainingClient {
    */
   forwardBackwardCustom(
     data: readonly Datum[],
-    lossFn: CustomLossFn,
+    lossFn: CustomLossFn | LossHandle,
     options: FutureOptions = {},
   ): TinkerFuture<ForwardBackwardOutput> {
     checkOptions(options, KEYS.future, "forwardBackwardCustom()");
+    if (lossFn instanceof LossHandle) {
+      if (lossFn.sessionId !== this.#session.id) {
+        throw new InvalidArgumentError(
+          "lossFn",
+          `LossHandle ${JSON.stringify(lossFn.name)} was created in session ${lossFn.sessionId}; ` +
+            "it can only be used by clients of that session",
+        );
+      }
+      lossFn = lossFnOf(lossFn, checkData(data));
+    }
     if (typeof lossFn !== "function") {
       throw new InvalidArgumentError("lossFn", `expected a function, got ${typeof lossFn}`);
     }

@@ -516,3 +516,89 @@ Deno.test({
     client.close("success").result();
   },
 });
+
+Deno.test("a LossHandle runs per datum: losses summed, gradients sent, metrics combined by suffix", async () => {
+  await using fake = await startFakeTinker();
+  await using client = service(fake);
+  const handle = await client.createCustomLoss(function weighted_nll(logprobs, weights, scale) {
+    const w = weights!.data, k = scale!.data[0]!;
+    const loss = -k * logprobs.reduce((s, lp, i) => s + lp * w[i]!, 0);
+    return {
+      loss,
+      gradient: logprobs.map((_, i) => -k * w[i]!),
+      metrics: { "custom/nll:sum": loss, "custom/tokens:mean": logprobs.length },
+    };
+  }, { logprobs: 1, weights: 1, scale: 0 });
+  assert.equal(handle.name, "weighted_nll");
+  assert.deepEqual(handle.inputs, [
+    { name: "logprobs", rank: 1 },
+    { name: "weights", rank: 1 },
+    { name: "scale", rank: 0 },
+  ]);
+  assert.equal(handle.sessionId, client.sessionId);
+  assert.equal((await requests(fake, "/api/v1/create_session")).length, 1);
+  const training = await client.createLoraTrainingClient(BASE);
+  await fake.clearLog();
+  const data = [datum([5, 9, 2, 7, 5, 9], [1, 0, 1, 1, 1]), datum([9, 2, 7])].map((d, i) => ({
+    ...d,
+    loss_fn_inputs: {
+      ...d.loss_fn_inputs,
+      scale: new TensorData({ data: [i + 1], dtype: "float32", shape: [] }),
+    },
+  }));
+  const out = await training.forwardBackwardCustom(data, handle);
+  const sent = (await requests(fake, "/api/v1/forward_backward"))
+    .map((r) => decodeForwardBackwardRequest(r.bytes));
+  assert.deepEqual(sent.map((r) => r.forward_only), [true, false]);
+  // weights = −gradient = scale · weights, per datum.
+  assert.deepEqual(sent[1]!.data[0]!.loss_fn_inputs.weights!.toList(), [1, 0, 1, 1, 1]);
+  assert.deepEqual(sent[1]!.data[1]!.loss_fn_inputs.weights!.toList(), [2, 2]);
+  assert.equal(out.metrics["custom/tokens:mean"], (5 + 2) / 2);
+  assert.ok(Math.abs(out.metrics["custom/nll:sum"]! - out.metrics["loss:sum"]!) < 1e-9);
+  assert.ok(Math.abs(out.metrics["loss:sum"]! - out.metrics["surrogate_loss:sum"]!) < 1e-3);
+});
+
+Deno.test("createCustomLoss and a LossHandle refuse bad inputs at once, naming them", async () => {
+  await using fake = await startFakeTinker();
+  await using client = service(fake);
+  const nll = (lp: Float32Array) => ({ loss: 0, gradient: lp.map(() => 0) });
+  for (
+    const [ranks, pattern] of [
+      [{ weights: 1, logprobs: 1 }, /must start with logprobs/],
+      [{ logprobs: 0 }, /inputRanks\.logprobs/],
+      [{ logprobs: 1, Weights: 1 }, /inputRanks\.Weights: must be a lowercase name/],
+      [{ logprobs: 1, weights: 3 }, /inputRanks\.weights: must be 0, 1 or 2, got 3/],
+    ] as const
+  ) {
+    const error = caught(() => client.createCustomLoss(nll, ranks as never));
+    assert.ok(error instanceof InvalidArgumentError);
+    assert.match(error.message, pattern);
+  }
+  assert.deepEqual(await requests(fake, "/api/v1/create_session"), []);
+  const handle = await client.createCustomLoss(nll, { logprobs: 1, advantages: 1 });
+  const training = await client.createLoraTrainingClient(BASE);
+  const missing = caught(() => training.forwardBackwardCustom(BATCH, handle));
+  assert.ok(missing instanceof InvalidArgumentError);
+  assert.match(missing.message, /data\[0\]\.loss_fn_inputs: has no "advantages"/);
+  const twoD = caught(() =>
+    training.forwardBackwardCustom([{
+      ...BATCH[0]!,
+      loss_fn_inputs: {
+        ...BATCH[0]!.loss_fn_inputs,
+        advantages: new TensorData({ data: [1, 2, 3, 4], dtype: "float32", shape: [2, 2] }),
+      },
+    }], handle)
+  );
+  assert.match(
+    String(twoD),
+    /advantages: has rank 2, but loss "nll" declared advantages with rank 1/,
+  );
+  await using other = service(fake);
+  const foreign = await (await other.createLoraTrainingClient(BASE));
+  const error = caught(() => foreign.forwardBackwardCustom(BATCH, handle));
+  assert.ok(error instanceof InvalidArgumentError);
+  assert.match(
+    error.message,
+    /was created in session .*; it can only be used by clients of that session/,
+  );
+});

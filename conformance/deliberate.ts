@@ -295,3 +295,21 @@ export const CLI_DOWNLOAD_FLOW: Deliberate = {
     "as they take); a failed finish is a warning, not an error, once the files are in place.",
   matches: () => false,
 };
+
+/**
+ * `ServiceClient.createCustomLoss`: not comparable by a scenario (the SDK
+ * needs torch to trace the loss), so recorded here with its reason.
+ */
+export const CUSTOM_LOSS_CLIENT_SIDE: Deliberate = {
+  id: "custom-loss-client-side",
+  reason:
+    "SDK 0.38 traces a create_custom_loss function with torch.fx and, where the server's client " +
+    "config says custom_loss_server_side, uploads it (POST /api/v1/create_custom_loss, a future) " +
+    'and then sends forward_backward_custom as one forward_backward with loss_fn "custom" and ' +
+    "its loss_id. TypeScript has no torch or autograd: our LossHandle always runs client-side, " +
+    "as the SDK runs a loss the server does not take (a forward pass, the per-datum loss here, " +
+    "a backward pass with weights = -gradient), and is never uploaded. Against a server " +
+    "without that flag (the fake, TuFT) the requests are the same: create_session, then the " +
+    "two passes.",
+  matches: () => false,
+};

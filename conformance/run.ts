@@ -97,7 +97,7 @@ async function runSdk(
 ): Promise<Outcome[]> {
   const child = new Deno.Command(PYTHON, {
     args: [DRIVER, fake.url, apiKey],
-    env: pythonEnv(home),
+    env: { ...pythonEnv(home), ...scenario.env },
     clearEnv: true,
     stdin: "piped",
     stdout: "piped",
@@ -125,7 +125,12 @@ async function runSdk(
 
 /** Runs the scenario's steps through our client against `fake`. */
 async function runOurs(scenario: Scenario, fake: FakeTinker, apiKey: string): Promise<Outcome[]> {
-  const options = { baseUrl: fake.url, apiKey, ...scenario.client };
+  const options = {
+    baseUrl: fake.url,
+    apiKey,
+    ...(scenario.env && { env: scenario.env }),
+    ...scenario.client,
+  };
   let rest: RestClient | undefined, admin: AdminClient | undefined;
   let service: ServiceClient | undefined;
   const clients: Clients = {

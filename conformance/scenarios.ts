@@ -60,6 +60,8 @@ export interface Scenario {
   apiKey?: string | ((fake: FakeTinker) => Promise<string>);
   /** Extra options of our client (e.g. short poll intervals). */
   client?: Partial<ClientOptions>;
+  /** Environment variables both clients see (the SDK's process; our clients' `env` option). */
+  env?: Record<string, string>;
   /** Policy tags that `deliberate.ts` rules may refer to. */
   tags?: string[];
   steps: Step[];

@@ -50,6 +50,26 @@ const exportFlow = (name: string, fake: FakeTinkerOptions = {}): Scenario => ({
 
 /** The session scenarios, run after the REST ones. */
 export const SESSION_SCENARIOS: readonly Scenario[] = [
+  {
+    // ServiceClient.copy_weights is the REST client's, into the client's project (here from
+    // TINKER_PROJECT_ID: the driver's ServiceClient takes no project_id); no session of ours.
+    name: "session: service copy_weights (project from TINKER_PROJECT_ID, ttl, token)",
+    env: { TINKER_PROJECT_ID: "proj-archive" },
+    steps: [
+      step(
+        {
+          call: "service.copy_weights",
+          args: [CKPT],
+          kwargs: { ttl_seconds: 7200, weights_access_token: "tml-weights-token" },
+        },
+        (c) =>
+          c.service.copyWeights(CKPT, {
+            ttlSeconds: 7200,
+            weightsAccessToken: "tml-weights-token",
+          }),
+      ),
+    ],
+  },
   exportFlow("session: create_training_client_from_state + save_weights_external + close"),
   exportFlow("session: futures answered try_again twice (paused_capacity)", {
     futureTryAgainCount: 2,

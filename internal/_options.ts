@@ -37,6 +37,7 @@ export const KEYS = {
   listSessions: [...PAGE, "accessScope"],
   auditLog: [...REQUEST, "eventType", "day"],
   copyWeights: [...REQUEST, "destinationProjectId", "ttlSeconds", "weightsAccessToken"],
+  serviceCopyWeights: [...REQUEST, "ttlSeconds", "weightsAccessToken"],
   storageUsage: [...REQUEST, "projectId"],
   service: [
     ...CLIENT,

@@ -1,6 +1,8 @@
-// One section of bench/RESULTS.md that a bench of its own writes, between
-// `<!-- section:NAME -->` markers: replaced in place, or appended. The full
-// bench (`bench.ts`) keeps every such section when it rewrites the file.
+// What the benches that compare us with the SDK side by side share: running
+// one side in its own process, the machine's load, and their section of
+// bench/RESULTS.md, written between `<!-- section:NAME -->` markers (replaced
+// in place, or appended; `bench.ts` keeps every such section when it
+// rewrites the file).
 
 const RESULTS = new URL("RESULTS.md", import.meta.url);
 
@@ -27,4 +29,19 @@ export async function writeSection(name: string, lines: string[]): Promise<void>
   await Deno.writeTextFile(RESULTS, next);
   await new Deno.Command(Deno.execPath(), { args: ["fmt", RESULTS.pathname], stderr: "null" })
     .output();
+}
+
+/**
+ * Runs one side of a comparison (`command` plus `input` as a JSON argument, in
+ * its own process) and returns the JSON of the last line it prints.
+ */
+export async function runSide<T>(command: string[], input: unknown): Promise<T> {
+  const out = await new Deno.Command(command[0]!, {
+    args: [...command.slice(1), JSON.stringify(input)],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`${command.join(" ")} failed`);
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  return JSON.parse(lines.at(-1)!);
 }

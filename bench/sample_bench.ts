@@ -20,7 +20,7 @@
  */
 import process from "node:process";
 import { ModelInput, ServiceClient } from "../mod.ts";
-import { loadAverage, writeSection } from "./_section.ts";
+import { loadAverage, runSide, writeSection } from "./_section.ts";
 
 interface Args {
   url: string;
@@ -65,16 +65,7 @@ async function client(args: Args): Promise<Figures> {
   return { runtime, sampleMs, logprobsMs, concurrentMs };
 }
 
-async function run(command: string[], input: Args): Promise<Figures> {
-  const out = await new Deno.Command(command[0]!, {
-    args: [...command.slice(1), JSON.stringify(input)],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  if (!out.success) throw new Error(`${command.join(" ")} failed`);
-  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
-  return JSON.parse(lines.at(-1)!);
-}
+const run = (command: string[], input: Args) => runSide<Figures>(command, input);
 
 if (process.argv[2]?.startsWith("{")) {
   console.log(JSON.stringify(await client(JSON.parse(process.argv[2]))));

@@ -85,13 +85,8 @@ const INPUT_NAME = /^[a-z_][a-z0-9_]{0,63}$/;
 const METRIC_KEY = /^custom\/[a-z0-9_./-]{1,64}:(sum|mean)$/;
 const MAX_INPUTS = 16;
 
-let make: (
-  name: string,
-  inputs: CustomLossInput[],
-  sessionId: string,
-  fn: PerDatumLossFn,
-) => LossHandle;
-let fnOf: (handle: LossHandle) => PerDatumLossFn;
+/** Each handle's function, kept out of the class so nothing outside this module reads it. */
+const FUNCTIONS = /* @__PURE__ */ new WeakMap<LossHandle, PerDatumLossFn>();
 
 /**
  * A custom loss made by `ServiceClient.createCustomLoss`; pass it to
@@ -130,23 +125,11 @@ export class LossHandle {
   readonly inputs: readonly CustomLossInput[];
   /** The session that made it; only that session's training clients can use it. */
   readonly sessionId: string;
-  #fn: PerDatumLossFn;
 
-  private constructor(
-    name: string,
-    inputs: CustomLossInput[],
-    sessionId: string,
-    fn: PerDatumLossFn,
-  ) {
+  private constructor(name: string, inputs: CustomLossInput[], sessionId: string) {
     this.name = name;
     this.inputs = Object.freeze(inputs.map((i) => Object.freeze({ ...i })));
     this.sessionId = sessionId;
-    this.#fn = fn;
-  }
-
-  static {
-    make = (name, inputs, sessionId, fn) => new LossHandle(name, inputs, sessionId, fn);
-    fnOf = (handle) => handle.#fn;
   }
 }
 
@@ -202,7 +185,11 @@ export function newLossHandle(
   inputs: CustomLossInput[],
   sessionId: string,
 ): LossHandle {
-  return make(fn.name || "loss", inputs, sessionId, fn);
+  // The constructor is private to keep handles to this module; no static
+  // block reaches it, so a bundle that never makes a handle drops the class.
+  const handle: LossHandle = Reflect.construct(LossHandle, [fn.name || "loss", inputs, sessionId]);
+  FUNCTIONS.set(handle, fn);
+  return handle;
 }
 
 /**
@@ -235,7 +222,10 @@ export function lossFnOf(handle: LossHandle, data: readonly Datum[]): CustomLoss
         return tensor;
       }).slice(1)
   );
-  const fn = fnOf(handle);
+  const fn = FUNCTIONS.get(handle);
+  if (fn === undefined) {
+    throw new InvalidArgumentError("lossFn", "is a LossHandle not made by createCustomLoss()");
+  }
   return (_data, logprobs): CustomLossResult => {
     let loss = 0;
     const gradients: ArrayLike<number>[] = [];

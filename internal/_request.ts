@@ -566,56 +566,26 @@ export class BodyTooLarge extends Error {
  * soon as it passes the limit. Either way it throws BodyTooLarge.
  */
 export async function readBody(res: Response, maxBytes: number): Promise<string> {
-  const length = res.headers.get("content-length");
-  const announced = length === null ? Number.NaN : Number(length);
-  if (announced > maxBytes) {
-    await res.body?.cancel().catch(() => {});
-    throw new BodyTooLarge(res.status, res.headers, announced, true);
-  }
+  const announced = await announcedLength(res, maxBytes);
   // The runtime stops at the announced length of a body it does not inflate:
   // read it at once (the common case, and the fastest).
   if (announced >= 0 && !res.headers.has("content-encoding")) return res.text();
-  if (res.body === null) return "";
-  const reader = res.body.getReader();
   // Decoded as it arrives: no chunk is kept, the text is the only copy.
   const decoder = new TextDecoder();
   let text = "";
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new BodyTooLarge(res.status, res.headers, total, false);
-    }
-    text += decoder.decode(value, { stream: true });
-  }
+  await readChunks(
+    res,
+    maxBytes,
+    (chunk) => void (text += decoder.decode(chunk, { stream: true })),
+  );
   return text + decoder.decode();
 }
 
 /** Reads `res`'s body as bytes, with the same limit as `readBody`. */
 export async function readBytes(res: Response, maxBytes: number): Promise<Uint8Array> {
-  const length = res.headers.get("content-length");
-  const announced = length === null ? Number.NaN : Number(length);
-  if (announced > maxBytes) {
-    await res.body?.cancel().catch(() => {});
-    throw new BodyTooLarge(res.status, res.headers, announced, true);
-  }
-  if (res.body === null) return new Uint8Array();
-  const reader = res.body.getReader();
+  await announcedLength(res, maxBytes);
   const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new BodyTooLarge(res.status, res.headers, total, false);
-    }
-    parts.push(value);
-  }
+  const total = await readChunks(res, maxBytes, (chunk) => void parts.push(chunk));
   if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(total);
   let at = 0;
@@ -624,6 +594,38 @@ export async function readBytes(res: Response, maxBytes: number): Promise<Uint8A
     at += part.byteLength;
   }
   return out;
+}
+
+/** `res`'s `Content-Length` (NaN when absent); over `maxBytes`, the body is cancelled and BodyTooLarge thrown. */
+async function announcedLength(res: Response, maxBytes: number): Promise<number> {
+  const length = res.headers.get("content-length");
+  const announced = length === null ? Number.NaN : Number(length);
+  if (announced > maxBytes) {
+    await res.body?.cancel().catch(() => {});
+    throw new BodyTooLarge(res.status, res.headers, announced, true);
+  }
+  return announced;
+}
+
+/** Hands `res`'s body to `take` chunk by chunk; past `maxBytes` in all, cancels it and throws BodyTooLarge. */
+async function readChunks(
+  res: Response,
+  maxBytes: number,
+  take: (chunk: Uint8Array) => void,
+): Promise<number> {
+  if (res.body === null) return 0;
+  const reader = res.body.getReader();
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return total;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new BodyTooLarge(res.status, res.headers, total, false);
+    }
+    take(value);
+  }
 }
 
 /** The error of a response whose body is over the limit (never retried). */

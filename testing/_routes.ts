@@ -18,7 +18,7 @@ import {
   uuid,
 } from "./_state.ts";
 import { type Context, SIGNED_URL_TTL_SECONDS, signUrl } from "./_storage.ts";
-import { SESSION_ROUTES } from "./_routes_sessions.ts";
+import { isReply, SESSION_ROUTES } from "./_routes_sessions.ts";
 import { SAMPLING_ROUTES } from "./_routes_sampling.ts";
 import { TRAINING_ROUTES } from "./_routes_training.ts";
 import type { RecordedRequest } from "./_types.ts";
@@ -188,9 +188,6 @@ function bodyObject(req: RecordedRequest): Record<string, unknown> | Reply {
     req.body,
   );
 }
-
-const isReply = (x: unknown): x is Reply =>
-  typeof x === "object" && x !== null && "status" in x && !Array.isArray(x);
 
 // ---- views -----------------------------------------------------------------
 

@@ -25,8 +25,9 @@ import {
   vocabIndex,
 } from "./_bigram.ts";
 import { createFuture } from "./_futures.ts";
+import { isReply, liveSession } from "./_routes_sessions.ts";
 import { detail, invalid, json, type Reply } from "./_http.ts";
-import { type FakeSession, type FakeState, prng } from "./_state.ts";
+import { type FakeState, prng } from "./_state.ts";
 import type { Context } from "./_storage.ts";
 import type { RecordedRequest } from "./_types.ts";
 
@@ -78,22 +79,6 @@ function object(req: RecordedRequest): Record<string, unknown> | Reply {
     return req.json as Record<string, unknown>;
   }
   return invalid(["body"], "missing", "Field required", null);
-}
-
-const isReply = (x: unknown): x is Reply =>
-  typeof x === "object" && x !== null && "status" in x && !Array.isArray(x);
-
-/** The caller's live session `id`; else the reply that says why not. */
-function liveSession(ctx: Context, id: unknown): FakeSession | Reply {
-  const session = typeof id === "string" ? ctx.state.sessions.get(id) : undefined;
-  if (!session || session.owner !== ctx.state.user || !session.live) {
-    return detail(404, "Session not found");
-  }
-  if (session.live.finished) return detail(410, "Session has finished");
-  if (Date.now() - session.live.last_heartbeat > ctx.options.sessionExpiryMs) {
-    return detail(404, "Session expired: no heartbeat");
-  }
-  return session;
 }
 
 /** The sampling session `id` whose session is live; else the reply that says why not. */

@@ -60,6 +60,39 @@ export function required(
     : invalid(["body", name], `${type}_type`, `Input should be a valid ${type}`, value);
 }
 
+/**
+ * Records a new model of `session` (its training run, and the model whose
+ * first request, sequence id 0, was `requestId`), loaded from `loadedFrom`.
+ */
+export function addModel(
+  ctx: Context,
+  session: FakeSession,
+  modelId: string,
+  requestId: string,
+  loadedFrom: string,
+  run: { base_model: string; is_lora: boolean; lora_rank: number | null; user_metadata: unknown },
+): void {
+  ctx.state.addRun({
+    training_run_id: modelId,
+    base_model: run.base_model,
+    model_owner: ctx.state.user,
+    is_lora: run.is_lora,
+    corrupted: false,
+    lora_rank: run.lora_rank,
+    last_request_time: isoMicros(Date.now()),
+    user_metadata: (run.user_metadata as Record<string, string> | undefined) ?? null,
+    session_id: session.session_id,
+    checkpoints: [],
+  });
+  ctx.state.models.set(modelId, {
+    model_id: modelId,
+    session_id: session.session_id,
+    loaded_from: loadedFrom,
+    last_seq_id: 0,
+    requests: new Map([[0, requestId]]),
+  });
+}
+
 /** The caller's session `id` if it can take requests; else the reply that says why not. */
 export function liveSession(ctx: Context, id: unknown): FakeSession | Reply {
   const session = typeof id === "string" ? ctx.state.sessions.get(id) : undefined;
@@ -199,25 +232,11 @@ export function loadWeights(ctx: Context, req: RecordedRequest): Reply {
     )
     : createFuture(ctx, "LoadWeights", { type: "load_weights", path, model_id: modelId });
   if ("result" in future.outcome) {
-    const now = isoMicros(Date.now());
-    ctx.state.addRun({
-      training_run_id: modelId,
+    addModel(ctx, session, modelId, future.request_id, path, {
       base_model: typeof fields.base_model === "string" ? fields.base_model : source!.base_model,
-      model_owner: ctx.state.user,
       is_lora: source!.is_lora,
-      corrupted: false,
       lora_rank: source!.lora_rank,
-      last_request_time: now,
-      user_metadata: (fields.user_metadata as Record<string, string> | undefined) ?? null,
-      session_id: session.session_id,
-      checkpoints: [],
-    });
-    ctx.state.models.set(modelId, {
-      model_id: modelId,
-      session_id: session.session_id,
-      loaded_from: path,
-      last_seq_id: 0,
-      requests: new Map([[0, future.request_id]]),
+      user_metadata: fields.user_metadata,
     });
   }
   return submitted(future, modelId);

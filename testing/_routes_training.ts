@@ -25,6 +25,7 @@ import { createFuture, failedFuture, submitted } from "./_futures.ts";
 import { detail, invalid, type Reply } from "./_http.ts";
 import { BASE_MODELS } from "./_routes.ts";
 import {
+  addModel,
   body,
   isReply,
   liveModel,
@@ -93,24 +94,11 @@ function createModel(ctx: Context, req: RecordedRequest): Reply {
   }
   const future = createFuture(ctx, "CreateModel", { model_id: modelId, type: "create_model" });
   if ("result" in future.outcome) {
-    ctx.state.addRun({
-      training_run_id: modelId,
+    addModel(ctx, session, modelId, future.request_id, base, {
       base_model: base,
-      model_owner: ctx.state.user,
       is_lora: true,
-      corrupted: false,
       lora_rank: lora.rank as number,
-      last_request_time: isoMicros(Date.now()),
-      user_metadata: (fields.user_metadata as Record<string, string> | undefined) ?? null,
-      session_id: session.session_id,
-      checkpoints: [],
-    });
-    ctx.state.models.set(modelId, {
-      model_id: modelId,
-      session_id: session.session_id,
-      loaded_from: base,
-      last_seq_id: 0,
-      requests: new Map([[0, future.request_id]]),
+      user_metadata: fields.user_metadata,
     });
     bigramStore(ctx.state).models.set(modelId, newModel(base));
   }

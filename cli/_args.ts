@@ -171,7 +171,7 @@ export function parseCommandLine(argv: string[], width = 80): Invocation {
   }
   const name = argv[i];
   if (name === undefined) return { kind: "help", text: rootHelp(width), exitCode: 2 };
-  const node = TREE.find((n) => n.name === name);
+  const node = named(TREE, name);
   if (!node) throw new UsageError(`No such command '${name}'.`, rootUsage, "tinker");
   let command: CommandSpec;
   const path = [name];
@@ -186,7 +186,7 @@ export function parseCommandLine(argv: string[], width = 80): Invocation {
     if (sub.startsWith("-")) {
       throw new UsageError(`No such option '${sub.split("=")[0]}'.`, groupUsage, `tinker ${name}`);
     }
-    const found = node.commands.find((c) => c.name === sub);
+    const found = named(node.commands, sub);
     if (!found) throw new UsageError(`No such command '${sub}'.`, groupUsage, `tinker ${name}`);
     command = found;
     path.push(sub);
@@ -202,24 +202,22 @@ export function parseCommandLine(argv: string[], width = 80): Invocation {
   for (const spec of command.options) {
     options[spec.name] = spec.type === "flag" ? false : spec.default;
   }
-  const tokens = argumentTokens(
-    rest,
-    Object.fromEntries(specs.map((s) => [
-      s.name,
-      {
-        type: s.type === "flag" ? "boolean" as const : "string" as const,
-        ...(s.short && { short: s.short }),
-      },
-    ])),
-  );
-  if (tokens.some((t) => t.kind === "option" && t.name === "help")) {
-    return { kind: "help", text: commandHelp(command, prog, width), exitCode: 0 };
+  const kinds: Record<string, { type: "boolean" | "string"; short?: string }> = {};
+  for (const s of specs) {
+    kinds[s.name] = { type: s.type === "flag" ? "boolean" : "string" };
+    if (s.short) kinds[s.name]!.short = s.short;
+  }
+  const tokens = argumentTokens(rest, kinds);
+  for (const t of tokens) {
+    if (t.kind === "option" && t.name === "help") {
+      return { kind: "help", text: commandHelp(command, prog, width), exitCode: 0 };
+    }
   }
   const positionals: string[] = [];
   for (const token of tokens) {
     if (token.kind === "positional") positionals.push(token.value);
     if (token.kind !== "option") continue;
-    const spec = specs.find((s) => s.name === token.name);
+    const spec = named(specs, token.name);
     if (!spec) throw new UsageError(`No such option '${token.rawName}'.`, usage, prog);
     const shown = spec.short ? `'--${spec.name}' / '-${spec.short}'` : `'--${spec.name}'`;
     if (spec.type === "flag") {
@@ -303,7 +301,7 @@ function takeGlobal(
     name = spec?.name;
     inline = arg.length > 2 ? arg.slice(2) : undefined;
   }
-  const spec = GLOBAL_OPTIONS.find((s) => s.name === name);
+  const spec = name === undefined ? undefined : named(GLOBAL_OPTIONS, name);
   if (!spec) return 0;
   const shown = spec.short ? `'--${spec.name}' / '-${spec.short}'` : `'--${spec.name}'`;
   if (spec.type === "flag") {
@@ -349,11 +347,22 @@ function applyGlobal(global: GlobalOptions, name: string, value: string | number
 // ---- help ------------------------------------------------------------------
 
 function usageTail(command: CommandSpec): string {
-  const args = command.args.map((a) => {
+  let tail = "[OPTIONS]";
+  for (const a of command.args) {
     const name = a.variadic ? `${a.name}...` : a.name;
-    return a.required ? name : `[${name}]`;
-  });
-  return ["[OPTIONS]", ...args].join(" ");
+    tail += a.required ? ` ${name}` : ` [${name}]`;
+  }
+  return tail;
+}
+
+/**
+ * The entry of `list` called `name`. (A loop, not `Array.prototype.find`:
+ * parsing runs at every start, where a builtin's first call costs more than
+ * the search.)
+ */
+function named<T extends { name: string }>(list: readonly T[], name: string): T | undefined {
+  for (const entry of list) if (entry.name === name) return entry;
+  return undefined;
 }
 
 function rootHelp(width: number): string {

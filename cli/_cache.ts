@@ -63,7 +63,7 @@ export function cacheDirectory(
   if (os === "windows" || os === "win32") {
     const local = env.LOCALAPPDATA?.trim();
     return local && /^([A-Za-z]:[\\/]|\\\\)/.test(local)
-      ? `${local.replace(/[\\/]+$/, "")}\\${DIR_NAME}`
+      ? `${trim(local, "\\/")}\\${DIR_NAME}`
       : undefined;
   }
   const home = env.HOME?.trim();
@@ -244,8 +244,11 @@ function ours(stat: Stat, uid: number | null): boolean {
   return stat.mode === null || (stat.mode & 0o022) === 0;
 }
 
-function trim(path: string): string {
-  return path.length > 1 ? path.replace(/\/+$/, "") : path;
+/** `path` without trailing separators (any of `separators`), a root kept. (No regex: it runs at every start.) */
+function trim(path: string, separators = "/"): string {
+  let end = path.length;
+  while (end > 1 && separators.includes(path[end - 1]!)) end--;
+  return path.slice(0, end);
 }
 
 interface DenoFs {

@@ -125,7 +125,8 @@ class PageGuard {
   #max: number;
   #pages = 0;
   #items = 0;
-  #last: string | undefined;
+  /** The previous page, serialised only when a next page comes to compare with (most listings are one page). */
+  #previous: unknown[] | string | undefined;
 
   constructor(what: string, max: number) {
     this.#what = what;
@@ -143,17 +144,21 @@ class PageGuard {
       );
     }
     this.#items += items.length;
-    if (items.length > 0) {
+    if (items.length === 0) return;
+    if (this.#previous !== undefined) {
       const text = JSON.stringify(items);
-      if (text === this.#last) {
+      const before = typeof this.#previous === "string"
+        ? this.#previous
+        : JSON.stringify(this.#previous);
+      if (text === before) {
         throw new CliError(
           `Stopped listing ${this.#what}: the server sent the same page twice (page ${this.#pages})`,
           "The server's paging looks broken; use --limit to fetch fewer.",
           EXIT.error,
         );
       }
-      this.#last = text;
-    }
+      this.#previous = text;
+    } else this.#previous = items;
   }
 }
 

@@ -10,13 +10,21 @@ type Capture = (target: object, constructorOpt?: unknown) => void;
 const capture = (Error as { captureStackTrace?: Capture }).captureStackTrace;
 const ATTACHED = Symbol("tinker.callerAttached");
 
-/** The library's modules (`internal/*`, the clients at the package root, …), as source or build output. */
-const LIBRARY_FRAME = (() => {
-  const root = new URL("..", import.meta.url).href.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(
-    `${root}(?:internal/_\\w+|\\w+_client|errors|tinker_path|model_input|tensor_data|mod)\\.(?:ts|js|mjs):`,
-  );
-})();
+/**
+ * The library's modules (`internal/*`, the clients at the package root, …),
+ * as source or build output. Built when an error first needs it, not at load.
+ */
+let libraryFrame: RegExp | undefined;
+
+function isLibraryFrame(line: string): boolean {
+  if (libraryFrame === undefined) {
+    const root = new URL("..", import.meta.url).href.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    libraryFrame = new RegExp(
+      `${root}(?:internal/_\\w+|\\w+_client|errors|tinker_path|model_input|tensor_data|mod)\\.(?:ts|js|mjs):`,
+    );
+  }
+  return libraryFrame.test(line);
+}
 
 /** A recorded call site. */
 export interface CallSite {
@@ -63,6 +71,6 @@ function callerFrames(stack: string | undefined): string {
   const lines = stack.split("\n");
   // V8: a header line ("Error"), then "    at …"; JavaScriptCore: frames only.
   let start = lines[0] !== undefined && !/^\s+at |@/.test(lines[0]) ? 1 : 0;
-  while (start < lines.length - 1 && LIBRARY_FRAME.test(lines[start]!)) start++;
+  while (start < lines.length - 1 && isLibraryFrame(lines[start]!)) start++;
   return lines.slice(start).join("\n").trimEnd();
 }

@@ -5,7 +5,12 @@
 // request function, with the key as the only credential and secret.
 
 import type { KeyDetails } from "../internal/_credentials.ts";
-import { drive, sendRequest, type Transport } from "../internal/_request.ts";
+import {
+  drive,
+  sendRequest,
+  type Transport,
+  withoutTrailingSlashes,
+} from "../internal/_request.ts";
 import { VERSION } from "../internal/_version.ts";
 import type { Context } from "./_context.ts";
 import { CliError, EXIT } from "./_errors.ts";
@@ -25,7 +30,7 @@ export interface SelfApiKey {
 /** The base URL these calls go to: `TINKER_BASE_URL`, else the hosted service. */
 export async function authBaseUrl(ctx: Context): Promise<string> {
   const { DEFAULT_BASE_URL } = await import("../mod.ts");
-  return (ctx.env.TINKER_BASE_URL?.trim() || DEFAULT_BASE_URL).replace(/\/+$/, "");
+  return withoutTrailingSlashes(ctx.env.TINKER_BASE_URL?.trim() || DEFAULT_BASE_URL);
 }
 
 async function transport(ctx: Context, key: string): Promise<Transport> {

@@ -5,6 +5,7 @@
 // key, its lifetime and its checks are here, the same for every store.
 
 import { hmacSha256Hex, sha256Hex } from "./_sha256.ts";
+import { withoutTrailingSlashes } from "./_request.ts";
 
 /**
  * Where a client keeps the server's client config between clients or
@@ -101,7 +102,7 @@ const CLOCK_SKEW_MS = 60_000;
 export function bootstrapCacheKey(baseUrl: string, apiKey: string): string {
   if (lastKey?.baseUrl === baseUrl && lastKey.apiKey === apiKey) return lastKey.key;
   const fingerprint = sha256Hex(`tinker-ts bootstrap-cache v1\0${apiKey}`).slice(0, 32);
-  const key = `${baseUrl.replace(/\/+$/, "")} ${fingerprint}`;
+  const key = `${withoutTrailingSlashes(baseUrl)} ${fingerprint}`;
   lastKey = { baseUrl, apiKey, key };
   return key;
 }

@@ -355,7 +355,7 @@ export class Engine {
         );
       }
     }
-    if (!known && !/^[\x21-\x7e]+$/.test(apiKey)) {
+    if (!known && !isHeaderToken(apiKey)) {
       throw new TinkerError(
         "The API key contains whitespace or characters that cannot be sent in an HTTP header",
       );
@@ -885,4 +885,14 @@ export function scrub(error: unknown, transport: Pick<Transport, "secrets">): un
 
 function isJwt(credential: string): boolean {
   return credential.startsWith("eyJ");
+}
+
+/** Printable ASCII without spaces only (what an HTTP header value can carry as is). */
+function isHeaderToken(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
 }

@@ -364,6 +364,16 @@ Deno.test("configuration: a missing or malformed key is a TinkerError at the fir
     new RestClient({ baseUrl: env.fake.url, apiKey: "tml-abc def" }).getTrainingRun(run),
   );
   assert.match((spaced as Error).message, /whitespace/);
+  for (const key of ["tml-ключ", "tml-x\x7f", "tml-tab\there"]) {
+    const refused = await rejection(
+      new RestClient({ baseUrl: env.fake.url, apiKey: key }).getTrainingRun(run),
+    );
+    assert.match(
+      (refused as Error).message,
+      /cannot be sent in an HTTP header/,
+      JSON.stringify(key),
+    );
+  }
   const badUrl = await rejection(
     new RestClient({ baseUrl: "ftp://example.test", apiKey: "tml-x" }).getTrainingRun(run),
   );

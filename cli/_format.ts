@@ -29,15 +29,19 @@ export type Value =
   | Value[]
   | { [key: string]: Value };
 
+const SIZE_UNITS = ["KB", "MB", "GB", "TB", "PB", "EB"];
+
 /** `format_size`: 1024-based, one decimal place (`1.5 KB`), `N/A` when negative. */
 export function formatSize(bytes: number): string {
   if (bytes < 0) return "N/A";
-  let size = bytes;
-  for (const unit of ["B", "KB", "MB", "GB", "TB", "PB"]) {
-    if (size < 1024) return unit === "B" ? `${Math.trunc(size)} B` : `${pyFixed(size, 1)} ${unit}`;
+  if (bytes < 1024) return `${Math.trunc(bytes)} B`;
+  let size = bytes / 1024;
+  let unit = 0;
+  while (!(size < 1024) && unit < SIZE_UNITS.length - 1) {
     size /= 1024;
+    unit++;
   }
-  return `${pyFixed(size, 1)} EB`;
+  return `${pyFixed(size, 1)} ${SIZE_UNITS[unit]}`;
 }
 
 /** `format_bool`: `Yes` / `No`. */

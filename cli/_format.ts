@@ -59,22 +59,30 @@ export function formatTimestamp(value: unknown, now: number = Date.now()): strin
     return "N/A";
   }
   if (typeof value !== "string") return String(value);
-  const parsed = parseIsoMicros(value);
-  if (parsed === undefined) return value;
+  // Only the instant matters here: no ParsedTimestamp is built.
+  const m = matchIso(value);
+  if (m === undefined) return value;
+  const micros = microsOf(m);
   const nowMicros = now * 1000;
-  const future = parsed.micros > nowMicros;
-  const deltaMicros = Math.abs(nowMicros - parsed.micros);
+  const future = micros > nowMicros;
+  const deltaMicros = Math.abs(nowMicros - micros);
   const days = Math.floor(deltaMicros / 86_400_000_000);
   const totalSeconds = Math.floor(deltaMicros / 1_000_000);
-  const prefix = future ? "in " : "";
-  const suffix = future ? "" : " ago";
-  const plural = (n: number, unit: string) => `${prefix}${n} ${unit}${n > 1 ? "s" : ""}${suffix}`;
-  if (days > 30) return utcDate(parsed.micros);
-  if (days > 7) return plural(Math.floor(days / 7), "week");
-  if (days > 0) return plural(days, "day");
-  if (totalSeconds > 3600) return plural(Math.floor(totalSeconds / 3600), "hour");
-  if (totalSeconds > 60) return plural(Math.floor(totalSeconds / 60), "minute");
+  if (days > 30) {
+    // In UTC already, the date is as written.
+    return offsetMinutesOf(m) === 0 ? `${m[1]}-${m[2]}-${m[3]}` : utcDate(micros);
+  }
+  if (days > 7) return relative(Math.floor(days / 7), "week", future);
+  if (days > 0) return relative(days, "day", future);
+  if (totalSeconds > 3600) return relative(Math.floor(totalSeconds / 3600), "hour", future);
+  if (totalSeconds > 60) return relative(Math.floor(totalSeconds / 60), "minute", future);
   return future ? "in less than a minute" : "just now";
+}
+
+/** `3 days ago`, `in 1 hour`. */
+function relative(n: number, unit: string, future: boolean): string {
+  const text = `${n} ${unit}${n > 1 ? "s" : ""}`;
+  return future ? `in ${text}` : `${text} ago`;
 }
 
 function utcDate(micros: number): string {
@@ -111,40 +119,67 @@ function daysInMonth(year: number, month: number): number {
 }
 
 /**
+ * `ISO`'s match of `text` when it is a valid timestamp (every field in
+ * range), else undefined. Groups: 1–3 date, 4–6 time (absent: 0), 7
+ * fraction, 8 `Z`, 9–12 offset sign, hours, minutes, seconds.
+ */
+function matchIso(text: string): RegExpExecArray | undefined {
+  const m = ISO.exec(text);
+  if (!m) return undefined;
+  // Indexed rather than destructured: this runs for every timestamp of a
+  // listing, mostly before the JIT has warmed up.
+  const year = +m[1]!, month = +m[2]!, day = +m[3]!;
+  if (
+    year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) ||
+    +(m[4] ?? 0) > 23 || +(m[5] ?? 0) > 59 || +(m[6] ?? 0) > 59 ||
+    +(m[10] ?? 0) > 23 || +(m[11] ?? 0) > 59
+  ) {
+    return undefined;
+  }
+  return m;
+}
+
+/** The offset of a {@linkcode matchIso} match in minutes east of UTC (0 when naive). */
+function offsetMinutesOf(m: RegExpExecArray): number {
+  if (m[9] === undefined) return 0;
+  return (m[9] === "-" ? -1 : 1) * (+m[10]! * 60 + +m[11]!);
+}
+
+/** Microseconds since the epoch of a {@linkcode matchIso} match. */
+function microsOf(m: RegExpExecArray): number {
+  const year = +m[1]!;
+  // Date.UTC maps years 0–99 to 1900–1999; setUTCFullYear does not.
+  let ms = Date.UTC(year, +m[2]! - 1, +m[3]!, +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
+  if (year < 100) ms = new Date(ms).setUTCFullYear(year);
+  const micro = m[7] === undefined ? 0 : +(m[7] + "00000").slice(0, 6);
+  return (ms - offsetMinutesOf(m) * 60_000) * 1000 + micro;
+}
+
+/**
  * Parses an ISO 8601 timestamp the way the official CLI does (`fromisoformat`
  * after `Z` → `+00:00`): date-only, `T` or space separator, optional seconds,
  * fractions and offset. Returns undefined when it is not one.
  */
 export function parseIsoMicros(text: string): ParsedTimestamp | undefined {
-  const m = ISO.exec(text);
+  const m = matchIso(text);
   if (!m) return undefined;
-  // Indexed rather than destructured: this runs for every timestamp of a
-  // listing, mostly before the JIT has warmed up.
-  const y = m[1]!, mo = m[2]!, d = m[3]!, h = m[4] ?? "00", mi = m[5] ?? "00", s = m[6] ?? "00";
-  const z = m[8], sign = m[9], oh = m[10], om = m[11], os = m[12];
-  const micro = (m[7] ?? "").slice(0, 6).padEnd(6, "0");
-  const year = +y, month = +mo, day = +d;
-  if (
-    year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) ||
-    +h > 23 || +mi > 59 || +s > 59
-  ) {
-    return undefined;
-  }
-  // Date.UTC maps years 0–99 to 1900–1999; setUTCFullYear does not.
-  let ms = Date.UTC(year, month - 1, day, +h, +mi, +s);
-  if (year < 100) ms = new Date(ms).setUTCFullYear(year);
-  let offsetMinutes = 0;
-  let offset = "";
-  if (z) offset = "+00:00";
-  else if (sign) {
-    if (+oh! > 23 || +om! > 59) return undefined;
-    offsetMinutes = (sign === "-" ? -1 : 1) * (+oh! * 60 + +om!);
-    offset = `${sign}${oh}:${om}${os && os !== "00" ? `:${os}` : ""}`;
-  }
+  const os = m[12];
   return {
-    micros: (ms - offsetMinutes * 60_000) * 1000 + Number(micro),
-    fields: { year: y!, month: mo!, day: d!, hour: h, minute: mi, second: s, micro },
-    offset,
+    micros: microsOf(m),
+    fields: {
+      year: m[1]!,
+      month: m[2]!,
+      day: m[3]!,
+      hour: m[4] ?? "00",
+      minute: m[5] ?? "00",
+      second: m[6] ?? "00",
+      micro: m[7] === undefined ? "000000" : (m[7] + "00000").slice(0, 6),
+    },
+    offset: m[8]
+      ? "+00:00"
+      : m[9]
+      ? `${m[9]}${m[10]}:${m[11]}${os && os !== "00" ? `:${os}` : ""}`
+      : "",
     hasTime: m[4] !== undefined,
   };
 }

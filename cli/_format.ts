@@ -60,18 +60,16 @@ export function formatTimestamp(value: unknown, now: number = Date.now()): strin
   }
   if (typeof value !== "string") return String(value);
   // Only the instant matters here: no ParsedTimestamp is built.
-  const m = matchIso(value);
-  if (m === undefined) return value;
-  const micros = microsOf(m);
+  const iso = readIso(value);
+  if (iso === undefined) return value;
+  const micros = iso.micros;
   const nowMicros = now * 1000;
   const future = micros > nowMicros;
   const deltaMicros = Math.abs(nowMicros - micros);
   const days = Math.floor(deltaMicros / 86_400_000_000);
   const totalSeconds = Math.floor(deltaMicros / 1_000_000);
-  if (days > 30) {
-    // In UTC already, the date is as written.
-    return offsetMinutesOf(m) === 0 ? `${m[1]}-${m[2]}-${m[3]}` : utcDate(micros);
-  }
+  // In UTC already, the date is as written.
+  if (days > 30) return iso.offsetMinutes === 0 ? value.slice(0, 10) : utcDate(micros);
   if (days > 7) return relative(Math.floor(days / 7), "week", future);
   if (days > 0) return relative(days, "day", future);
   if (totalSeconds > 3600) return relative(Math.floor(totalSeconds / 3600), "hour", future);
@@ -118,41 +116,40 @@ function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
-/**
- * `ISO`'s match of `text` when it is a valid timestamp (every field in
- * range), else undefined. Groups: 1–3 date, 4–6 time (absent: 0), 7
- * fraction, 8 `Z`, 9–12 offset sign, hours, minutes, seconds.
- */
-function matchIso(text: string): RegExpExecArray | undefined {
+/** A valid timestamp: `ISO`'s match, the instant and the offset. */
+interface IsoReading {
+  /** Groups: 1–3 date, 4–6 time, 7 fraction, 8 `Z`, 9–12 offset sign, hours, minutes, seconds. */
+  match: RegExpExecArray;
+  /** Microseconds since the epoch. */
+  micros: number;
+  /** Minutes east of UTC (0 when naive). */
+  offsetMinutes: number;
+}
+
+/** `text` read as an ISO timestamp; undefined when it is not one or a field is out of range. */
+function readIso(text: string): IsoReading | undefined {
   const m = ISO.exec(text);
   if (!m) return undefined;
   // Indexed rather than destructured: this runs for every timestamp of a
   // listing, mostly before the JIT has warmed up.
   const year = +m[1]!, month = +m[2]!, day = +m[3]!;
+  const hour = +(m[4] ?? 0), minute = +(m[5] ?? 0), second = +(m[6] ?? 0);
+  const offsetHour = +(m[10] ?? 0), offsetMinute = +(m[11] ?? 0);
   if (
-    year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) ||
-    +(m[4] ?? 0) > 23 || +(m[5] ?? 0) > 59 || +(m[6] ?? 0) > 59 ||
-    +(m[10] ?? 0) > 23 || +(m[11] ?? 0) > 59
+    year < 1 || month < 1 || month > 12 || day < 1 ||
+    (day > 28 && day > daysInMonth(year, month)) ||
+    hour > 23 || minute > 59 || second > 59 || offsetHour > 23 || offsetMinute > 59
   ) {
     return undefined;
   }
-  return m;
-}
-
-/** The offset of a {@linkcode matchIso} match in minutes east of UTC (0 when naive). */
-function offsetMinutesOf(m: RegExpExecArray): number {
-  if (m[9] === undefined) return 0;
-  return (m[9] === "-" ? -1 : 1) * (+m[10]! * 60 + +m[11]!);
-}
-
-/** Microseconds since the epoch of a {@linkcode matchIso} match. */
-function microsOf(m: RegExpExecArray): number {
-  const year = +m[1]!;
+  const offsetMinutes = m[9] === undefined
+    ? 0
+    : (m[9] === "-" ? -1 : 1) * (offsetHour * 60 + offsetMinute);
   // Date.UTC maps years 0–99 to 1900–1999; setUTCFullYear does not.
-  let ms = Date.UTC(year, +m[2]! - 1, +m[3]!, +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
+  let ms = Date.UTC(year, month - 1, day, hour, minute, second);
   if (year < 100) ms = new Date(ms).setUTCFullYear(year);
   const micro = m[7] === undefined ? 0 : +(m[7] + "00000").slice(0, 6);
-  return (ms - offsetMinutesOf(m) * 60_000) * 1000 + micro;
+  return { match: m, micros: (ms - offsetMinutes * 60_000) * 1000 + micro, offsetMinutes };
 }
 
 /**
@@ -161,11 +158,12 @@ function microsOf(m: RegExpExecArray): number {
  * fractions and offset. Returns undefined when it is not one.
  */
 export function parseIsoMicros(text: string): ParsedTimestamp | undefined {
-  const m = matchIso(text);
-  if (!m) return undefined;
+  const iso = readIso(text);
+  if (!iso) return undefined;
+  const m = iso.match;
   const os = m[12];
   return {
-    micros: microsOf(m),
+    micros: iso.micros,
     fields: {
       year: m[1]!,
       month: m[2]!,

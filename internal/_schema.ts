@@ -92,13 +92,13 @@ export const oneOf = (...values: string[]): Check => (v) => {
     fail(`one of ${values.map((x) => JSON.stringify(x)).join(", ")}`, v);
   }
 };
-/** The checks made by {@linkcode nullable}, and the check each wraps. */
-const NULLABLE = /* @__PURE__ */ new WeakMap<Check, Check>();
+/** A check made by {@linkcode nullable}: passes null, else runs `inner`. */
+type NullableCheck = Check & { inner?: Check };
 export const nullable = (check: Check): Check => {
-  const wrapped: Check = (v) => {
+  const wrapped: NullableCheck = (v) => {
     if (v !== null) check(v);
   };
-  NULLABLE.set(wrapped, check);
+  wrapped.inner = check;
   return wrapped;
 };
 export const list = (check: Check): Check => (v) => {
@@ -141,7 +141,7 @@ export const obj = (fields: Fields): Check => {
   const types: (string | undefined)[] = [];
   for (const name of names) {
     const [check, isRequired] = fields[name]!;
-    const inner = NULLABLE.get(check);
+    const inner = (check as NullableCheck).inner;
     checks.push(inner ?? check);
     required.push(isRequired);
     nullOk.push(inner !== undefined);
@@ -231,22 +231,23 @@ const eventInfo = once(() => {
   };
 });
 
-/** Every response type the client validates, by name: how to build its check. */
+/**
+ * Every response type the client validates, by name: how to build its check
+ * (built on first use, then kept in `built`).
+ */
 const SCHEMAS = {
   TrainingRun: trainingRun,
-  TrainingRunsResponse: once(() =>
+  TrainingRunsResponse: () =>
     obj({
       training_runs: req(list(trainingRun())),
       cursor: req(cursor()),
-    })
-  ),
-  CheckpointsListResponse: once(() =>
+    }),
+  CheckpointsListResponse: () =>
     obj({
       checkpoints: req(list(checkpoint())),
       cursor: opt(nullable(cursor())),
-    })
-  ),
-  WeightsInfoResponse: once(() =>
+    }),
+  WeightsInfoResponse: () =>
     obj({
       base_model: req(str),
       is_lora: req(bool),
@@ -255,33 +256,29 @@ const SCHEMAS = {
       train_mlp: opt(nullable(bool)),
       train_attn: opt(nullable(bool)),
       optimizer_config: opt(obj({ type: req(str) })),
-    })
-  ),
-  CheckpointArchiveUrlResponse: once(() =>
+    }),
+  CheckpointArchiveUrlResponse: () =>
     obj({
       url: req(str),
       expires: req((v) => {
         if (typeof v !== "number") datetime(v);
       }),
-    })
-  ),
-  GetSessionResponse: once(() =>
+    }),
+  GetSessionResponse: () =>
     obj({
       training_run_ids: req(list(str)),
       sampler_ids: req(list(str)),
       user_metadata: opt(nullable(dict(str))),
       display_name: opt(nullable(str)),
-    })
-  ),
-  ListSessionsResponse: once(() => obj({ sessions: req(list(str)) })),
-  GetSamplerResponse: once(() =>
+    }),
+  ListSessionsResponse: () => obj({ sessions: req(list(str)) }),
+  GetSamplerResponse: () =>
     obj({
       sampler_id: req(str),
       base_model: req(str),
       model_path: opt(nullable(str)),
-    })
-  ),
-  AuditLogResponse: once(() =>
+    }),
+  AuditLogResponse: () =>
     obj({
       entries: req(list(obj({
         timestamp: req(datetime),
@@ -291,9 +288,8 @@ const SCHEMAS = {
         purpose: opt(nullable(str)),
         event_details: opt(dict(() => {})),
       }))),
-    })
-  ),
-  BillingUsageResponse: once(() =>
+    }),
+  BillingUsageResponse: () =>
     obj({
       data: req(list(obj({
         bucket_start: req(datetime),
@@ -310,15 +306,13 @@ const SCHEMAS = {
       }))),
       sessions: opt(dict(obj({ user_metadata: opt(nullable(dict(str))) }))),
       cost_data_through: opt(nullable(datetime)),
-    })
-  ),
-  ExternalWeightsUrlsResponse: once(() =>
+    }),
+  ExternalWeightsUrlsResponse: () =>
     obj({
       urls: req(dict(str)),
       expires: req(datetime),
-    })
-  ),
-  GetServerCapabilitiesResponse: once(() =>
+    }),
+  GetServerCapabilitiesResponse: () =>
     obj({
       supported_models: req(list(obj({
         model_name: opt(nullable(str)),
@@ -326,10 +320,9 @@ const SCHEMAS = {
         trainable: opt(nullable(bool)),
         sampleable: opt(nullable(bool)),
       }))),
-    })
-  ),
-  CopyWeightsResponse: once(() => obj({ tinker_path: req(str) })),
-  CurrentCheckpointStorageUsageResponse: once(() =>
+    }),
+  CopyWeightsResponse: () => obj({ tinker_path: req(str) }),
+  CurrentCheckpointStorageUsageResponse: () =>
     obj({
       effective_rate_usd_per_gigabyte_month: opt(nullable(num)),
       data: req(list(obj({
@@ -342,9 +335,8 @@ const SCHEMAS = {
         size_gigabytes: req(num),
         estimated_monthly_cost_usd: opt(nullable(num)),
       }))),
-    })
-  ),
-  SessionSearchResponse: once(() =>
+    }),
+  SessionSearchResponse: () =>
     obj({
       sessions: req(list(obj({
         session_id: req(str),
@@ -360,26 +352,26 @@ const SCHEMAS = {
       next_cursor: opt(
         nullable(obj({ last_created_at: req(datetime), last_session_id: req(str) })),
       ),
-    })
-  ),
-  ClientConfig: once(() =>
+    }),
+  ClientConfig: () =>
     obj({
       pjwt_auth_enabled: opt(bool),
       credential_default_source: opt(str),
-    })
-  ),
-  AuthToken: once(() => obj({ jwt: req(str) })),
-  TraceExport: once(() =>
+    }),
+  AuthToken: () => obj({ jwt: req(str) }),
+  TraceExport: () =>
     obj({
       status: req(oneOf("pending", "ready", "failed")),
       url: opt(nullable(str)),
       error: opt(nullable(str)),
-    })
-  ),
+    }),
 } satisfies Record<string, () => Check>;
 
 /** The name of a response type in {@linkcode SCHEMAS}. */
 export type SchemaName = keyof typeof SCHEMAS;
+
+/** The checks of {@linkcode SCHEMAS} built so far. */
+const built: { [name in SchemaName]?: Check } = {};
 
 /**
  * A response type kept outside {@linkcode SCHEMAS} (another client's or entry point's types,
@@ -395,7 +387,7 @@ export interface Schema {
  * string it quotes passes `redact` first.
  */
 export function validate(schema: SchemaName | Schema, value: unknown, redact?: Clean): void {
-  const check = (typeof schema === "string" ? SCHEMAS[schema] : schema.check)();
+  const check = typeof schema === "string" ? built[schema] ??= SCHEMAS[schema]() : schema.check();
   if (redact !== undefined) clean = redact;
   try {
     check(value);

@@ -226,13 +226,15 @@ function epochIso(value: number): string {
 export function pyFixed(x: number, digits: number): string {
   if (!Number.isFinite(x)) return x > 0 ? "inf" : x < 0 ? "-inf" : "nan";
   const negative = x < 0 || Object.is(x, -0);
+  const magnitude = negative ? -x : x;
   // Away from a tie, `toFixed` (correctly rounded on the exact value) agrees
   // with Python; only a near-tie needs the exact digits below.
-  const scaled = Math.abs(x) * 10 ** digits;
+  const scaled = magnitude * 10 ** digits;
   if (digits <= 6 && scaled < 1e9 && Math.abs(scaled - Math.floor(scaled) - 0.5) > 1e-6) {
-    return `${negative ? "-" : ""}${Math.abs(x).toFixed(digits)}`;
+    const text = magnitude.toFixed(digits);
+    return negative ? `-${text}` : text;
   }
-  const exact = Math.abs(x).toFixed(100).replace(/0+$/, "");
+  const exact = magnitude.toFixed(100).replace(/0+$/, "");
   const [whole = "0", frac = ""] = exact.split(".");
   const keep = frac.padEnd(digits, "0").slice(0, digits);
   const rest = frac.slice(digits);

@@ -350,7 +350,7 @@ function columnMinimum(column: string[], plain: Plain): number {
  * The maximum of rich's `Measurement.get` of `Padding(Text(text), (0, 1))`
  * at `maxWidth`, over a column whose longest line is `longest` cells: that
  * clamped to `maxWidth` and padded. (The minimum, the longest word, plays
- * no part: a table is never widened to fit its words.)
+ * no part: rich reads it only to expand a table, which these never are.)
  */
 function measureColumn(longest: number, maxWidth: number): number {
   if (maxWidth < 1) return 0;

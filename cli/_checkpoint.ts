@@ -63,18 +63,28 @@ export const list: Handler = async (ctx, { options }) => {
         forRun,
       ),
       columns: ["Checkpoint ID", "Type", "Size", "Public", "Created", "Expires", "Path"],
-      rows: checkpoints.map((c) => [
-        c.checkpoint_id,
-        c.checkpoint_type,
-        c.size_bytes == null ? "N/A" : formatSize(c.size_bytes),
-        formatBool(c.public),
-        formatTimestamp(c.time, now),
-        c.expires_at ? formatTimestamp(c.expires_at, now) : "Never",
-        c.tinker_path,
-      ]),
+      rows: checkpointRows(checkpoints, now),
     }),
   });
 };
+
+/** The `list` table's rows (a loop: it runs once per checkpoint, cold). */
+function checkpointRows(checkpoints: Checkpoint[], now: number): string[][] {
+  const rows: string[][] = [];
+  for (let i = 0; i < checkpoints.length; i++) {
+    const c = checkpoints[i]!;
+    rows.push([
+      c.checkpoint_id,
+      c.checkpoint_type,
+      c.size_bytes == null ? "N/A" : formatSize(c.size_bytes),
+      formatBool(c.public),
+      formatTimestamp(c.time, now),
+      c.expires_at ? formatTimestamp(c.expires_at, now) : "Never",
+      c.tinker_path,
+    ]);
+  }
+  return rows;
+}
 
 /** `tinker checkpoint info CHECKPOINT_PATH`. */
 export const info: Handler = async (ctx, { args }) => {

@@ -29,15 +29,19 @@ export type Value =
   | Value[]
   | { [key: string]: Value };
 
+const SIZE_UNITS = ["KB", "MB", "GB", "TB", "PB", "EB"];
+
 /** `format_size`: 1024-based, one decimal place (`1.5 KB`), `N/A` when negative. */
 export function formatSize(bytes: number): string {
   if (bytes < 0) return "N/A";
-  let size = bytes;
-  for (const unit of ["B", "KB", "MB", "GB", "TB", "PB"]) {
-    if (size < 1024) return unit === "B" ? `${Math.trunc(size)} B` : `${pyFixed(size, 1)} ${unit}`;
+  if (bytes < 1024) return `${Math.trunc(bytes)} B`;
+  let size = bytes / 1024;
+  let unit = 0;
+  while (!(size < 1024) && unit < SIZE_UNITS.length - 1) {
     size /= 1024;
+    unit++;
   }
-  return `${pyFixed(size, 1)} EB`;
+  return `${pyFixed(size, 1)} ${SIZE_UNITS[unit]}`;
 }
 
 /** `format_bool`: `Yes` / `No`. */
@@ -55,22 +59,28 @@ export function formatTimestamp(value: unknown, now: number = Date.now()): strin
     return "N/A";
   }
   if (typeof value !== "string") return String(value);
-  const parsed = parseIsoMicros(value);
-  if (parsed === undefined) return value;
+  // Only the instant matters here: no ParsedTimestamp is built.
+  const iso = readIso(value);
+  if (iso === undefined) return value;
+  const micros = iso.micros;
   const nowMicros = now * 1000;
-  const future = parsed.micros > nowMicros;
-  const deltaMicros = Math.abs(nowMicros - parsed.micros);
+  const future = micros > nowMicros;
+  const deltaMicros = Math.abs(nowMicros - micros);
   const days = Math.floor(deltaMicros / 86_400_000_000);
   const totalSeconds = Math.floor(deltaMicros / 1_000_000);
-  const prefix = future ? "in " : "";
-  const suffix = future ? "" : " ago";
-  const plural = (n: number, unit: string) => `${prefix}${n} ${unit}${n > 1 ? "s" : ""}${suffix}`;
-  if (days > 30) return utcDate(parsed.micros);
-  if (days > 7) return plural(Math.floor(days / 7), "week");
-  if (days > 0) return plural(days, "day");
-  if (totalSeconds > 3600) return plural(Math.floor(totalSeconds / 3600), "hour");
-  if (totalSeconds > 60) return plural(Math.floor(totalSeconds / 60), "minute");
+  // In UTC already, the date is as written.
+  if (days > 30) return iso.offsetMinutes === 0 ? value.slice(0, 10) : utcDate(micros);
+  if (days > 7) return relative(Math.floor(days / 7), "week", future);
+  if (days > 0) return relative(days, "day", future);
+  if (totalSeconds > 3600) return relative(Math.floor(totalSeconds / 3600), "hour", future);
+  if (totalSeconds > 60) return relative(Math.floor(totalSeconds / 60), "minute", future);
   return future ? "in less than a minute" : "just now";
+}
+
+/** `3 days ago`, `in 1 hour`. */
+function relative(n: number, unit: string, future: boolean): string {
+  const text = `${n} ${unit}${n > 1 ? "s" : ""}`;
+  return future ? `in ${text}` : `${text} ago`;
 }
 
 function utcDate(micros: number): string {
@@ -106,41 +116,68 @@ function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
+/** A valid timestamp: `ISO`'s match, the instant and the offset. */
+interface IsoReading {
+  /** Groups: 1–3 date, 4–6 time, 7 fraction, 8 `Z`, 9–12 offset sign, hours, minutes, seconds. */
+  match: RegExpExecArray;
+  /** Microseconds since the epoch. */
+  micros: number;
+  /** Minutes east of UTC (0 when naive). */
+  offsetMinutes: number;
+}
+
+/** `text` read as an ISO timestamp; undefined when it is not one or a field is out of range. */
+function readIso(text: string): IsoReading | undefined {
+  const m = ISO.exec(text);
+  if (!m) return undefined;
+  // Indexed rather than destructured: this runs for every timestamp of a
+  // listing, mostly before the JIT has warmed up.
+  const year = +m[1]!, month = +m[2]!, day = +m[3]!;
+  const hour = +(m[4] ?? 0), minute = +(m[5] ?? 0), second = +(m[6] ?? 0);
+  const offsetHour = +(m[10] ?? 0), offsetMinute = +(m[11] ?? 0);
+  if (
+    year < 1 || month < 1 || month > 12 || day < 1 ||
+    (day > 28 && day > daysInMonth(year, month)) ||
+    hour > 23 || minute > 59 || second > 59 || offsetHour > 23 || offsetMinute > 59
+  ) {
+    return undefined;
+  }
+  const offsetMinutes = m[9] === undefined
+    ? 0
+    : (m[9] === "-" ? -1 : 1) * (offsetHour * 60 + offsetMinute);
+  // Date.UTC maps years 0–99 to 1900–1999; setUTCFullYear does not.
+  let ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  if (year < 100) ms = new Date(ms).setUTCFullYear(year);
+  const micro = m[7] === undefined ? 0 : +(m[7] + "00000").slice(0, 6);
+  return { match: m, micros: (ms - offsetMinutes * 60_000) * 1000 + micro, offsetMinutes };
+}
+
 /**
  * Parses an ISO 8601 timestamp the way the official CLI does (`fromisoformat`
  * after `Z` → `+00:00`): date-only, `T` or space separator, optional seconds,
  * fractions and offset. Returns undefined when it is not one.
  */
 export function parseIsoMicros(text: string): ParsedTimestamp | undefined {
-  const m = ISO.exec(text);
-  if (!m) return undefined;
-  // Indexed rather than destructured: this runs for every timestamp of a
-  // listing, mostly before the JIT has warmed up.
-  const y = m[1]!, mo = m[2]!, d = m[3]!, h = m[4] ?? "00", mi = m[5] ?? "00", s = m[6] ?? "00";
-  const z = m[8], sign = m[9], oh = m[10], om = m[11], os = m[12];
-  const micro = (m[7] ?? "").slice(0, 6).padEnd(6, "0");
-  const year = +y, month = +mo, day = +d;
-  if (
-    year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) ||
-    +h > 23 || +mi > 59 || +s > 59
-  ) {
-    return undefined;
-  }
-  // Date.UTC maps years 0–99 to 1900–1999; setUTCFullYear does not.
-  let ms = Date.UTC(year, month - 1, day, +h, +mi, +s);
-  if (year < 100) ms = new Date(ms).setUTCFullYear(year);
-  let offsetMinutes = 0;
-  let offset = "";
-  if (z) offset = "+00:00";
-  else if (sign) {
-    if (+oh! > 23 || +om! > 59) return undefined;
-    offsetMinutes = (sign === "-" ? -1 : 1) * (+oh! * 60 + +om!);
-    offset = `${sign}${oh}:${om}${os && os !== "00" ? `:${os}` : ""}`;
-  }
+  const iso = readIso(text);
+  if (!iso) return undefined;
+  const m = iso.match;
+  const os = m[12];
   return {
-    micros: (ms - offsetMinutes * 60_000) * 1000 + Number(micro),
-    fields: { year: y!, month: mo!, day: d!, hour: h, minute: mi, second: s, micro },
-    offset,
+    micros: iso.micros,
+    fields: {
+      year: m[1]!,
+      month: m[2]!,
+      day: m[3]!,
+      hour: m[4] ?? "00",
+      minute: m[5] ?? "00",
+      second: m[6] ?? "00",
+      micro: m[7] === undefined ? "000000" : (m[7] + "00000").slice(0, 6),
+    },
+    offset: m[8]
+      ? "+00:00"
+      : m[9]
+      ? `${m[9]}${m[10]}:${m[11]}${os && os !== "00" ? `:${os}` : ""}`
+      : "",
     hasTime: m[4] !== undefined,
   };
 }
@@ -189,13 +226,15 @@ function epochIso(value: number): string {
 export function pyFixed(x: number, digits: number): string {
   if (!Number.isFinite(x)) return x > 0 ? "inf" : x < 0 ? "-inf" : "nan";
   const negative = x < 0 || Object.is(x, -0);
+  const magnitude = negative ? -x : x;
   // Away from a tie, `toFixed` (correctly rounded on the exact value) agrees
   // with Python; only a near-tie needs the exact digits below.
-  const scaled = Math.abs(x) * 10 ** digits;
+  const scaled = magnitude * 10 ** digits;
   if (digits <= 6 && scaled < 1e9 && Math.abs(scaled - Math.floor(scaled) - 0.5) > 1e-6) {
-    return `${negative ? "-" : ""}${Math.abs(x).toFixed(digits)}`;
+    const text = magnitude.toFixed(digits);
+    return negative ? `-${text}` : text;
   }
-  const exact = Math.abs(x).toFixed(100).replace(/0+$/, "");
+  const exact = magnitude.toFixed(100).replace(/0+$/, "");
   const [whole = "0", frac = ""] = exact.split(".");
   const keep = frac.padEnd(digits, "0").slice(0, digits);
   const rest = frac.slice(digits);

@@ -56,54 +56,98 @@ export const NARROW_BELOW = 80;
  */
 const PLAIN = /^[\x20-\x7e]*$/;
 
+/** Which cells of a column are {@linkcode PLAIN}, by row: `true` when all are. */
+type Plain = true | boolean[];
+
 /** Renders a table to text (every line ends with `\n`). */
 export function renderTable(input: TableSpec, style: TableStyle): string {
   const n = input.columns.length;
   if (n === 0) return "\n";
   // Column-major cells (header first), made inert once; `plain` marks the
-  // printable-ASCII ones, which every later step handles in one pass.
+  // printable-ASCII ones, which every later step handles in one pass, and
+  // `longest` is each column's longest line in cells.
   const cells: string[][] = [];
-  const plain: boolean[][] = [];
+  const plain: Plain[] = [];
+  const longest: number[] = [];
   for (let c = 0; c < n; c++) {
-    const texts: string[] = [];
-    const flags: boolean[] = [];
-    for (let r = -1; r < input.rows.length; r++) {
-      let text = r < 0 ? input.columns[c]! : input.rows[r]![c] ?? "";
-      let isPlain = PLAIN.test(text);
-      if (!isPlain) isPlain = PLAIN.test(text = inert(text));
+    const texts: string[] = [input.columns[c]!];
+    let max = texts[0]!.length;
+    for (let r = 0; r < input.rows.length; r++) {
+      const text = input.rows[r]![c] ?? "";
+      if (text.length > max) max = text.length;
       texts.push(text);
-      flags.push(isPlain);
     }
     cells.push(texts);
+    // Most columns are plain throughout: one test for all their cells.
+    if (PLAIN.test(texts.join(""))) {
+      plain.push(true);
+      longest.push(max);
+      continue;
+    }
+    const flags: boolean[] = [];
+    max = 0;
+    for (let r = 0; r < texts.length; r++) {
+      let isPlain = PLAIN.test(texts[r]!);
+      if (!isPlain) isPlain = PLAIN.test(texts[r] = inert(texts[r]!));
+      flags.push(isPlain);
+      const length = isPlain ? texts[r]!.length : measureText(texts[r]!)[1];
+      if (length > max) max = length;
+    }
     plain.push(flags);
+    longest.push(max);
   }
   const title = input.title === undefined ? undefined : inert(input.title);
   const extra = n + 1;
-  const longestWords: number[] = [];
-  const widths = columnWidths(cells, plain, style.width - extra, longestWords);
-  if (
-    style.width < NARROW_BELOW &&
-    widths.some((w, c) => w - PADDING < Math.min(longestWords[c]!, READABLE_CELLS))
-  ) {
-    return renderRecords(cells, title, input.keyValue === true, style);
-  }
-  const tableWidth = widths.reduce((a, b) => a + b, 0) + extra;
-  const out: string[] = [];
-  const paint = (text: string, code: string) => style.color ? `${code}${text}${RESET}` : text;
-  if (title) {
-    for (const line of wrapText(title, tableWidth, true)) {
-      out.push(paint(center(line, tableWidth), ITALIC));
+  const widths = columnWidths(longest, style.width - extra);
+  if (style.width < NARROW_BELOW) {
+    for (let c = 0; c < n; c++) {
+      if (widths[c]! - PADDING < Math.min(columnMinimum(cells[c]!, plain[c]!), READABLE_CELLS)) {
+        return renderRecords(cells, title, input.keyValue === true, style);
+      }
     }
   }
-  const rule = (l: string, fill: string, mid: string, r: string) =>
-    l + widths.map((w) => fill.repeat(w)).join(mid) + r;
-  out.push(rule("┏", "━", "┳", "┓"));
+  const tableWidth = sum(widths) + extra;
+  let out = "";
+  const paint = (text: string, code: string) => style.color ? `${code}${text}${RESET}` : text;
+  if (title) {
+    // A title that fits is one line (what wrapping it would give).
+    const lines = cellLen(title) <= tableWidth ? [title] : wrapText(title, tableWidth, true);
+    for (const line of lines) out += paint(center(line, tableWidth), ITALIC) + "\n";
+  }
+  const rule = (l: string, fill: string, mid: string, r: string) => {
+    let line = l;
+    for (let c = 0; c < n; c++) line += (c ? mid : "") + fill.repeat(widths[c]!);
+    return line + r + "\n";
+  };
+  const paintCell = (text: string, header: boolean, c: number) =>
+    !style.color || widths[c] === 0
+      ? text
+      : header
+      ? paint(text, BOLD)
+      : c === 0
+      ? paint(text, CYAN)
+      : text;
   const renderRow = (r: number, edge: string) => {
     const header = r === 0;
+    // Most rows are one line of one-line cells: drawn without the cells' line arrays.
+    let line = edge;
+    for (let c = 0; c < n; c++) {
+      const flags = plain[c]!;
+      const text = oneLine(cells[c]![r]!, flags === true || flags[r]!, widths[c]!, c === 0);
+      if (text === undefined) {
+        line = "";
+        break;
+      }
+      line += (style.color ? paintCell(text, header, c) : text) + edge;
+    }
+    if (line) {
+      out += line + "\n";
+      return;
+    }
     const lines: string[][] = [];
     let height = 1;
     for (let c = 0; c < n; c++) {
-      const cell = cellLines(cells[c]![r]!, plain[c]![r]!, widths[c]!, c === 0);
+      const cell = cellLines(cells[c]![r]!, isPlain(plain[c]!, r), widths[c]!, c === 0);
       if (cell.length > height) height = cell.length;
       lines.push(cell);
     }
@@ -111,22 +155,36 @@ export function renderTable(input: TableSpec, style: TableStyle): string {
       let line = edge;
       for (let c = 0; c < n; c++) {
         const cell = lines[c]!;
-        const w = widths[c]!;
         // Header cells align to the bottom, body cells to the top.
         const at = header ? i - (height - cell.length) : i;
-        const text = at >= 0 && at < cell.length ? cell[at]! : " ".repeat(w);
-        if (!style.color || w === 0) line += text;
-        else line += header ? paint(text, BOLD) : c === 0 ? paint(text, CYAN) : text;
-        line += edge;
+        const text = at >= 0 && at < cell.length ? cell[at]! : " ".repeat(widths[c]!);
+        line += paintCell(text, header, c) + edge;
       }
-      out.push(line);
+      out += line + "\n";
     }
   };
+  out += rule("┏", "━", "┳", "┓");
   renderRow(0, "┃");
-  out.push(rule("┡", "━", "╇", "┩"));
+  out += rule("┡", "━", "╇", "┩");
   for (let r = 1; r <= input.rows.length; r++) renderRow(r, "│");
-  out.push(rule("└", "─", "┴", "┘"));
-  return out.join("\n") + "\n";
+  return out + rule("└", "─", "┴", "┘");
+}
+
+const isPlain = (plain: Plain, row: number) => plain === true || plain[row]!;
+
+/**
+ * The cell as its only line (`width` cells, padding included) when it is a
+ * single line of printable ASCII, as most are; undefined when it is not.
+ * What {@linkcode cellLines} gives for such cells.
+ */
+function oneLine(text: string, plain: boolean, width: number, noWrap: boolean): string | undefined {
+  const inner = width - PADDING;
+  if (!plain || inner < 1) return undefined;
+  // When it fits, wrapping leaves it whole, and so it does for a single word
+  // (no space), which is then cropped with `…`.
+  if (text.length <= inner) return ` ${text}${" ".repeat(inner - text.length)} `;
+  if (noWrap || !text.includes(" ")) return ` ${text.slice(0, inner - 1)}… `;
+  return undefined;
 }
 
 /** The lines of one cell, each exactly `width` cells wide, padding included. */
@@ -134,11 +192,8 @@ function cellLines(text: string, plain: boolean, width: number, noWrap: boolean)
   const inner = width - PADDING;
   if (inner < 1) return [];
   if (plain) {
-    // One line; when it fits, wrapping leaves it whole, and so it does for
-    // a single word (no space), which is then cropped with `…`.
-    if (text.length <= inner) return [` ${text}${" ".repeat(inner - text.length)} `];
-    if (noWrap || !text.includes(" ")) return [` ${text.slice(0, inner - 1)}… `];
-    return wrapPlain(text, inner);
+    const line = oneLine(text, plain, width, noWrap);
+    return line === undefined ? wrapPlain(text, inner) : [line];
   }
   const lines: string[] = [];
   for (const line of splitLines(text)) {
@@ -198,18 +253,6 @@ function splitLines(text: string): string[] {
 type Measure = [number, number];
 
 /**
- * What rich's column measurement needs of a column's cells: how many there
- * are, and the largest minimum (longest word) and maximum (longest line)
- * width among them. Clamping to a width is monotonic, so the column's
- * measurement at any width follows from these three numbers.
- */
-interface ColumnSize {
-  cells: number;
-  min: number;
-  max: number;
-}
-
-/**
  * A table too wide for the terminal, as vertical records: each row's first
  * cell as a heading, then `Column: value` lines; for key–value tables one
  * `key: value` line per row. Values wrap (long words fold, never cropped);
@@ -255,59 +298,64 @@ function renderRecords(
   return out.join("\n") + "\n";
 }
 
-function columnWidths(
-  cells: string[][],
-  plain: boolean[][],
-  maxWidth: number,
-  longestWords: number[] = [],
-): number[] {
-  const wrapable = cells.map((_, c) => c !== 0);
-  // Each cell's text is measured once; the passes below only clamp numbers.
-  const sizes = cells.map((column, c): ColumnSize => {
-    let min = 0;
-    let max = 0;
-    for (let r = 0; r < column.length; r++) {
-      const text = column[r]!;
-      // Plain text: (longest word, length), inline; the cold loop runs for every cell.
-      let textMin: number, textMax: number;
-      if (plain[c]![r]!) {
-        textMax = text.length;
-        textMin = longestWord(text) || textMax;
-      } else {
-        const measure = measureText(text);
-        textMin = measure[0];
-        textMax = measure[1];
-      }
-      if (textMin > textMax) textMin = textMax;
-      if (textMin > min) min = textMin;
-      if (textMax > max) max = textMax;
-    }
-    longestWords[c] = min;
-    return { cells: column.length, min, max };
-  });
-  let widths = sizes.map((size) => measureColumn(size, maxWidth)[1] || 1);
+/**
+ * rich's column widths for columns whose longest lines are `longest` (in
+ * cells): each padded, and when they do not fit in `maxWidth`, the widest
+ * wrappable columns (all but the first) shrunk first, then all evenly.
+ */
+function columnWidths(longest: number[], maxWidth: number): number[] {
+  const n = longest.length;
+  const wrapable: boolean[] = [];
+  let widths: number[] = [];
+  for (let c = 0; c < n; c++) {
+    wrapable.push(c !== 0);
+    widths.push(measureColumn(longest[c]!, maxWidth) || 1);
+  }
   let total = sum(widths);
   if (total > maxWidth) {
     widths = collapseWidths(widths, wrapable, maxWidth);
     total = sum(widths);
     if (total > maxWidth) {
-      widths = ratioReduce(total - maxWidth, widths.map(() => 1), widths, widths);
+      const ones: number[] = [];
+      for (let c = 0; c < n; c++) ones.push(1);
+      widths = ratioReduce(total - maxWidth, ones, widths, widths);
     }
-    widths = sizes.map((size, c) => measureColumn(size, widths[c]!)[1] || 0);
+    for (let c = 0; c < n; c++) widths[c] = measureColumn(longest[c]!, widths[c]!);
   }
   return widths;
 }
 
 /**
- * rich's `Measurement.get` of `Padding(Text(text), (0, 1))` at `maxWidth`,
- * over a column: each cell's (min, max) clamped to `maxWidth` and padded,
- * the largest taken.
+ * The longest word among a column's cells (rich's minimum width of the
+ * column, padding excluded), or its longest line when that is shorter.
  */
-function measureColumn(size: ColumnSize, maxWidth: number): Measure {
-  if (maxWidth < 1) return [0, 0];
-  if (size.cells === 0) return [0, 0];
-  if (maxWidth - PADDING < 1) return [maxWidth, maxWidth];
-  return [Math.min(size.min + PADDING, maxWidth), Math.min(size.max + PADDING, maxWidth)];
+function columnMinimum(column: string[], plain: Plain): number {
+  let min = 0;
+  for (let r = 0; r < column.length; r++) {
+    const text = column[r]!;
+    let textMin: number, textMax: number;
+    if (isPlain(plain, r)) {
+      textMax = text.length;
+      textMin = longestWord(text) || textMax;
+    } else {
+      [textMin, textMax] = measureText(text);
+    }
+    if (textMin > textMax) textMin = textMax;
+    if (textMin > min) min = textMin;
+  }
+  return min;
+}
+
+/**
+ * The maximum of rich's `Measurement.get` of `Padding(Text(text), (0, 1))`
+ * at `maxWidth`, over a column whose longest line is `longest` cells: that
+ * clamped to `maxWidth` and padded. (The minimum, the longest word, plays
+ * no part: rich reads it only to expand a table, which these never are.)
+ */
+function measureColumn(longest: number, maxWidth: number): number {
+  if (maxWidth < 1) return 0;
+  if (maxWidth - PADDING < 1) return maxWidth;
+  return Math.min(longest + PADDING, maxWidth);
 }
 
 /** The longest run of non-spaces in printable-ASCII `text`. */
@@ -339,14 +387,24 @@ function collapseWidths(input: number[], wrapable: boolean[], maxWidth: number):
   let widths = input;
   let total = sum(widths);
   let excess = total - maxWidth;
-  if (!wrapable.some(Boolean)) return widths;
+  if (!wrapable.includes(true)) return widths;
+  const n = widths.length;
   while (total && excess > 0) {
-    const maxColumn = Math.max(...widths.filter((_, i) => wrapable[i]));
-    const second = Math.max(...widths.map((w, i) => (wrapable[i] && w !== maxColumn ? w : 0)));
+    let maxColumn = -Infinity;
+    for (let i = 0; i < n; i++) if (wrapable[i] && widths[i]! > maxColumn) maxColumn = widths[i]!;
+    let second = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const w = wrapable[i] && widths[i] !== maxColumn ? widths[i]! : 0;
+      if (w > second) second = w;
+    }
     const difference = maxColumn - second;
-    const ratios = widths.map((w, i) => (w === maxColumn && wrapable[i] ? 1 : 0));
-    if (!ratios.some(Boolean) || !difference) break;
-    const maxReduce = widths.map(() => Math.min(excess, difference));
+    const ratios: number[] = [];
+    const maxReduce: number[] = [];
+    for (let i = 0; i < n; i++) {
+      ratios.push(widths[i] === maxColumn && wrapable[i] ? 1 : 0);
+      maxReduce.push(Math.min(excess, difference));
+    }
+    if (!ratios.includes(1) || !difference) break;
     widths = ratioReduce(excess, ratios, maxReduce, widths);
     total = sum(widths);
     excess = total - maxWidth;
@@ -354,21 +412,30 @@ function collapseWidths(input: number[], wrapable: boolean[], maxWidth: number):
   return widths;
 }
 
-function ratioReduce(total: number, ratiosIn: number[], maximums: number[], values: number[]) {
-  const ratios = ratiosIn.map((r, i) => (maximums[i] ? r : 0));
+function ratioReduce(
+  total: number,
+  ratiosIn: number[],
+  maximums: number[],
+  values: number[],
+): number[] {
+  const ratios: number[] = [];
+  for (let i = 0; i < ratiosIn.length; i++) ratios.push(maximums[i] ? ratiosIn[i]! : 0);
   let totalRatio = sum(ratios);
-  if (!totalRatio) return [...values];
+  if (!totalRatio) return values.slice();
   let remaining = total;
-  return values.map((value, i) => {
+  const reduced: number[] = [];
+  for (let i = 0; i < values.length; i++) {
     const ratio = ratios[i]!;
+    let value = values[i]!;
     if (ratio && totalRatio > 0) {
       const distributed = Math.min(maximums[i]!, pyRound((ratio * remaining) / totalRatio));
       remaining -= distributed;
       totalRatio -= ratio;
-      return value - distributed;
+      value -= distributed;
     }
-    return value;
-  });
+    reduced.push(value);
+  }
+  return reduced;
 }
 
 /** Python's `round()`: half to even. */
@@ -380,7 +447,11 @@ function pyRound(x: number): number {
   return floor % 2 === 0 ? floor : floor + 1;
 }
 
-const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+function sum(xs: number[]): number {
+  let total = 0;
+  for (let i = 0; i < xs.length; i++) total += xs[i]!;
+  return total;
+}
 
 // ---- text (rich `Text.wrap`, `divide_line`, `truncate`) --------------------
 

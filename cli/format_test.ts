@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import {
   formatSize,
   formatTimestamp,
+  parseIsoMicros,
   pydanticIso,
   pyDatetimeStr,
   pyFixed,
@@ -29,6 +30,12 @@ Deno.test("format_size", () => {
     [1280, "1.2 KB"], // 1.25 rounds half to even, as Python does
     [1234, "1.2 KB"],
     [1024 ** 6 * 3, "3.0 EB"],
+    [1024 ** 7 * 3, "3072.0 EB"], // EB is the last unit
+    [1023, "1023 B"],
+    [1023.9, "1023 B"],
+    [1024, "1.0 KB"],
+    [1024 ** 2 - 1, "1024.0 KB"], // rounds up, but stays in KB as Python's does
+    [NaN, "nan EB"],
   ];
   for (const [bytes, text] of cases) assert.equal(formatSize(bytes), text, String(bytes));
 });
@@ -93,6 +100,56 @@ Deno.test("timestamps are checked like datetime.fromisoformat", () => {
   assert.equal(pyDatetimeStr("0050-03-04T05:06:07Z"), "0050-03-04 05:06:07+00:00");
   const year50 = new Date(Date.UTC(2000, 2, 4, 5, 6, 7)).setUTCFullYear(50);
   assert.equal(formatTimestamp("0050-03-04T05:06:07Z", year50 + 3_600_000), "60 minutes ago");
+});
+
+Deno.test("a date more than 30 days away is the UTC date, shifted by the offset", () => {
+  const now = Date.UTC(2026, 5, 15, 12, 0, 0);
+  const cases: [string, string][] = [
+    ["2026-01-02T03:04:05.123456Z", "2026-01-02"], // UTC: the date as written
+    ["2026-01-02T03:04:05+00:00", "2026-01-02"],
+    ["2026-01-02T03:04:05-00:00", "2026-01-02"],
+    ["2026-01-02", "2026-01-02"], // naive = UTC
+    ["2026-01-02T03:04:05+05:00", "2026-01-01"], // 22:04 UTC the day before
+    ["2026-01-02T20:00:00-05:00", "2026-01-03"], // 01:00 UTC the day after
+    ["2026-03-01T00:30+0100", "2026-02-28"],
+    ["2024-03-01T00:30:00+01:00", "2024-02-29"], // leap day
+    ["0001-01-01T00:00:00+01:00", "0000-12-31"], // before year 1, as toISOString writes it
+    ["9999-12-31T23:00:00-02:00", "+010000-01"], // after year 9999, cut at 10 characters
+    ["0050-03-04T05:06:07Z", "0050-03-04"],
+    ["2026-01-02T03:04:05.9999999Z", "2026-01-02"], // fractions beyond microseconds are cut
+  ];
+  for (const [value, text] of cases) assert.equal(formatTimestamp(value, now), text, value);
+});
+
+Deno.test("timestamps keep microseconds and offsets (seconds and all)", () => {
+  const micros = (text: string) => parseIsoMicros(text)?.micros;
+  const base = Date.UTC(2026, 0, 2, 3, 4, 5) * 1000;
+  assert.equal(micros("2026-01-02T03:04:05Z"), base);
+  assert.equal(micros("2026-01-02T03:04:05.1Z"), base + 100_000);
+  assert.equal(micros("2026-01-02T03:04:05,123456Z"), base + 123_456);
+  assert.equal(micros("2026-01-02T03:04:05.123456789Z"), base + 123_456);
+  assert.equal(micros("2026-01-02T03:04:05.1234567890Z"), undefined); // at most 9 digits
+  assert.equal(micros("2026-01-02T03:04:05.Z"), undefined);
+  assert.equal(micros("2026-01-02T03:04:05+01:30"), base - 90 * 60_000_000);
+  assert.equal(micros("2026-01-02T03:04:05-0130"), base + 90 * 60_000_000);
+  assert.equal(micros("2026-01-02T03:04:05+24:00"), undefined);
+  assert.equal(micros("2026-01-02T03:04:05+01:60"), undefined);
+  assert.equal(micros("2026-01-02T24:00:00Z"), undefined);
+  assert.equal(micros("2026-01-02T03:60:00Z"), undefined);
+  assert.equal(micros("2026-01-02T03:04:60Z"), undefined);
+  assert.equal(micros("2026-01-02T0304"), Date.UTC(2026, 0, 2, 3, 4) * 1000);
+  assert.equal(micros("2026-01-02 03Z"), Date.UTC(2026, 0, 2, 3) * 1000);
+  assert.equal(micros("2026-01-02T3:04"), undefined);
+  assert.equal(micros("2026-01-02Z"), undefined); // an offset needs a time
+  assert.equal(micros("2026-01-02T03:04:05Z "), undefined);
+  const parsed = parseIsoMicros("2026-01-02T03:04:05.5-01:30:15")!;
+  assert.equal(parsed.offset, "-01:30:15");
+  assert.equal(parsed.fields.micro, "500000");
+  assert.equal(parsed.hasTime, true);
+  assert.equal(parseIsoMicros("2026-01-02T03:04:05+01:30:00")!.offset, "+01:30");
+  assert.equal(parseIsoMicros("2026-01-02z")?.offset, undefined);
+  assert.equal(parseIsoMicros("2026-01-02T03:04:05z")!.offset, "+00:00");
+  assert.equal(parseIsoMicros("2026-01-02")!.hasTime, false);
 });
 
 Deno.test("one-decimal sizes round half to even on the exact binary value", () => {

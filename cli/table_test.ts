@@ -111,3 +111,62 @@ Deno.test("from NARROW_BELOW cells on, squashed tables stay rich grids like the 
   assert.ok(renderTable(wide, { width: NARROW_BELOW, color: false }).includes("┏"));
   assert.ok(!renderTable(wide, { width: NARROW_BELOW - 1, color: false }).includes("┏"));
 });
+
+Deno.test("a grid mixes one-line rows with wrapped, cropped, wide and escaped cells", () => {
+  const spec: TableSpec = {
+    title:
+      "A title that is longer than the table it stands above, so that it has to wrap onto a second line",
+    columns: ["Name", "Kind", "Note"],
+    rows: [
+      ["plain", "one", "fits"],
+      ["日本語の名前", "wide", "two\nlines"],
+      [
+        "esc\x1b[2J",
+        "ctl",
+        "a long note that has to wrap because it does not fit in its column at all",
+      ],
+      [
+        "a-first-column-value-that-is-far-too-long-to-fit",
+        "x",
+        "nospacesatallinthisverylongwordthatcannotwrapanywhereatallsoitiscropped",
+      ],
+    ],
+  };
+  assert.deepEqual(renderTable(spec, { width: 80, color: false }).split("\n"), [
+    " A title that is longer than the table it stands above, so that it has to wrap  ",
+    "                               onto a second line                               ",
+    "┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━┳━━━━━━━━━━━━━━━━━━━━┓",
+    "┃ Name                                             ┃ Kind ┃ Note               ┃",
+    "┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━╇━━━━━━━━━━━━━━━━━━━━┩",
+    "│ plain                                            │ one  │ fits               │",
+    "│ 日本語の名前                                     │ wide │ two                │",
+    "│                                                  │      │ lines              │",
+    "│ esc\\u001b[2J                                     │ ctl  │ a long note that   │",
+    "│                                                  │      │ has to wrap        │",
+    "│                                                  │      │ because it does    │",
+    "│                                                  │      │ not fit in its     │",
+    "│                                                  │      │ column at all      │",
+    "│ a-first-column-value-that-is-far-too-long-to-fit │ x    │ nospacesatallinth… │",
+    "└──────────────────────────────────────────────────┴──────┴────────────────────┘",
+    "",
+  ]);
+});
+
+Deno.test("columns squashed to nothing print as bare borders, coloured cells too", () => {
+  const spec: TableSpec = {
+    columns: ["Name", "Kind", "Note"],
+    rows: [
+      ["a-first-column-value-that-is-far-too-long-to-fit-even-when-the-others-shrink", "x", "y"],
+      ["日本語", "x", "y"],
+    ],
+  };
+  assert.deepEqual(renderTable(spec, { width: 80, color: true }).split("\n"), [
+    "┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳┳┓",
+    "┃\u001b[1m Name                                                                       \u001b[0m┃┃┃",
+    "┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇╇┩",
+    "│\u001b[96m a-first-column-value-that-is-far-too-long-to-fit-even-when-the-others-shr… \u001b[0m│││",
+    "│\u001b[96m 日本語                                                                     \u001b[0m│││",
+    "└────────────────────────────────────────────────────────────────────────────┴┴┘",
+    "",
+  ]);
+});

@@ -13,11 +13,34 @@ type Clean = (text: string) => string;
 let clean: Clean = (text) => text;
 
 /**
- * Checks `value`, found at `key` of the value at the dotted path `base`
- * (`key` is an array index or `""` for the body). The path is only joined
- * when something fails: a listing has thousands of fields to check.
+ * Checks a value; throws a {@linkcode Failure} when it does not match. Where
+ * the value sits is added to the failure on its way up (containers catch and
+ * rethrow it): a listing has thousands of values to check, and none of their
+ * paths is needed unless one fails.
  */
-export type Check = (value: unknown, base: string, key: string | number) => void;
+export type Check = (value: unknown) => void;
+
+/**
+ * A failed check on its way up to {@linkcode validate}: what was wrong, and
+ * the keys (array indexes, field names) from the failing value up to the body.
+ */
+class Failure {
+  readonly keys: (string | number)[] = [];
+  constructor(readonly problem: string) {}
+
+  /** The dotted path of the failing value: `checkpoints[3].time`. */
+  field(): string {
+    let path = "";
+    for (let i = this.keys.length - 1; i >= 0; i--) path = at(path, this.keys[i]!);
+    return path;
+  }
+}
+
+/** `error`, when it is a {@linkcode Failure}, noted as found under `key`. */
+function within(error: unknown, key: string | number): unknown {
+  if (error instanceof Failure) error.keys.push(key);
+  return error;
+}
 
 /** The dotted path of `key` under `base`: `checkpoints[3].time`. */
 function at(base: string, key: string | number): string {
@@ -35,21 +58,21 @@ function describe(value: unknown): string {
   return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
 }
 
-function fail(base: string, key: string | number, expected: string, value: unknown): never {
-  throw new SchemaIssue(at(base, key), `must be ${expected}, got ${describe(value)}`);
+function fail(expected: string, value: unknown): never {
+  throw new Failure(`must be ${expected}, got ${describe(value)}`);
 }
 
-export const str: Check = (v, b, k) => {
-  if (typeof v !== "string") fail(b, k, "a string", v);
+export const str: Check = (v) => {
+  if (typeof v !== "string") fail("a string", v);
 };
-export const bool: Check = (v, b, k) => {
-  if (typeof v !== "boolean") fail(b, k, "a boolean", v);
+export const bool: Check = (v) => {
+  if (typeof v !== "boolean") fail("a boolean", v);
 };
-export const int: Check = (v, b, k) => {
-  if (typeof v !== "number" || !Number.isInteger(v)) fail(b, k, "an integer", v);
+export const int: Check = (v) => {
+  if (typeof v !== "number" || !Number.isInteger(v)) fail("an integer", v);
 };
-export const num: Check = (v, b, k) => {
-  if (typeof v !== "number" || !Number.isFinite(v)) fail(b, k, "a number", v);
+export const num: Check = (v) => {
+  if (typeof v !== "number" || !Number.isFinite(v)) fail("a number", v);
 };
 /**
  * The date-times servers send (`toISOString()`, Python's `isoformat()`), with
@@ -59,28 +82,44 @@ export const num: Check = (v, b, k) => {
  */
 const COMMON_DATETIME =
   /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{3}|\.\d{6})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
-const datetime: Check = (v, b, k) => {
+const datetime: Check = (v) => {
   if (typeof v !== "string" || (!COMMON_DATETIME.test(v) && Number.isNaN(Date.parse(v)))) {
-    fail(b, k, "an ISO-8601 date-time string", v);
+    fail("an ISO-8601 date-time string", v);
   }
 };
-export const oneOf = (...values: string[]): Check => (v, b, k) => {
+export const oneOf = (...values: string[]): Check => (v) => {
   if (typeof v !== "string" || !values.includes(v)) {
-    fail(b, k, `one of ${values.map((x) => JSON.stringify(x)).join(", ")}`, v);
+    fail(`one of ${values.map((x) => JSON.stringify(x)).join(", ")}`, v);
   }
 };
-export const nullable = (check: Check): Check => (v, b, k) => {
-  if (v !== null) check(v, b, k);
+/** A check made by {@linkcode nullable}: passes null, else runs `inner`. */
+type NullableCheck = Check & { inner?: Check };
+export const nullable = (check: Check): Check => {
+  const wrapped: NullableCheck = (v) => {
+    if (v !== null) check(v);
+  };
+  wrapped.inner = check;
+  return wrapped;
 };
-export const list = (check: Check): Check => (v, b, k) => {
-  if (!Array.isArray(v)) fail(b, k, "an array", v);
-  const path = at(b, k);
-  for (let i = 0; i < v.length; i++) check(v[i], path, i);
+export const list = (check: Check): Check => (v) => {
+  if (!Array.isArray(v)) fail("an array", v);
+  for (let i = 0; i < v.length; i++) {
+    try {
+      check(v[i]);
+    } catch (error) {
+      throw within(error, i);
+    }
+  }
 };
-export const dict = (check: Check): Check => (v, b, k) => {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) fail(b, k, "an object", v);
-  const path = at(b, k);
-  for (const name of Object.keys(v)) check((v as Record<string, unknown>)[name], path, name);
+export const dict = (check: Check): Check => (v) => {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) fail("an object", v);
+  for (const name of Object.keys(v)) {
+    try {
+      check((v as Record<string, unknown>)[name]);
+    } catch (error) {
+      throw within(error, name);
+    }
+  }
 };
 
 /** A field spec: `[check, required]`; optional fields may be absent. */
@@ -88,23 +127,43 @@ type Fields = Record<string, [Check, boolean]>;
 export const req = (check: Check): [Check, boolean] => [check, true];
 export const opt = (check: Check): [Check, boolean] => [check, false];
 
+/** The `typeof` a value passes `check` by when that is all it tests ({@linkcode str}, {@linkcode bool}). */
+const typeOf = (check: Check) => check === str ? "string" : check === bool ? "boolean" : undefined;
+
 export const obj = (fields: Fields): Check => {
   const names = Object.keys(fields);
-  const checks = names.map((name) => fields[name]![0]);
-  const required = names.map((name) => fields[name]![1]);
-  return (v, b, k) => {
-    if (v === null || typeof v !== "object" || Array.isArray(v)) fail(b, k, "an object", v);
+  // Per field, prepared once: its check (`nullable` unwrapped: null is
+  // passed here), and for `str` and `bool` the `typeof` that passes them
+  // without a call (the check itself runs when it does not, to fail).
+  const checks: Check[] = [];
+  const required: boolean[] = [];
+  const nullOk: boolean[] = [];
+  const types: (string | undefined)[] = [];
+  for (const name of names) {
+    const [check, isRequired] = fields[name]!;
+    const inner = (check as NullableCheck).inner;
+    checks.push(inner ?? check);
+    required.push(isRequired);
+    nullOk.push(inner !== undefined);
+    types.push(typeOf(inner ?? check));
+  }
+  return (v) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) fail("an object", v);
     const record = v as Record<string, unknown>;
-    const path = at(b, k);
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
       const value = record[name];
       // One lookup for a field that is there (JSON has no undefined values).
       if (value === undefined && !(name in record)) {
-        if (required[i]) throw new SchemaIssue(at(path, name), "is missing");
+        if (required[i]) throw within(new Failure("is missing"), name);
         continue;
       }
-      checks[i]!(value, path, name);
+      if ((value === null && nullOk[i]) || typeof value === types[i]) continue;
+      try {
+        checks[i]!(value);
+      } catch (error) {
+        throw within(error, name);
+      }
     }
   };
 };
@@ -164,30 +223,31 @@ const eventInfo = once(() => {
     checkpoint: obj({ count: req(int) }),
     storage: obj({ free: opt(bool), gigabyte_hours: req(num) }),
   };
-  return (v, b, k) => {
-    eventType(v, b, k);
+  return (v) => {
+    eventType(v);
     // An event type this client does not know yet is kept as sent.
     const type = (v as { type: string }).type;
-    if (Object.hasOwn(payloads, type)) payloads[type]!(v, b, k);
+    if (Object.hasOwn(payloads, type)) payloads[type]!(v);
   };
 });
 
-/** Every response type the client validates, by name: how to build its check. */
+/**
+ * Every response type the client validates, by name: how to build its check
+ * (built on first use, then kept in `built`).
+ */
 const SCHEMAS = {
   TrainingRun: trainingRun,
-  TrainingRunsResponse: once(() =>
+  TrainingRunsResponse: () =>
     obj({
       training_runs: req(list(trainingRun())),
       cursor: req(cursor()),
-    })
-  ),
-  CheckpointsListResponse: once(() =>
+    }),
+  CheckpointsListResponse: () =>
     obj({
       checkpoints: req(list(checkpoint())),
       cursor: opt(nullable(cursor())),
-    })
-  ),
-  WeightsInfoResponse: once(() =>
+    }),
+  WeightsInfoResponse: () =>
     obj({
       base_model: req(str),
       is_lora: req(bool),
@@ -196,33 +256,29 @@ const SCHEMAS = {
       train_mlp: opt(nullable(bool)),
       train_attn: opt(nullable(bool)),
       optimizer_config: opt(obj({ type: req(str) })),
-    })
-  ),
-  CheckpointArchiveUrlResponse: once(() =>
+    }),
+  CheckpointArchiveUrlResponse: () =>
     obj({
       url: req(str),
-      expires: req((v, b, k) => {
-        if (typeof v !== "number") datetime(v, b, k);
+      expires: req((v) => {
+        if (typeof v !== "number") datetime(v);
       }),
-    })
-  ),
-  GetSessionResponse: once(() =>
+    }),
+  GetSessionResponse: () =>
     obj({
       training_run_ids: req(list(str)),
       sampler_ids: req(list(str)),
       user_metadata: opt(nullable(dict(str))),
       display_name: opt(nullable(str)),
-    })
-  ),
-  ListSessionsResponse: once(() => obj({ sessions: req(list(str)) })),
-  GetSamplerResponse: once(() =>
+    }),
+  ListSessionsResponse: () => obj({ sessions: req(list(str)) }),
+  GetSamplerResponse: () =>
     obj({
       sampler_id: req(str),
       base_model: req(str),
       model_path: opt(nullable(str)),
-    })
-  ),
-  AuditLogResponse: once(() =>
+    }),
+  AuditLogResponse: () =>
     obj({
       entries: req(list(obj({
         timestamp: req(datetime),
@@ -232,9 +288,8 @@ const SCHEMAS = {
         purpose: opt(nullable(str)),
         event_details: opt(dict(() => {})),
       }))),
-    })
-  ),
-  BillingUsageResponse: once(() =>
+    }),
+  BillingUsageResponse: () =>
     obj({
       data: req(list(obj({
         bucket_start: req(datetime),
@@ -251,15 +306,13 @@ const SCHEMAS = {
       }))),
       sessions: opt(dict(obj({ user_metadata: opt(nullable(dict(str))) }))),
       cost_data_through: opt(nullable(datetime)),
-    })
-  ),
-  ExternalWeightsUrlsResponse: once(() =>
+    }),
+  ExternalWeightsUrlsResponse: () =>
     obj({
       urls: req(dict(str)),
       expires: req(datetime),
-    })
-  ),
-  GetServerCapabilitiesResponse: once(() =>
+    }),
+  GetServerCapabilitiesResponse: () =>
     obj({
       supported_models: req(list(obj({
         model_name: opt(nullable(str)),
@@ -267,10 +320,9 @@ const SCHEMAS = {
         trainable: opt(nullable(bool)),
         sampleable: opt(nullable(bool)),
       }))),
-    })
-  ),
-  CopyWeightsResponse: once(() => obj({ tinker_path: req(str) })),
-  CurrentCheckpointStorageUsageResponse: once(() =>
+    }),
+  CopyWeightsResponse: () => obj({ tinker_path: req(str) }),
+  CurrentCheckpointStorageUsageResponse: () =>
     obj({
       effective_rate_usd_per_gigabyte_month: opt(nullable(num)),
       data: req(list(obj({
@@ -283,9 +335,8 @@ const SCHEMAS = {
         size_gigabytes: req(num),
         estimated_monthly_cost_usd: opt(nullable(num)),
       }))),
-    })
-  ),
-  SessionSearchResponse: once(() =>
+    }),
+  SessionSearchResponse: () =>
     obj({
       sessions: req(list(obj({
         session_id: req(str),
@@ -301,26 +352,26 @@ const SCHEMAS = {
       next_cursor: opt(
         nullable(obj({ last_created_at: req(datetime), last_session_id: req(str) })),
       ),
-    })
-  ),
-  ClientConfig: once(() =>
+    }),
+  ClientConfig: () =>
     obj({
       pjwt_auth_enabled: opt(bool),
       credential_default_source: opt(str),
-    })
-  ),
-  AuthToken: once(() => obj({ jwt: req(str) })),
-  TraceExport: once(() =>
+    }),
+  AuthToken: () => obj({ jwt: req(str) }),
+  TraceExport: () =>
     obj({
       status: req(oneOf("pending", "ready", "failed")),
       url: opt(nullable(str)),
       error: opt(nullable(str)),
-    })
-  ),
+    }),
 } satisfies Record<string, () => Check>;
 
 /** The name of a response type in {@linkcode SCHEMAS}. */
 export type SchemaName = keyof typeof SCHEMAS;
+
+/** The checks of {@linkcode SCHEMAS} built so far. */
+const built: { [name in SchemaName]?: Check } = {};
 
 /**
  * A response type kept outside {@linkcode SCHEMAS} (another client's or entry point's types,
@@ -336,13 +387,15 @@ export interface Schema {
  * string it quotes passes `redact` first.
  */
 export function validate(schema: SchemaName | Schema, value: unknown, redact?: Clean): void {
-  const check = (typeof schema === "string" ? SCHEMAS[schema] : schema.check)();
-  if (redact === undefined) return check(value, "", "");
-  clean = redact;
+  const check = typeof schema === "string" ? built[schema] ??= SCHEMAS[schema]() : schema.check();
+  if (redact !== undefined) clean = redact;
   try {
-    check(value, "", "");
+    check(value);
+  } catch (error) {
+    if (error instanceof Failure) throw new SchemaIssue(error.field(), error.problem);
+    throw error;
   } finally {
-    clean = (text) => text;
+    if (redact !== undefined) clean = (text) => text;
   }
 }
 

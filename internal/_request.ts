@@ -753,16 +753,19 @@ let waitCell: Int32Array | undefined;
  * Calls `fire` after `ms` without keeping the process alive; returns a
  * function that cancels it.
  *
- * Where it exists, the timer is `Atomics.waitAsync` with a timeout on a cell
- * no one writes: it does not keep Deno, Bun or Node alive, and it spares Deno
- * its global `setTimeout`, whose first call loads Deno's Node timers (6–8 ms
- * of a CLI's cold start). `AbortSignal.timeout` would not do: Deno keeps the
- * process alive until it fires, and one per attempt costs ~30 µs there.
- * Without shared memory (e.g. a browser page that is not cross-origin
- * isolated): an unref'd `setTimeout`.
+ * In Deno the timer is `Atomics.waitAsync` with a timeout on a cell no one
+ * writes: it does not keep the process alive, and it spares Deno its global
+ * `setTimeout`, whose first call loads Deno's Node timers (6–8 ms of a CLI's
+ * cold start). `AbortSignal.timeout` would not do: Deno keeps the process
+ * alive until it fires, and one per attempt costs ~30 µs there. Elsewhere
+ * (Bun, Node, and Deno without shared memory) an unref'd `setTimeout`, whose
+ * first call costs a quarter of `waitAsync`'s first in a compiled Bun binary.
  */
 function unrefTimer(fire: () => void, ms: number): () => void {
-  if (typeof SharedArrayBuffer === "function" && typeof Atomics.waitAsync === "function") {
+  if (
+    "Deno" in globalThis && typeof SharedArrayBuffer === "function" &&
+    typeof Atomics.waitAsync === "function"
+  ) {
     waitCell ??= new Int32Array(new SharedArrayBuffer(4));
     let live = true;
     // A promise, or at once "timed-out" when `ms` is 0.

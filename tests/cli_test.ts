@@ -339,3 +339,31 @@ Deno.test(`cli: checkpoint download and trace export`, async (t) => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+Deno.test(`cli: the bootstrap cache one command writes is what the next uses`, async () => {
+  const { fake, cli } = await fixture();
+  const home = await mkdtemp(join(tmpdir(), "tinker-cli-cache-"));
+  const env = { HOME: home, XDG_CACHE_HOME: join(home, "cache") };
+  const bootstraps = async () => {
+    const n = fake.log.filter((r) => r.path === "/api/v1/client/config").length;
+    fake.log.length = 0;
+    return n;
+  };
+  try {
+    // The write runs after the command's own request is sent (a later task in
+    // Bun): it must still be on disk when the process has exited.
+    const first = await cli(["run", "list"], { env });
+    assert.equal(first.code, 0, transcript(first));
+    assert.equal(await bootstraps(), 1);
+    const file = join(home, "cache", "tinker-ts", "bootstrap.json");
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.ok(!(await readFile(file, "utf8")).includes(fake.apiKey), "no key in the file");
+    const second = await cli(["run", "list"], { env });
+    assert.equal(second.code, 0, transcript(second));
+    assert.equal(second.stdout, first.stdout);
+    assert.equal(await bootstraps(), 0, "the second command sent no bootstrap");
+  } finally {
+    await fake.close();
+    await rm(home, { recursive: true, force: true });
+  }
+});

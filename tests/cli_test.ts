@@ -344,7 +344,7 @@ Deno.test(`cli: the bootstrap cache one command writes is what the next uses`, a
   const { fake, cli } = await fixture();
   const home = await mkdtemp(join(tmpdir(), "tinker-cli-cache-"));
   const env = { HOME: home, XDG_CACHE_HOME: join(home, "cache") };
-  const bootstraps = async () => {
+  const bootstraps = () => {
     const n = fake.log.filter((r) => r.path === "/api/v1/client/config").length;
     fake.log.length = 0;
     return n;
@@ -354,14 +354,14 @@ Deno.test(`cli: the bootstrap cache one command writes is what the next uses`, a
     // Bun): it must still be on disk when the process has exited.
     const first = await cli(["run", "list"], { env });
     assert.equal(first.code, 0, transcript(first));
-    assert.equal(await bootstraps(), 1);
+    assert.equal(bootstraps(), 1);
     const file = join(home, "cache", "tinker-ts", "bootstrap.json");
     assert.equal((await stat(file)).mode & 0o777, 0o600);
     assert.ok(!(await readFile(file, "utf8")).includes(fake.apiKey), "no key in the file");
     const second = await cli(["run", "list"], { env });
     assert.equal(second.code, 0, transcript(second));
     assert.equal(second.stdout, first.stdout);
-    assert.equal(await bootstraps(), 0, "the second command sent no bootstrap");
+    assert.equal(bootstraps(), 0, "the second command sent no bootstrap");
   } finally {
     await fake.close();
     await rm(home, { recursive: true, force: true });

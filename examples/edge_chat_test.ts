@@ -168,10 +168,28 @@ Deno.test({
     } finally {
       browser.kill();
       await browser.status;
-      await Deno.remove(profile, { recursive: true });
+      await removeProfile(profile);
     }
   },
 });
+
+/**
+ * Removes Chromium's profile directory. The browser's helper processes (renderer,
+ * crash handler) outlive the main one by a moment and may still write there, so a
+ * removal that meets a directory filling up is tried again for up to 5 s.
+ */
+async function removeProfile(profile: string): Promise<void> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      await Deno.remove(profile, { recursive: true });
+      return;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      if (attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
 
 /** The DevTools port Chromium prints on stderr (the rest of stderr is drained). */
 async function devtoolsPort(stderr: ReadableStream<Uint8Array>): Promise<number> {

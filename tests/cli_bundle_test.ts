@@ -2,17 +2,73 @@
 // while it is stale, and check that the bundle is the CLI (same output).
 
 import assert from "node:assert/strict";
-import { generate, OUTPUT_PATH } from "../scripts/bundle_cli.ts";
+import {
+  bundleSource,
+  eagerCompileHints,
+  OUTPUT_PATH,
+  recordedDigest,
+  sha256Hex,
+} from "../scripts/bundle_cli.ts";
 import { spawnFakeTinker } from "../testing/mod.ts";
 import { runCli } from "./cli_run.ts";
 
 Deno.test("cli bundle: cli.bundle.js is up to date (run `deno task bundle:cli`)", async () => {
-  const fresh = await generate();
   const committed = await Deno.readTextFile(OUTPUT_PATH);
-  assert.ok(
-    fresh === committed,
+  assert.equal(
+    recordedDigest(committed),
+    await sha256Hex(await bundleSource()),
     "cli.bundle.js is stale: run `deno task bundle:cli` and commit the result",
   );
+});
+
+Deno.test("cli bundle: functions that ran are marked for eager compilation, the rest stay lazy", async () => {
+  const source = [
+    "var C=(t,e)=>()=>(t&&(e=t(t=0)),e);",
+    "function used(x){return x+1}",
+    "function unused(){return 2}",
+    "async function later(){return used(1)}",
+    "var m=C(()=>{v=used(1)}),q=C(()=>{v=0}),v;",
+    "m();",
+    "export{v,later,unused};",
+  ].join("");
+  const range = (text: string, executed: boolean) => {
+    const start = source.indexOf(text);
+    assert.ok(start >= 0, text);
+    return { start, end: start + text.length, executed };
+  };
+  const functions = [
+    { start: 0, end: source.length, executed: true }, // the script itself
+    range("(t,e)=>()=>(t&&(e=t(t=0)),e)", true),
+    range("()=>(t&&(e=t(t=0)),e)", true),
+    range("function used(x){return x+1}", true),
+    range("function unused(){return 2}", false),
+    range("async function later(){return used(1)}", true),
+    range("()=>{v=used(1)}", true),
+    range("()=>{v=0}", false),
+  ];
+  const marked = eagerCompileHints(source, functions);
+  assert.equal(
+    marked,
+    [
+      "var C=(t,e)=>()=>(t&&(e=t(t=0)),e);",
+      "var used=(function used(x){return x+1});",
+      "function unused(){return 2}",
+      "var later=(async function later(){return used(1)});",
+      "var m=C((()=>{v=used(1)})),q=C(()=>{v=0}),v;",
+      "m();",
+      "export{v,later,unused};",
+    ].join(""),
+  );
+  // The marked module means the same.
+  const mod = await import(`data:text/javascript,${encodeURIComponent(marked)}`);
+  assert.equal(mod.v, 2);
+  assert.equal(await mod.later(), 2);
+  assert.equal(mod.unused(), 2);
+});
+
+Deno.test("cli bundle: a file without a recorded digest is stale", () => {
+  assert.equal(recordedDigest("// deno-lint-ignore-file\nvar a=1;\n"), undefined);
+  assert.equal(recordedDigest("// Bundled source SHA-256: ab12\nvar a=1;"), "ab12");
 });
 
 Deno.test("cli bundle: deno run of the bundle prints what the CLI prints", async () => {

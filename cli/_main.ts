@@ -133,14 +133,24 @@ async function untilSettledOrInterrupted(running: Promise<void>, signal: AbortSi
   }
 }
 
-function terminalColumns(
+/** The width of tables and help: `COLUMNS` when it is ASCII digits, else the terminal's, else 80. */
+export function terminalColumns(
   env: Record<string, string | undefined>,
   proc: ReturnType<typeof processIo> | undefined,
 ): number {
   const fromEnv = env.COLUMNS;
-  if (fromEnv && /^\d+$/.test(fromEnv)) return Number(fromEnv);
+  if (fromEnv && isDigits(fromEnv)) return Number(fromEnv);
   const size = (proc ?? processIo()).columns();
   return typeof size === "number" && size > 0 ? size : 80;
+}
+
+/** Whether `text` is ASCII digits only (a loop: a regex's first use costs more at start). */
+function isDigits(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 let stdinReader: LineReader | undefined;

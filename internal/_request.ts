@@ -502,16 +502,15 @@ async function fetchOnce(step: FetchStep): Promise<RawResponse> {
   let deadline: Deadline | undefined;
   const { signal } = step;
   const onAbort = () => controller.abort("user");
-  if (signal) {
-    signal.addEventListener("abort", onAbort, { once: true });
-    if (signal.aborted) controller.abort("user");
-  }
+  if (signal?.aborted) controller.abort("user"); // fetch then rejects at once: nothing is sent.
   let handedOver = false;
   try {
     const sent = step.fetch(step.url, fetchInit(step, controller.signal));
-    // Armed once the request is on its way (a first timer costs ~0.1 ms in
-    // Bun, spent while the server answers): the deadline is absolute.
+    // Armed and wired once the request is on its way (a first timer and a
+    // first listener cost ~0.1 ms in Bun, spent while the server answers):
+    // the deadline is absolute, and no code runs in between to abort.
     deadline = armDeadline(step.deadline, controller);
+    signal?.addEventListener("abort", onAbort, { once: true });
     const res = await sent;
     const { status, headers } = res;
     if (isFollowed(step, status, headers)) {

@@ -117,11 +117,14 @@ export function prefetchBootstrapCache(env: Record<string, string | undefined>):
 
 type Reading = { text: string; stat: Stat | undefined; uid: number | null } | undefined;
 
-/** The file's text, status and this user's id; undefined when it cannot be read. */
+/**
+ * The file's text, status and this user's id (asked only when there is a
+ * status to compare it with: not in Bun); undefined when it cannot be read.
+ */
 async function readFile(fs: CacheFs, path: string): Promise<Reading> {
   try {
-    const [{ text, stat }, uid] = await Promise.all([fs.read(path), fs.uid()]);
-    return { text, stat, uid };
+    const { text, stat } = await fs.read(path);
+    return { text, stat, uid: stat === undefined ? null : await fs.uid() };
   } catch {
     return undefined;
   }
@@ -303,21 +306,22 @@ function cacheFs(): CacheFs {
   const process = (globalThis as { process?: NodeProcessLike }).process;
   const os = process?.platform ?? "linux";
   const windows = os === "win32";
-  const uid = windows ? null : process?.getuid?.() ?? null;
+  // Asked when needed: Bun's reads have no status to compare it with.
+  const uid = () => windows ? null : process?.getuid?.() ?? null;
   if (bun && typeof bun.mmap === "function" && typeof process?.umask === "function") {
     return bunFs(bun, process.umask, os, uid);
   }
   return {
     os,
     allowed: () => true,
-    uid: () => Promise.resolve(uid),
+    uid: () => Promise.resolve(uid()),
     async read(path) {
       const fs = await import("node:fs");
       return { text: fs.readFileSync(path, "utf8"), stat: statOf(fs.statSync(path), windows) };
     },
     async write(dir, path, text) {
       const fs = await import("node:fs");
-      syncWrite(nodeSync(fs, windows), uid, dir, path, text);
+      syncWrite(nodeSync(fs, windows), uid(), dir, path, text);
     },
   };
 }
@@ -336,12 +340,12 @@ function bunFs(
   bun: BunLike,
   umask: (mask?: number) => number,
   os: string,
-  uid: number | null,
+  uid: () => number | null,
 ): CacheFs {
   return {
     os,
     allowed: () => true,
-    uid: () => Promise.resolve(uid),
+    uid: () => Promise.resolve(uid()),
     read(path) {
       const bytes = bun.mmap(path);
       if (bytes.byteLength > MAX_FILE_BYTES) throw new RangeError("cache file too large");

@@ -8,6 +8,7 @@ import {
   formatBool,
   formatSize,
   formatTimestamp,
+  isoInstant,
   parseIsoMicros,
   pyJson,
   type Value,
@@ -224,7 +225,7 @@ export const remove: Handler = async (ctx, { args, options }) => {
       }
       filtered = filtered.filter((c) => c.checkpoint_type === mapped);
     }
-    const at = (c: Checkpoint) => parseIsoMicros(c.time)?.micros ?? NaN;
+    const at = (c: Checkpoint) => isoInstant(c.time)?.micros ?? NaN;
     if (beforeAt !== undefined) filtered = filtered.filter((c) => at(c) < beforeAt);
     if (afterAt !== undefined) filtered = filtered.filter((c) => at(c) > afterAt);
     if (filtered.length === 0) {

@@ -60,7 +60,7 @@ export function formatTimestamp(value: unknown, now: number = Date.now()): strin
   }
   if (typeof value !== "string") return String(value);
   // Only the instant matters here: no ParsedTimestamp is built.
-  const iso = readIso(value);
+  const iso = isoInstant(value);
   if (iso === undefined) return value;
   const micros = iso.micros;
   const nowMicros = now * 1000;
@@ -124,6 +124,86 @@ interface IsoReading {
   micros: number;
   /** Minutes east of UTC (0 when naive). */
   offsetMinutes: number;
+}
+
+/** The instant of an ISO timestamp and its offset (what `readIso` reads, without the match). */
+export type IsoInstant = Omit<IsoReading, "match">;
+
+/**
+ * The instant of `text` read as {@linkcode parseIsoMicros} reads it, or
+ * undefined when that finds no timestamp: the form servers send by
+ * character codes (see {@linkcode readServerIso}), anything else by `ISO`.
+ */
+export function isoInstant(text: string): IsoInstant | undefined {
+  return readServerIso(text) ?? readIso(text);
+}
+
+/**
+ * `text` when it has the form servers send, `2026-01-31T03:04:05.123456Z`
+ * (0, 3 or 6 fraction digits, `Z` or `±HH:MM`, a year from 100 on), read
+ * by character codes: the `ISO` regex's first use costs more (~0.1 ms in a
+ * compiled CLI) than reading a listing's timestamps this way. Undefined
+ * for anything else, valid or not (`readIso` decides those).
+ */
+function readServerIso(text: string): IsoInstant | undefined {
+  const length = text.length;
+  const places = length === 24 || length === 29 ? 3 : length === 27 || length === 32 ? 6 : 0;
+  const zone = places === 0 ? 19 : 20 + places; // Where `Z` or the offset's sign is.
+  if (zone !== length - 1 && zone !== length - 6) return undefined;
+  if (
+    text.charCodeAt(4) !== DASH || text.charCodeAt(7) !== DASH ||
+    text.charCodeAt(10) !== LETTER_T ||
+    text.charCodeAt(13) !== COLON || text.charCodeAt(16) !== COLON ||
+    (places !== 0 && text.charCodeAt(19) !== DOT)
+  ) {
+    return undefined;
+  }
+  const century = pair(text, 0), yearOf = pair(text, 2);
+  const year = century * 100 + yearOf;
+  const month = pair(text, 5), day = pair(text, 8);
+  const hour = pair(text, 11), minute = pair(text, 14), second = pair(text, 17);
+  if (
+    century < 1 || yearOf < 0 || month < 1 || month > 12 || day < 1 ||
+    (day > 28 && day > daysInMonth(year, month)) || hour < 0 || hour > 23 ||
+    minute < 0 || minute > 59 || second < 0 || second > 59
+  ) {
+    return undefined;
+  }
+  let micro = 0;
+  if (places !== 0) {
+    const high = pair(text, 20), middle = places === 3 ? digit(text, 22) : pair(text, 22);
+    const low = places === 3 ? 0 : pair(text, 24);
+    if (high < 0 || middle < 0 || low < 0) return undefined;
+    micro = places === 3 ? (high * 10 + middle) * 1000 : high * 10_000 + middle * 100 + low;
+  }
+  let offsetMinutes = 0;
+  if (zone === length - 6) {
+    const sign = text.charCodeAt(zone);
+    const hours = pair(text, zone + 1), minutes = pair(text, zone + 4);
+    if (
+      (sign !== PLUS && sign !== DASH) || text.charCodeAt(zone + 3) !== COLON ||
+      hours < 0 || hours > 23 || minutes < 0 || minutes > 59
+    ) {
+      return undefined;
+    }
+    offsetMinutes = (sign === DASH ? -1 : 1) * (hours * 60 + minutes);
+  } else if (text.charCodeAt(zone) !== LETTER_Z) return undefined;
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  return { micros: (ms - offsetMinutes * 60_000) * 1000 + micro, offsetMinutes };
+}
+
+const DASH = 0x2d, DOT = 0x2e, COLON = 0x3a, PLUS = 0x2b, LETTER_T = 0x54, LETTER_Z = 0x5a;
+
+/** The ASCII digit at `at` as a number, or -1. */
+function digit(text: string, at: number): number {
+  const value = text.charCodeAt(at) - 0x30;
+  return value >= 0 && value <= 9 ? value : -1;
+}
+
+/** The two ASCII digits at `at` as a number (`07` is 7), or -1. */
+function pair(text: string, at: number): number {
+  const tens = digit(text, at), ones = digit(text, at + 1);
+  return tens < 0 || ones < 0 ? -1 : tens * 10 + ones;
 }
 
 /** `text` read as an ISO timestamp; undefined when it is not one or a field is out of range. */

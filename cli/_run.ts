@@ -67,11 +67,30 @@ export const list: Handler = async (ctx, { options }) => {
     items: () => runs.map((r) => dumpTrainingRun(r as never)),
     table: () => ({
       title: countTitle(runs.length, total, "training run", "No training runs found"),
-      columns: columns.map((c) => COLUMNS[c]![0]),
-      rows: runs.map((r) => columns.map((c) => COLUMNS[c]![1](r, now))),
+      ...cells(columns, runs, now),
     }),
   });
 };
+
+/**
+ * The headers and rows of the run table. Loops rather than `map`: the first
+ * use of a callback builtin costs 30-70 µs of a command's cold start.
+ */
+function cells(
+  names: string[],
+  runs: TrainingRun[],
+  now: number,
+): { columns: string[]; rows: string[][] } {
+  const columns: string[] = [];
+  for (const name of names) columns.push(COLUMNS[name]![0]);
+  const rows: string[][] = [];
+  for (const run of runs) {
+    const row: string[] = [];
+    for (const name of names) row.push(COLUMNS[name]![1](run, now));
+    rows.push(row);
+  }
+  return { columns, rows };
+}
 
 /** `tinker run info RUN_ID`. */
 export const info: Handler = async (ctx, { args }) => {

@@ -15,7 +15,14 @@ import {
 } from "../errors.ts";
 import { jwtClaims, secondsUntilExpiry } from "./_jwt.ts";
 import { unreadableNote } from "./_env.ts";
-import { type Schema, SchemaIssue, type SchemaName, schemaName, validate } from "./_schema.ts";
+import {
+  prepare,
+  type Schema,
+  SchemaIssue,
+  type SchemaName,
+  schemaName,
+  validate,
+} from "./_schema.ts";
 import {
   type CallSettings,
   cut,
@@ -208,6 +215,8 @@ export class Engine {
     if (this.#authDone === undefined) yield* this.#bootstrap(credential);
     switch (op.kind) {
       case "json": {
+        // Built in the microtask after this one, which sends the request.
+        queueMicrotask(() => prepare(op.schema));
         const res = yield* sendRequest(transport, op.http, call);
         const value = parseJson(res, op.schema, transport);
         if (op.urls !== undefined) {

@@ -66,8 +66,6 @@ export const KEYS = {
   saveWeightsExternal: [...REQUEST, "deadlineMs", "ttlSeconds", "ageEncryptionRecipients"],
 } as const satisfies Record<string, readonly string[]>;
 
-const SETS = new Map<readonly string[], ReadonlySet<string>>();
-
 /**
  * Throws when `options` has a key not in `known`.
  *
@@ -84,9 +82,7 @@ export function checkOptions(options: unknown, known: readonly string[], what: s
     );
   }
   for (const key in options) {
-    let set = SETS.get(known);
-    if (set === undefined) SETS.set(known, set = new Set(known));
-    if (set.has(key)) continue;
+    if (known.includes(key)) continue;
     const near = closest(key, known);
     const hint = near === undefined
       ? `; the known ones are ${known.join(", ")}`

@@ -78,14 +78,24 @@ export const num: Check = (v) => {
  * The date-times servers send (`toISOString()`, Python's `isoformat()`), with
  * days only up to 28 (every month has them): `Date.parse` accepts each string
  * this matches, so for most values this test, a fraction of the cost of
- * `Date.parse`, decides alone. Anything else is left to `Date.parse`.
+ * `Date.parse` once compiled, decides alone. Anything else is left to `Date.parse`.
  */
 const COMMON_DATETIME =
   /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{3}|\.\d{6})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+/**
+ * Date-times `Date.parse` checks alone before {@linkcode COMMON_DATETIME}
+ * goes first: compiling the regex costs as much as parsing ~80 values cold
+ * (a short listing in a CLI command), and it saves 0.1–0.2 µs a value once
+ * warm (long listings). Either way a value passes exactly when `Date.parse`
+ * accepts it.
+ */
+const PARSE_ONLY_FIRST = 512;
+let datetimesChecked = 0;
 const datetime: Check = (v) => {
-  if (typeof v !== "string" || (!COMMON_DATETIME.test(v) && Number.isNaN(Date.parse(v)))) {
-    fail("an ISO-8601 date-time string", v);
-  }
+  if (typeof v !== "string") fail("an ISO-8601 date-time string", v);
+  if (datetimesChecked < PARSE_ONLY_FIRST) datetimesChecked++;
+  else if (COMMON_DATETIME.test(v)) return;
+  if (Number.isNaN(Date.parse(v))) fail("an ISO-8601 date-time string", v);
 };
 export const oneOf = (...values: string[]): Check => (v) => {
   if (typeof v !== "string" || !values.includes(v)) {
@@ -387,7 +397,7 @@ export interface Schema {
  * string it quotes passes `redact` first.
  */
 export function validate(schema: SchemaName | Schema, value: unknown, redact?: Clean): void {
-  const check = typeof schema === "string" ? built[schema] ??= SCHEMAS[schema]() : schema.check();
+  const check = checkOf(schema);
   if (redact !== undefined) clean = redact;
   try {
     check(value);
@@ -397,6 +407,18 @@ export function validate(schema: SchemaName | Schema, value: unknown, redact?: C
   } finally {
     if (redact !== undefined) clean = (text) => text;
   }
+}
+
+/**
+ * Builds the check of `schema` unless it is built already: a client does it
+ * while its request is on its way, so the answer is checked sooner.
+ */
+export function prepare(schema: SchemaName | Schema): void {
+  checkOf(schema);
+}
+
+function checkOf(schema: SchemaName | Schema): Check {
+  return typeof schema === "string" ? built[schema] ??= SCHEMAS[schema]() : schema.check();
 }
 
 /** The name of `schema`, for messages. */

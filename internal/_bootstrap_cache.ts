@@ -5,7 +5,7 @@
 // key, its lifetime and its checks are here, the same for every store.
 
 import { hmacSha256Hex, sha256Hex } from "./_sha256.ts";
-import { withoutTrailingSlashes } from "./_request.ts";
+import { isWordCode, withoutTrailingSlashes } from "./_request.ts";
 
 /**
  * Where a client keeps the server's client config between clients or
@@ -193,13 +193,7 @@ export function dropFlags(cache: BootstrapCache, key: string): void {
 function isFlagName(name: string): boolean {
   if (name.length < 1 || name.length > 64) return false;
   for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (
-      !((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) ||
-        c === 0x5f)
-    ) {
-      return false;
-    }
+    if (!isWordCode(name.charCodeAt(i))) return false;
   }
   return true;
 }

@@ -844,14 +844,15 @@ export function encodeQuery(value: string): string {
 function isUnreserved(value: string): boolean {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    if (
-      !((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) ||
-        c === 0x5f || c === 0x2e || c === 0x7e || c === 0x2d)
-    ) {
-      return false;
-    }
+    if (!isWordCode(c) && c !== 0x2e && c !== 0x7e && c !== 0x2d) return false;
   }
   return true;
+}
+
+/** Whether the UTF-16 code `c` is one of `[A-Za-z0-9_]` (a regex's `\w`). */
+export function isWordCode(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) ||
+    c === 0x5f;
 }
 
 const SEGMENT_AS_IS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@]*$/;

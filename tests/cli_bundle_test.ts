@@ -7,8 +7,8 @@ import {
   eagerCompileHints,
   OUTPUT_PATH,
   recordedDigest,
-  sha256Hex,
 } from "../scripts/bundle_cli.ts";
+import { sha256Hex } from "../internal/_sha256.ts";
 import { spawnFakeTinker } from "../testing/mod.ts";
 import { runCli } from "./cli_run.ts";
 
@@ -16,7 +16,7 @@ Deno.test("cli bundle: cli.bundle.js is up to date (run `deno task bundle:cli`)"
   const committed = await Deno.readTextFile(OUTPUT_PATH);
   assert.equal(
     recordedDigest(committed),
-    await sha256Hex(await bundleSource()),
+    sha256Hex(await bundleSource()),
     "cli.bundle.js is stale: run `deno task bundle:cli` and commit the result",
   );
 });

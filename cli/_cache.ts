@@ -5,8 +5,8 @@
 // (`_bootstrap_cache.ts`); this file only keeps entries safely on disk:
 // written whole (a temp file renamed over), owner-only (0600 in a 0700
 // directory), and read only from a regular file of ours that no one else
-// may write (links followed: the file read is the one checked; in Bun, see
-// `cacheFs`, the entries' MACs do that job). Anything else is a miss.
+// may write (links followed: the file read is the one checked). Anything
+// else is a miss. The same in Deno, Bun and Node.
 
 import type { BootstrapCache } from "../internal/_bootstrap_cache.ts";
 import { BOOTSTRAP_CACHE_TTL_MS } from "../internal/_bootstrap_cache.ts";
@@ -32,9 +32,9 @@ interface CacheFs {
   allowed(dir: string): boolean;
   /**
    * The text of `path` and the status of the file read (symbolic links
-   * followed); no status where getting it costs too much (Bun).
+   * followed).
    */
-  read(path: string): Promise<{ text: string; stat: Stat | undefined }>;
+  read(path: string): Promise<{ text: string; stat: Stat }>;
   /** The user id, or null where there is none (Windows). */
   uid(): Promise<number | null>;
   /** Writes `text` to `path` in `dir`, owner-only (they run while the command waits for the network). */
@@ -115,16 +115,13 @@ export function prefetchBootstrapCache(env: Record<string, string | undefined>):
   prefetched = { dir, reading };
 }
 
-type Reading = { text: string; stat: Stat | undefined; uid: number | null } | undefined;
+type Reading = { text: string; stat: Stat; uid: number | null } | undefined;
 
-/**
- * The file's text, status and this user's id (asked only when there is a
- * status to compare it with: not in Bun); undefined when it cannot be read.
- */
+/** The file's text, status and this user's id; undefined when it cannot be read. */
 async function readFile(fs: CacheFs, path: string): Promise<Reading> {
   try {
     const { text, stat } = await fs.read(path);
-    return { text, stat, uid: stat === undefined ? null : await fs.uid() };
+    return { text, stat, uid: await fs.uid() };
   } catch {
     return undefined;
   }
@@ -190,7 +187,7 @@ export class FileCache implements BootstrapCache {
       const read = await reading;
       if (read === undefined) return;
       const { text, stat, uid } = read;
-      if (stat !== undefined && (!ours(stat, uid) || !stat.isFile)) return;
+      if (!ours(stat, uid) || !stat.isFile) return;
       if (text.length > MAX_FILE_BYTES) return;
       const data = JSON.parse(text) as { version?: unknown; entries?: unknown };
       const entries = data?.entries;
@@ -291,12 +288,13 @@ interface DenoFs {
 interface NodeProcessLike {
   platform: string;
   getuid?: () => number;
-  umask?: (mask?: number) => number;
 }
 
 interface BunLike {
   mmap(path: string): Uint8Array;
-  write(path: string, data: string): Promise<number>;
+  file(path: string): {
+    stat(): Promise<{ isFile(): boolean; isDirectory(): boolean; uid: number; mode: number }>;
+  };
 }
 
 function cacheFs(): CacheFs {
@@ -306,10 +304,19 @@ function cacheFs(): CacheFs {
   const process = (globalThis as { process?: NodeProcessLike }).process;
   const os = process?.platform ?? "linux";
   const windows = os === "win32";
-  // Asked when needed: Bun's reads have no status to compare it with.
   const uid = () => windows ? null : process?.getuid?.() ?? null;
-  if (bun && typeof bun.mmap === "function" && typeof process?.umask === "function") {
-    return bunFs(bun, process.umask, os, uid);
+  const write = async (dir: string, path: string, text: string) => {
+    const fs = await import("node:fs");
+    syncWrite(nodeSync(fs, windows), uid(), dir, path, text);
+  };
+  if (bun && typeof bun.mmap === "function" && typeof bun.file === "function") {
+    return {
+      os,
+      allowed: () => true,
+      uid: () => Promise.resolve(uid()),
+      read: bunRead(bun, windows),
+      write,
+    };
   }
   return {
     os,
@@ -319,46 +326,23 @@ function cacheFs(): CacheFs {
       const fs = await import("node:fs");
       return { text: fs.readFileSync(path, "utf8"), stat: statOf(fs.statSync(path), windows) };
     },
-    async write(dir, path, text) {
-      const fs = await import("node:fs");
-      syncWrite(nodeSync(fs, windows), uid(), dir, path, text);
-    },
+    write,
   };
 }
 
 /**
- * Bun, without `node:fs`: loading it costs ~1 ms of a ~10 ms command there,
- * its async `stat` ~1 ms of wall time at start (a thread-pool round trip;
- * both measured). The file is read by `mmap` (synchronous, nearly free) with
- * no status, so the entries' MACs, keyed by the API key, are what keeps out a
- * file someone else wrote; it is written in place by `Bun.write` under umask
- * 077 (file 0600, new directories 0700). Bun has no rename without
- * `node:fs`, so a write is not atomic here: a reader that meets a torn file
- * (two commands writing at once) finds no valid entry and asks the server.
+ * Bun reads without `node:fs` (loading it costs 1–2 ms at start there, where
+ * a command takes ~10): the text by `mmap` (synchronous, nearly free) and the
+ * status by `Bun.file().stat()`, whose thread-pool round trip overlaps
+ * loading the CLI. Writes use `node:fs` like Node's: they run while the
+ * command waits for the network, once an hour.
  */
-function bunFs(
-  bun: BunLike,
-  umask: (mask?: number) => number,
-  os: string,
-  uid: () => number | null,
-): CacheFs {
-  return {
-    os,
-    allowed: () => true,
-    uid: () => Promise.resolve(uid()),
-    read(path) {
-      const bytes = bun.mmap(path);
-      if (bytes.byteLength > MAX_FILE_BYTES) throw new RangeError("cache file too large");
-      return Promise.resolve({ text: new TextDecoder().decode(bytes), stat: undefined });
-    },
-    async write(_dir, path, text) {
-      const before = umask(0o077);
-      try {
-        await bun.write(path, text);
-      } finally {
-        umask(before);
-      }
-    },
+function bunRead(bun: BunLike, windows: boolean): CacheFs["read"] {
+  return async (path) => {
+    const bytes = bun.mmap(path);
+    if (bytes.byteLength > MAX_FILE_BYTES) throw new RangeError("cache file too large");
+    const text = new TextDecoder().decode(bytes);
+    return { text, stat: statOf(await bun.file(path).stat(), windows) };
   };
 }
 

@@ -4,7 +4,7 @@
 // suite against a compiled binary (see tests/cli_run.ts).
 
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { chmod, chown, link, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FAKE_IDS, startFakeTinker } from "../testing/mod.ts";
@@ -362,6 +362,62 @@ Deno.test(`cli: the bootstrap cache one command writes is what the next uses`, a
     assert.equal(second.code, 0, transcript(second));
     assert.equal(second.stdout, first.stdout);
     assert.equal(bootstraps(), 0, "the second command sent no bootstrap");
+  } finally {
+    await fake.close();
+    await rm(home, { recursive: true, force: true });
+  }
+});
+
+Deno.test(`cli: the bootstrap cache file is replaced whole, and one not safely ours is not read`, async (t) => {
+  const { fake, cli } = await fixture();
+  const home = await mkdtemp(join(tmpdir(), "tinker-cli-cache-"));
+  const env = { HOME: home, XDG_CACHE_HOME: join(home, "cache") };
+  const dir = join(home, "cache", "tinker-ts");
+  const file = join(dir, "bootstrap.json");
+  const bootstraps = () => {
+    const n = fake.log.filter((r) => r.path === "/api/v1/client/config").length;
+    fake.log.length = 0;
+    return n;
+  };
+  /** Runs `run list`; returns how many bootstraps it sent. */
+  const runList = async () => {
+    const result = await cli(["run", "list", "--limit", "1"], { env });
+    assert.equal(result.code, 0, transcript(result));
+    return bootstraps();
+  };
+  try {
+    assert.equal(await runList(), 1);
+    assert.equal(await runList(), 0, "a file of ours, private: read");
+
+    // Each spoilt file is ignored, and the file the command writes is a new
+    // one renamed over it (another inode): the old file, still reachable
+    // through a second link, is never written in place.
+    const cases: [string, () => Promise<void>, boolean][] = [
+      ["a file others may write", () => chmod(file, 0o666), true],
+      ["a file owned by another user", () => chown(file, 65534, 65534), Deno.uid() === 0],
+    ];
+    for (const [name, spoil, possible] of cases) {
+      await t.step({
+        name: `${name}: not read; replaced by a new private file`,
+        ignore: !possible,
+        fn: async () => {
+          await spoil();
+          const old = join(home, "old-link.json");
+          await rm(old, { force: true });
+          await link(file, old);
+          const before = await stat(file);
+          const text = await readFile(file, "utf8");
+          assert.equal(await runList(), 1);
+          const after = await stat(file);
+          assert.notEqual(after.ino, before.ino, "a new file renamed into place");
+          assert.equal(after.mode & 0o777, 0o600);
+          assert.equal(after.uid, Deno.uid());
+          assert.equal(await readFile(old, "utf8"), text, "the old file was not written");
+          assert.deepEqual(await readdir(dir), ["bootstrap.json"], "no temp file left");
+          assert.equal(await runList(), 0, "the new file is read");
+        },
+      });
+    }
   } finally {
     await fake.close();
     await rm(home, { recursive: true, force: true });

@@ -23,6 +23,7 @@ interface Stat {
   isDirectory: boolean;
   uid: number | null;
   mode: number | null;
+  size: number;
 }
 
 /** The file operations the cache needs, per runtime. */
@@ -32,7 +33,7 @@ interface CacheFs {
   allowed(dir: string): boolean;
   /**
    * The text of `path` and the status of the file read (symbolic links
-   * followed).
+   * followed), asked first: what {@linkcode readable} refuses is not read.
    */
   read(path: string): Promise<{ text: string; stat: Stat }>;
   /** The user id, or null where there is none (Windows). */
@@ -292,9 +293,7 @@ interface NodeProcessLike {
 
 interface BunLike {
   mmap(path: string): Uint8Array;
-  file(path: string): {
-    stat(): Promise<{ isFile(): boolean; isDirectory(): boolean; uid: number; mode: number }>;
-  };
+  file(path: string): { stat(): Promise<NodeStat> };
 }
 
 function cacheFs(): CacheFs {
@@ -324,7 +323,8 @@ function cacheFs(): CacheFs {
     uid: () => Promise.resolve(uid()),
     async read(path) {
       const fs = await import("node:fs");
-      return { text: fs.readFileSync(path, "utf8"), stat: statOf(fs.statSync(path), windows) };
+      const stat = readable(statOf(fs.statSync(path), windows));
+      return { text: fs.readFileSync(path, "utf8"), stat };
     },
     write,
   };
@@ -332,17 +332,17 @@ function cacheFs(): CacheFs {
 
 /**
  * Bun reads without `node:fs` (loading it costs 1–2 ms at start there, where
- * a command takes ~10): the text by `mmap` (synchronous, nearly free) and the
- * status by `Bun.file().stat()`, whose thread-pool round trip overlaps
- * loading the CLI. Writes use `node:fs` like Node's: they run while the
+ * a command takes ~10): the status by `Bun.file().stat()`, whose thread-pool
+ * round trip overlaps loading the CLI, then the text by `mmap` (synchronous,
+ * nearly free). Writes use `node:fs` like Node's: they run while the
  * command waits for the network, once an hour.
  */
 function bunRead(bun: BunLike, windows: boolean): CacheFs["read"] {
   return async (path) => {
+    const stat = readable(statOf(await bun.file(path).stat(), windows));
     const bytes = bun.mmap(path);
-    if (bytes.byteLength > MAX_FILE_BYTES) throw new RangeError("cache file too large");
-    const text = new TextDecoder().decode(bytes);
-    return { text, stat: statOf(await bun.file(path).stat(), windows) };
+    if (bytes.byteLength > MAX_FILE_BYTES) throw new RangeError("the cache file is too large");
+    return { text: new TextDecoder().decode(bytes), stat };
   };
 }
 
@@ -363,23 +363,42 @@ function denoFs(deno: DenoFs): CacheFs {
     allowed: (dir) =>
       granted({ name: "read", path: dir }) && granted({ name: "write", path: dir }) &&
       (windows || granted({ name: "sys", kind: "uid" })),
-    read: (path) =>
-      Promise.resolve({ text: deno.readTextFileSync(path), stat: deno.statSync(path) }),
+    read(path) {
+      const stat = readable(deno.statSync(path));
+      return Promise.resolve({ text: deno.readTextFileSync(path), stat });
+    },
     uid: () => Promise.resolve(uid()),
     write: (dir, path, text) => Promise.resolve(syncWrite(sync, uid(), dir, path, text)),
   };
 }
 
-function statOf(
-  stat: { isFile(): boolean; isDirectory(): boolean; uid: number; mode: number },
-  windows: boolean,
-): Stat {
+type NodeStat = {
+  isFile(): boolean;
+  isDirectory(): boolean;
+  uid: number;
+  mode: number;
+  size: number;
+};
+
+function statOf(stat: NodeStat, windows: boolean): Stat {
   return {
     isFile: stat.isFile(),
     isDirectory: stat.isDirectory(),
     uid: windows ? null : stat.uid,
     mode: windows ? null : stat.mode,
+    size: stat.size,
   };
+}
+
+/**
+ * `stat`, when the file it describes may be read: a regular file (a FIFO or
+ * a device at the cache's path would block or never end) of at most
+ * {@linkcode MAX_FILE_BYTES}. Throws otherwise (a miss).
+ */
+function readable(stat: Stat): Stat {
+  if (!stat.isFile) throw new TypeError("the cache file is not a regular file");
+  if (stat.size > MAX_FILE_BYTES) throw new RangeError("the cache file is too large");
+  return stat;
 }
 
 function nodeSync(fs: typeof import("node:fs"), windows: boolean): SyncFs {

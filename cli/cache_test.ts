@@ -198,6 +198,15 @@ Deno.test("cli cache: files that are not safely ours are ignored and replaced", 
       await writeFile(path, good, { mode: 0o600 });
       await chown(path, 65534, 65534);
     }, Deno.uid() === 0], // Only root can give a file away.
+    ["a named pipe (reading it would block)", async () => {
+      const made = await new Deno.Command("mkfifo", { args: ["-m", "600", path] }).output();
+      assert.ok(made.success, new TextDecoder().decode(made.stderr));
+    }, Deno.build.os !== "windows"],
+    ["a file over 64 KiB", async () => {
+      const data = JSON.parse(good);
+      data.padding = "x".repeat(64 * 1024);
+      await writeFile(path, JSON.stringify(data), { mode: 0o600 });
+    }, true],
   ];
   for (const [name, spoil, possible] of cases) {
     await t.step({

@@ -418,6 +418,18 @@ Deno.test(`cli: the bootstrap cache file is replaced whole, and one not safely o
         },
       });
     }
+    await t.step({
+      name: "a named pipe: not opened (that would block); replaced by a file",
+      ignore: Deno.build.os === "windows",
+      fn: async () => {
+        await rm(file);
+        const made = await new Deno.Command("mkfifo", { args: ["-m", "600", file] }).output();
+        assert.ok(made.success, new TextDecoder().decode(made.stderr));
+        assert.equal(await runList(), 1);
+        assert.ok((await stat(file)).isFile());
+        assert.equal(await runList(), 0);
+      },
+    });
   } finally {
     await fake.close();
     await rm(home, { recursive: true, force: true });

@@ -38,6 +38,8 @@ interface CacheFs {
   read(path: string): Promise<{ text: string; stat: Stat }>;
   /** The user id, or null where there is none (Windows). */
   uid(): Promise<number | null>;
+  /** Loads what `write` needs, where that takes a while (`node:fs` in Bun). */
+  prepareWrite?(): void;
   /** Writes `text` to `path` in `dir`, owner-only (they run while the command waits for the network). */
   write(dir: string, path: string, text: string): Promise<void>;
 }
@@ -165,7 +167,13 @@ export class FileCache implements BootstrapCache {
   }
 
   get(key: string): unknown {
-    return this.#entries.get(key);
+    const entry = this.#entries.get(key);
+    // A miss (or an expired entry) is followed by a store once the server
+    // has answered: the writer loads in a later task, while that request is
+    // in flight, not after the command's own request is sent (where, in
+    // Bun, loading `node:fs` outlasts a loopback round trip).
+    if (!isLive(entry, Date.now())) afterThisTask().then(() => this.#fs.prepareWrite?.());
+    return entry;
   }
 
   set(key: string, entry: unknown): void {
@@ -215,10 +223,7 @@ export class FileCache implements BootstrapCache {
   /** The file's text: live entries, the newest {@linkcode MAX_ENTRIES}. */
   #text(): string {
     const now = Date.now();
-    const live = [...this.#entries].filter(([, entry]) => {
-      const at = (entry as { storedAt?: unknown })?.storedAt;
-      return typeof at === "number" && now - at < BOOTSTRAP_CACHE_TTL_MS;
-    });
+    const live = [...this.#entries].filter(([, entry]) => isLive(entry, now));
     return JSON.stringify({ version: 1, entries: Object.fromEntries(live.slice(-MAX_ENTRIES)) });
   }
 }
@@ -256,6 +261,12 @@ function syncWrite(fs: SyncFs, uid: number | null, dir: string, path: string, te
     }
     throw error;
   }
+}
+
+/** Whether `entry` was stored less than the cache's lifetime before `now` (the library checks the rest). */
+function isLive(entry: unknown, now: number): boolean {
+  const at = (entry as { storedAt?: unknown } | undefined)?.storedAt;
+  return typeof at === "number" && now - at < BOOTSTRAP_CACHE_TTL_MS;
 }
 
 /** Owned by this user (where there are users), and no one else may write it. */
@@ -304,9 +315,10 @@ function cacheFs(): CacheFs {
   const os = process?.platform ?? "linux";
   const windows = os === "win32";
   const uid = () => windows ? null : process?.getuid?.() ?? null;
+  let nodeFs: Promise<typeof import("node:fs")> | undefined;
+  const loadFs = () => nodeFs ??= import("node:fs");
   const write = async (dir: string, path: string, text: string) => {
-    const fs = await import("node:fs");
-    syncWrite(nodeSync(fs, windows), uid(), dir, path, text);
+    syncWrite(nodeSync(await loadFs(), windows), uid(), dir, path, text);
   };
   if (bun && typeof bun.mmap === "function" && typeof bun.file === "function") {
     return {
@@ -314,6 +326,7 @@ function cacheFs(): CacheFs {
       allowed: () => true,
       uid: () => Promise.resolve(uid()),
       read: bunRead(bun, windows),
+      prepareWrite: () => void loadFs().catch(() => {}),
       write,
     };
   }

@@ -18,8 +18,10 @@
  * input, 7 local or archive failure, 130 interrupted. (The official CLI
  * exits 1 for every error; `TINKER_CLI_EXIT_CODES=official` does the same.)
  *
- * Command modules are imported only when their command runs, so `tinker
- * version` or `--help` load almost nothing.
+ * This module runs `cli.bundle.js`: the CLI's sources (`cli/`, from
+ * `cli/_entry.ts`) and the library bundled into one module by `deno task
+ * bundle:cli`, because `deno run` loads one file much faster than the ~40 it
+ * is built from. A test fails while the bundle is stale.
  *
  * @example Run a command in-process and capture its output
  * ```ts
@@ -42,6 +44,7 @@
  * @module
  */
 
+import { main as bundledMain, runProcess } from "./cli.bundle.js";
 import type { CliIo } from "./cli/_context.ts";
 
 export type { CliIo } from "./cli/_context.ts";
@@ -69,18 +72,8 @@ export type { CliIo } from "./cli/_context.ts";
  * assert.match(err, /^Error: Missing API key/);
  * ```
  */
-export async function main(args: string[], io: CliIo = {}): Promise<number> {
-  const { run } = await import("./cli/_main.ts");
-  return await run(args, io);
+export function main(args: string[], io: CliIo = {}): Promise<number> {
+  return bundledMain(args, io);
 }
 
-if (import.meta.main) {
-  const { processArgs, processEnv, exitProcess } = await import("./cli/_process.ts");
-  // The bootstrap cache's file is read while the CLI loads.
-  (await import("./cli/_cache.ts")).prefetchBootstrapCache(processEnv());
-  const code = await main(processArgs());
-  // Exit once the output is flushed, without waiting for idle keep-alive sockets.
-  const { flushProcessIo } = await import("./cli/_io.ts");
-  await flushProcessIo();
-  exitProcess(code);
-}
+if (import.meta.main) await runProcess();

@@ -94,7 +94,14 @@ const hasResultBench = await exists(`${ROOT}/bench/result_bench.ts`);
 function compileFlags(): string[] {
   const tasks = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).tasks;
   const words = String(tasks["compile:bun"]).split(/\s+/);
-  return words.slice(words.indexOf("build"), words.indexOf("cli.ts"));
+  const entry = words.findIndex((word) => word.endsWith(".ts"));
+  return words.slice(words.indexOf("build"), entry);
+}
+
+/** The file `deno task compile:bun` compiles (the CLI's entry). */
+function compileEntry(): string {
+  const tasks = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).tasks;
+  return String(tasks["compile:bun"]).split(/\s+/).find((word) => word.endsWith(".ts"))!;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -175,11 +182,12 @@ try {
   // The runtime's floor: the same I/O as the CLI with none of its work.
   const floorBinary = `${tmp}/floor`;
   const floorScript = `${ROOT}/bench/_floor.ts`;
-  const cliBundle = `${ROOT}/cli.bundle.js`;
-  const hasBundle = await exists(cliBundle);
+  // `cli.ts` runs the bundled CLI; its sources start at `cli/_entry.ts`.
+  const cliSources = `${ROOT}/cli/_entry.ts`;
+  const hasSources = await exists(cliSources);
   if (hasCli) {
     say("compiling the Bun binary and the floor script");
-    await output(bun, [...compileFlags(), `${ROOT}/cli.ts`, "--outfile", binary]);
+    await output(bun, [...compileFlags(), `${ROOT}/${compileEntry()}`, "--outfile", binary]);
     await output(bun, [...compileFlags(), floorScript, "--outfile", floorBinary]);
   } else {
     notes.push("`cli.ts` is absent: the CLI and download figures use a streamed fetch instead.");
@@ -229,11 +237,11 @@ try {
         "deno run cli.ts (cold)",
         [deno, "run", "-A", `${ROOT}/cli.ts`, ...command.args],
       ]);
-      if (hasBundle) {
-        programs.push(["deno run cli.bundle.js", [deno, "run", "-A", cliBundle, ...command.args]]);
+      if (hasSources) {
+        programs.push(["deno run sources", [deno, "run", "-A", cliSources, ...command.args]]);
         programs.push([
-          "deno run cli.bundle.js (cold)",
-          [deno, "run", "-A", cliBundle, ...command.args],
+          "deno run sources (cold)",
+          [deno, "run", "-A", cliSources, ...command.args],
         ]);
       }
       programs.push(["Bun floor", [floorBinary, "request", command.path]]);
@@ -310,25 +318,23 @@ try {
           },
         ),
       );
-      if (hasBundle) {
-        vsCurl("`deno run cli.bundle.js` wall time vs curl, cache warm", "deno run cli.bundle.js", {
-          max: 5,
-        });
-      }
-      vsCurl(
-        "`deno run cli.ts` wall time vs curl, cache warm",
-        "deno run cli.ts",
-        hasBundle ? {} : { max: 5 },
-      );
-      vsCurl("floor: `deno run` script, one request, vs curl", "Deno floor", {});
-      if (hasBundle) {
+      vsCurl("`deno run cli.ts` wall time vs curl, cache warm", "deno run cli.ts", { max: 5 });
+      if (hasSources) {
         vsCurl(
-          "`deno run cli.bundle.js` wall time vs curl, cache cold",
-          "deno run cli.bundle.js (cold)",
+          "`deno run cli/_entry.ts` (the sources) vs curl, cache warm",
+          "deno run sources",
           {},
         );
       }
+      vsCurl("floor: `deno run` script, one request, vs curl", "Deno floor", {});
       vsCurl("`deno run cli.ts` wall time vs curl, cache cold", "deno run cli.ts (cold)", {});
+      if (hasSources) {
+        vsCurl(
+          "`deno run cli/_entry.ts` (the sources) vs curl, cache cold",
+          "deno run sources (cold)",
+          {},
+        );
+      }
       vsCurl("floor: `deno run` script, same two requests, vs curl", "Deno floor (2)", {});
       rows.push(
         ratio(

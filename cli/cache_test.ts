@@ -18,7 +18,7 @@ import {
 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../cli.ts";
+import { main } from "./_entry.ts";
 import { FAKE_IDS, type FakeTinker, startFakeTinker } from "../testing/mod.ts";
 import { cacheDirectory, cacheDisabled } from "./_cache.ts";
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { FAKE_IDS, type FakeTinkerOptions, startFakeTinker } from "../testing/mod.ts";
 import { answerTokens, modelTable, type OaiSampling } from "../testing/_oai.ts";
 import type { FakeState } from "../testing/_state.ts";
-import { main } from "../cli.ts";
+import { main } from "./_entry.ts";
 
 const CKPT = FAKE_IDS.publicCheckpointPath;
 

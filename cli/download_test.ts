@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { Buffer } from "node:buffer";
 import { gzipSync } from "node:zlib";
 import { FAKE_IDS, startFakeTinker } from "../testing/mod.ts";
-import { main } from "../cli.ts";
+import { main } from "./_entry.ts";
 import { readTar, safePath, tarBytes, TarError, type TarWriteEntry } from "./_tar.ts";
 
 const CKPT = FAKE_IDS.checkpointPath;

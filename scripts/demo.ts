@@ -14,7 +14,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { main } from "../cli.ts";
+import { main } from "../cli/_entry.ts";
 import { FAKE_IDS, spawnFakeTinker } from "../testing/mod.ts";
 
 // The standalone fake (its own process), holding 1 GiB weights files.

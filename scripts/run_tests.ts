@@ -243,7 +243,8 @@ const STAGES: Stage[] = [
   },
   {
     name: "binary",
-    about: "the CLI suite against the `bun build --compile` binary",
+    about:
+      "the CLI suite against the `bun build --compile` binary and `deno run cli.ts` (the bundle)",
     async run() {
       const built = await sh([...DENO, "task", "compile:bun"]);
       if (built.code !== 0) return { passed: 0, failed: 1 };
@@ -255,9 +256,16 @@ const STAGES: Stage[] = [
         [...DENO, "test", "-A", "--filter", "CLI", "tests/hostile_lib_test.ts"],
         { TINKER_CLI_BIN: `${root}tinker` },
       );
-      const a = denoCounts(text, code);
-      const b = denoCounts(hostile.text, hostile.code);
-      return { passed: a.passed + b.passed, failed: a.failed + b.failed };
+      // The published entry as a program: `cli.ts` runs the bundle (the other stages run sources).
+      const bundled = await sh([...DENO, "test", "-A", "tests/cli_test.ts"], {
+        TINKER_CLI_BIN: `${Deno.execPath()} run -A ${root}cli.ts`,
+      });
+      const counts = [denoCounts(text, code), denoCounts(hostile.text, hostile.code)];
+      counts.push(denoCounts(bundled.text, bundled.code));
+      return {
+        passed: counts.reduce((sum, c) => sum + c.passed, 0),
+        failed: counts.reduce((sum, c) => sum + c.failed, 0),
+      };
     },
   },
   {

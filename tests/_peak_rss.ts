@@ -4,7 +4,7 @@
 // where memory is the point: each run is a fresh process, so its peak is its
 // own.
 
-import { main } from "../cli.ts";
+import { main } from "../cli/_entry.ts";
 import { flushProcessIo } from "../cli/_io.ts";
 
 const code = await main(Deno.args);

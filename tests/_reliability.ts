@@ -239,7 +239,7 @@ export async function runCli(
   apiKey: string,
   cwd?: string,
 ): Promise<CliRun> {
-  const { main } = await import("../cli.ts");
+  const { main } = await import("../cli/_entry.ts");
   let out = "", err = "";
   const code = await main(args, {
     env: { TINKER_API_KEY: apiKey, TINKER_BASE_URL: baseUrl, NO_COLOR: "1" },

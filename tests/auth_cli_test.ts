@@ -268,7 +268,7 @@ Deno.test({
   ignore: Deno.build.os === "windows",
 }, async () => {
   await using f = await fixture();
-  const cli = new URL("../cli.ts", import.meta.url).pathname;
+  const cli = new URL("../cli/_entry.ts", import.meta.url).pathname;
   const child = new Deno.Command("python3", {
     args: [
       "-c",

@@ -1,5 +1,6 @@
-// `cli.bundle.js` is generated from `cli.ts` and everything it loads: fail
-// while it is stale, and check that the bundle is the CLI (same output).
+// `cli.bundle.js` is generated from `cli/_entry.ts` and everything it loads,
+// and `cli.ts` runs it: fail while it is stale, and check that `cli.ts` is
+// the CLI of the sources (same output, in a process and in-process).
 
 import assert from "node:assert/strict";
 import {
@@ -11,6 +12,9 @@ import {
 import { sha256Hex } from "../internal/_sha256.ts";
 import { spawnFakeTinker } from "../testing/mod.ts";
 import { runCli } from "./cli_run.ts";
+import { main as bundledMain } from "../cli.ts";
+
+const CLI_ENTRY = new URL("../cli.ts", import.meta.url);
 
 Deno.test("cli bundle: cli.bundle.js is up to date (run `deno task bundle:cli`)", async () => {
   const committed = await Deno.readTextFile(OUTPUT_PATH);
@@ -71,7 +75,7 @@ Deno.test("cli bundle: a file without a recorded digest is stale", () => {
   assert.equal(recordedDigest("// Bundled source SHA-256: ab12\nvar a=1;"), "ab12");
 });
 
-Deno.test("cli bundle: deno run of the bundle prints what the CLI prints", async () => {
+Deno.test("cli bundle: deno run cli.ts (the bundle) prints what the sources print", async () => {
   await using fake = await spawnFakeTinker();
   const home = await Deno.makeTempDir();
   try {
@@ -84,7 +88,7 @@ Deno.test("cli bundle: deno run of the bundle prints what the CLI prints", async
     };
     for (const args of [["version"], ["run", "list"], ["-f", "json", "checkpoint", "list"]]) {
       const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", OUTPUT_PATH.pathname, ...args],
+        args: ["run", "-A", CLI_ENTRY.pathname, ...args],
         env: { ...env, PATH: Deno.env.get("PATH") ?? "" },
         clearEnv: true,
         stdin: "null",
@@ -92,8 +96,18 @@ Deno.test("cli bundle: deno run of the bundle prints what the CLI prints", async
       const expected = await runCli(args, { env });
       assert.equal(out.code, expected.code, new TextDecoder().decode(out.stderr));
       assert.equal(new TextDecoder().decode(out.stdout), expected.stdout, args.join(" "));
+      let stdout = "";
+      const code = await bundledMain(args, {
+        env: { ...env },
+        stdout: (text) => void (stdout += text),
+        stderr: () => {},
+        stdin: "",
+        isTTY: false,
+        columns: 120,
+      });
+      assert.deepEqual([code, stdout], [expected.code, expected.stdout], `main: ${args.join(" ")}`);
     }
-    // The bundled CLI kept the bootstrap cache in HOME, as the CLI does.
+    // The bundled CLI kept the bootstrap cache in HOME, as the sources do.
     assert.ok((await Deno.stat(`${home}/.cache/tinker-ts/bootstrap.json`)).isFile);
   } finally {
     await Deno.remove(home, { recursive: true });

@@ -4,7 +4,7 @@
  *
  * ```sh
  * TINKER_CLI_BIN=./tinker deno test -A tests/cli_test.ts            # the compiled binary
- * TINKER_CLI_BIN="deno run -A cli.ts" deno test -A tests/cli_test.ts  # a fresh process
+ * TINKER_CLI_BIN="deno run -A cli.ts" deno test -A tests/cli_test.ts  # the published entry (the bundle)
  * ```
  *
  * Either way the CLI sees a non-TTY, COLUMNS=120 and only the environment
@@ -15,7 +15,7 @@
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import process from "node:process";
-import { main } from "../cli.ts";
+import { main } from "../cli/_entry.ts";
 
 /** What a CLI run produced. */
 export interface CliResult {

@@ -2,7 +2,7 @@
 // export, as SDK 0.38's CLI does it, against the fake: the files equal what
 // the fake exported (digests computed by the fake), and the export is deleted
 // and the session finished on success, on a cut transfer and on Ctrl-C
-// (SIGINT to a `deno run cli.ts` process). Also the SDK's refusal of sampler
+// (SIGINT to a `deno run cli/_entry.ts` process). Also the SDK's refusal of sampler
 // checkpoints, the archive fallback of a server without session routes, and
 // re-signing with the export's TTL renewed (through `downloadCheckpoint`).
 
@@ -11,13 +11,13 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { FAKE_IDS, type FakeTinker, spawnFakeTinker, startFakeTinker } from "../testing/mod.ts";
 import type { RecordedRequest } from "../testing/mod.ts";
-import { main } from "../cli.ts";
+import { main } from "../cli/_entry.ts";
 import { downloadCheckpoint, type DownloadProgress } from "../download.ts";
 import { listTree } from "./_reliability.ts";
 
 const CKPT = FAKE_IDS.checkpointPath;
 const NAME = CKPT.replace("tinker://", "").replaceAll("/", "_");
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
+const CLI = new URL("../cli/_entry.ts", import.meta.url).pathname;
 
 async function sha256(path: string): Promise<string> {
   const hash = createHash("sha256");
@@ -45,7 +45,7 @@ function exportTrail(log: RecordedRequest[]) {
   };
 }
 
-/** `deno run cli.ts checkpoint download …` in its own process. */
+/** `deno run cli/_entry.ts checkpoint download …` in its own process. */
 function cliProcess(fake: FakeTinker, args: string[], cwd: string) {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", CLI, "checkpoint", "download", ...args],

@@ -10,7 +10,7 @@ import { Buffer } from "node:buffer";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createGzip, gzipSync } from "node:zlib";
 import { FAKE_IDS, type FakeTinker, startFakeTinker } from "../testing/mod.ts";
-import { main } from "../cli.ts";
+import { main } from "../cli/_entry.ts";
 import { checkServerUrl } from "../cli/_fetch.ts";
 import { readTar, tarBytes, tarHeader, type TarWriteEntry } from "../cli/_tar.ts";
 import { Context } from "../cli/_context.ts";
@@ -548,7 +548,7 @@ Deno.test({
     };
     await archiveAt(fake, `${storage.url}/a.tar`);
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL("../cli.ts", import.meta.url).pathname, ...[
+      args: ["run", "-A", new URL("../cli/_entry.ts", import.meta.url).pathname, ...[
         "checkpoint",
         "download",
         CKPT,

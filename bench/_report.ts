@@ -453,6 +453,18 @@ const PROFILE_NOTES = [
   "  `curl` 10.08 / 10.09, the Bun floor 9.41 / 9.50 and the CLI 16.15 / 16.51: 1.19–1.21× `curl`,",
   "  so even a path with none of the engine, the client or the CLI's framework stays over 1.15×",
   "  on this machine; the rest of the CLI's time (~4 ms) is that shared machinery.",
+  "- **`deno run cli.ts` runs the bundle** (issue 15, item 4). `cli.ts`, the CLI's published entry",
+  "  (`jsr:@tinker-ts/tinker/cli`), loaded the ~40 source modules; `cli.bundle.js` held the same",
+  "  CLI as one module but had to be named to be used. `cli.ts` now imports the bundle and runs it,",
+  "  and the sources start at `cli/_entry.ts` (which the bundle is built from, and which the tests,",
+  "  the demo and the Bun binary run). `run list`, 25 interleaved rounds, cache warm, on a busy",
+  "  hour: `deno run cli.ts` 52.6 ms, the bundle run directly 51.8, the sources 73.9 (`curl`",
+  "  11.7). In three bench runs after the change `deno run cli.ts run list` read 4.51–4.79× `curl`",
+  "  (the sources 5.70–6.38×). Found in CPU profiles of it (8 runs, 50 µs sampling), not cut:",
+  "  binding the SIGINT listener takes 1.4 ms in Deno (`op_signal_bind` 0.9), constructing the",
+  "  first `Request` 1.7 ms (Deno's WebIDL converters, built on first use; a bare `fetch` pays them",
+  "  too), the garbage collector 2.5 ms, and Deno's first `fetch` loading its scripts 6.8 ms, as in",
+  "  the floor.",
 ];
 
 function escape(text: string): string {

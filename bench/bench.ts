@@ -90,18 +90,15 @@ const tmp = await Deno.makeTempDir({ prefix: "tinker-bench-" });
 const hasCli = await exists(`${ROOT}/cli.ts`);
 const hasResultBench = await exists(`${ROOT}/bench/result_bench.ts`);
 
-/** `bun build …` flags of `deno task compile:bun`, so the bench measures the binary users build. */
-function compileFlags(): string[] {
+/**
+ * `deno task compile:bun` split into its `bun build …` flags and the file it
+ * compiles (the CLI's entry), so the bench measures the binary users build.
+ */
+function compileTask(): { flags: string[]; entry: string } {
   const tasks = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).tasks;
   const words = String(tasks["compile:bun"]).split(/\s+/);
   const entry = words.findIndex((word) => word.endsWith(".ts"));
-  return words.slice(words.indexOf("build"), entry);
-}
-
-/** The file `deno task compile:bun` compiles (the CLI's entry). */
-function compileEntry(): string {
-  const tasks = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).tasks;
-  return String(tasks["compile:bun"]).split(/\s+/).find((word) => word.endsWith(".ts"))!;
+  return { flags: words.slice(words.indexOf("build"), entry), entry: words[entry]! };
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -187,8 +184,9 @@ try {
   const hasSources = await exists(cliSources);
   if (hasCli) {
     say("compiling the Bun binary and the floor script");
-    await output(bun, [...compileFlags(), `${ROOT}/${compileEntry()}`, "--outfile", binary]);
-    await output(bun, [...compileFlags(), floorScript, "--outfile", floorBinary]);
+    const { flags, entry } = compileTask();
+    await output(bun, [...flags, `${ROOT}/${entry}`, "--outfile", binary]);
+    await output(bun, [...flags, floorScript, "--outfile", floorBinary]);
   } else {
     notes.push("`cli.ts` is absent: the CLI and download figures use a streamed fetch instead.");
   }

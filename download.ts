@@ -48,7 +48,7 @@
 import { RestClient } from "./rest_client.ts";
 import { ServiceClient } from "./service_client.ts";
 import { ApiError } from "./errors.ts";
-import { checkInt } from "./internal/_args.ts";
+import { checkInt, checkSignal } from "./internal/_args.ts";
 import { checkOptions, KEYS } from "./internal/_options.ts";
 import { unrefTimeout } from "./internal/_request.ts";
 import { parseTinkerPath } from "./tinker_path.ts";
@@ -244,7 +244,7 @@ export async function downloadCheckpoint(
   checkInt("idleTimeoutMs", idleMs, 1, 0);
   const cleanupMs = options.cleanupTimeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS;
   checkInt("cleanupTimeoutMs", cleanupMs, 1, 0);
-  const signal = options.signal ?? new AbortController().signal;
+  const signal = checkSignal(options.signal) ?? new AbortController().signal;
   const fs = await files();
   const target = fs.resolve(dir);
   const parent = fs.dirname(target);

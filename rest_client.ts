@@ -37,6 +37,7 @@ import { Future, PagedFuture, type PageFuture, type TinkerFuture } from "./inter
 import { encodeSegment, type HttpSpec, type Method } from "./internal/_request.ts";
 import type { SchemaName } from "./internal/_schema.ts";
 import { checkOptions, KEYS } from "./internal/_options.ts";
+import { sessionSearchBody } from "./internal/_session_search.ts";
 import { parseTinkerPath, TinkerPathError } from "./tinker_path.ts";
 import type {
   AccessScopeOptions,
@@ -1042,21 +1043,7 @@ export class RestClient implements Disposable {
     options: RequestOptions = {},
   ): TinkerFuture<SessionSearchResponse> {
     checkOptions(options, KEYS.request, "searchSessions()");
-    const body = {
-      ...(request.session_id !== undefined &&
-        { session_id: checkId("session_id", request.session_id) }),
-      ...(request.project_ids !== undefined && { project_ids: request.project_ids }),
-      user_metadata: request.user_metadata ?? {},
-      ...(request.display_name !== undefined &&
-        { display_name: checkText("display_name", request.display_name) }),
-      owner: request.owner ?? { type: "own" },
-      ...(request.statuses !== undefined && { statuses: request.statuses }),
-      limit: checkInt("limit", request.limit, 1, 50),
-      ...(request.cursor !== undefined && { cursor: request.cursor }),
-    };
-    if (body.limit > 200) {
-      throw new InvalidArgumentError("limit", `must be at most 200, got ${body.limit}`);
-    }
+    const body = sessionSearchBody(request);
     return this.#json(
       "POST",
       "/sessions/search",

@@ -18,6 +18,7 @@ import {
   RateLimitError,
   RestClient,
   ServiceClient,
+  type SessionSearchRequest,
   TinkerError,
   TinkerPathError,
   UnprocessableEntityError,
@@ -1224,6 +1225,70 @@ Deno.test("searchSessions sends the SDK's defaults in its field order", async ()
   const all = await env.rest.searchSessions({ limit: 2 });
   assert.ok(all.sessions.length <= 2);
   assert.throws(() => env.rest.searchSessions({ limit: 201 }), InvalidArgumentError);
+});
+
+Deno.test("searchSessions refuses what the SDK's SessionSearchRequest refuses, before sending", async () => {
+  await using env = await setup();
+  const bad: [unknown, string][] = [
+    [42, "Invalid request: must be a session search request (an object), got 42"],
+    [{ sessionId: "s" }, 'did you mean "session_id"?'],
+    [{ displayName: "nightly" }, 'did you mean "display_name"?'],
+    [{ session_id: 7 }, "Invalid session_id: expected a string, got number"],
+    [{ project_ids: "proj-alpha" }, 'Invalid project_ids: must be an array, got "proj-alpha"'],
+    [{ project_ids: [""] }, "Invalid project_ids[0]"],
+    [{ user_metadata: { team: 1 } }, "Invalid user_metadata.team: must be a string, got 1"],
+    [{ display_name: "" }, "Invalid display_name"],
+    [{ owner: "me" }, 'Invalid owner: must be one of { type: "own" }'],
+    [{ owner: { type: "user" } }, "Invalid owner.owner_urns: must be an array, got undefined"],
+    [{ owner: { type: "user", owner_urns: Array(11).fill("u") } }, "must hold 1 to 10 URNs"],
+    [{ owner: { type: "own", owner_urns: ["u"] } }, '"owner_urns" is not a field of an owner'],
+    [{ statuses: "active" }, 'Invalid statuses: must be an array, got "active"'],
+    [{ statuses: [] }, "Invalid statuses: must not be empty"],
+    [{ statuses: [{ type: "bogus" }] }, 'Invalid statuses[0]: must be one of { type: "active" }'],
+    [{ statuses: [{ type: "active", reasons: ["success"] }] }, '"reasons" is not a field'],
+    [{ statuses: [{ type: "client_finished", reasons: ["done"] }] }, 'got "done"'],
+    [{ cursor: 12 }, "Invalid cursor: must be the next_cursor of a previous page"],
+    [{ cursor: { last_created_at: "2026-07-13T00:00:00Z" } }, "Invalid cursor.last_session_id"],
+    [{ limit: 0 }, "Invalid limit"],
+  ];
+  for (const [request, message] of bad) {
+    const error = caught(() => env.rest.searchSessions(request as SessionSearchRequest));
+    assert.ok(error instanceof InvalidArgumentError, `${JSON.stringify(request)}: ${error}`);
+    assert.ok(error.message.includes(message), `${JSON.stringify(request)}: ${error.message}`);
+  }
+  assert.deepEqual(calls(env.fake), []);
+  await env.rest.searchSessions({
+    statuses: [{ type: "active" }, { type: "client_finished" }],
+    owner: { type: "user", owner_urns: ["urn:tinker:user:alice"] },
+    session_id: null as unknown as undefined, // The SDK's None: not sent.
+  });
+  assert.equal(
+    calls(env.fake)[0]!.body,
+    '{"user_metadata":{},"owner":{"type":"user","owner_urns":["urn:tinker:user:alice"]},"statuses":[{"type":"active"},{"type":"client_finished"}],"limit":50}',
+  );
+});
+
+Deno.test("a call given the AbortController instead of its signal throws and sends nothing", async () => {
+  await using env = await setup();
+  const controller = new AbortController();
+  const signal = controller as unknown as AbortSignal;
+  for (
+    const call of [
+      () => env.rest.getTrainingRun(run, { signal }),
+      () => env.rest.deleteCheckpoint(run, ckptId, { signal }),
+      () => env.rest.listTrainingRuns({ signal }),
+    ]
+  ) {
+    const error = caught(call);
+    assert.ok(error instanceof InvalidArgumentError, String(error));
+    assert.equal(
+      error.message,
+      "Invalid signal: must be an AbortSignal, got an AbortController: pass its .signal",
+    );
+  }
+  const other = caught(() => env.rest.getTrainingRun(run, { signal: "stop" as never }));
+  assert.equal((other as Error).message, 'Invalid signal: must be an AbortSignal, got "stop"');
+  assert.deepEqual(env.fake.log, []);
 });
 
 Deno.test("AdminClient calls the same endpoints as RestClient", async () => {

@@ -373,8 +373,13 @@ export interface SessionSearchRequest {
   display_name?: string;
   /** Whose sessions. */
   owner?: { type: "own" } | { type: "accessible" } | { type: "user"; owner_urns: string[] };
-  /** Only sessions in these states, e.g. `[{ type: "active" }]`. */
-  statuses?: Array<{ type: string; [key: string]: unknown }>;
+  /** Only sessions in these states, e.g. `[{ type: "active" }]` (at least one). */
+  statuses?: Array<
+    | { type: "active" }
+    | { type: "cancelled" }
+    | { type: "failed" }
+    | { type: "client_finished"; reasons?: Array<"success" | "errored" | "interrupted"> }
+  >;
   /** Page size, 1 to 200. */
   limit?: number;
   /** The `next_cursor` of the previous page. */

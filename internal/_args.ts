@@ -172,8 +172,32 @@ function typeName(value: unknown): string {
   return value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
 }
 
-function describeValue(value: unknown): string {
+/** A value as an error names it: strings quoted, numbers as written, else its type. */
+export function describeValue(value: unknown): string {
   if (typeof value === "string") return quote(value);
   if (typeof value === "number" || typeof value === "bigint") return String(value);
   return typeName(value);
+}
+
+/**
+ * An `AbortSignal`, or undefined. Checked by shape (signals of another realm
+ * or polyfill pass); passing the controller itself, an easy slip, is named.
+ */
+export function checkSignal(value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  const v = value as Partial<AbortSignal & AbortController> | null;
+  if (
+    typeof v === "object" && v !== null && typeof v.aborted === "boolean" &&
+    typeof v.addEventListener === "function" && typeof v.removeEventListener === "function"
+  ) {
+    return value as AbortSignal;
+  }
+  const controller = typeof v === "object" && v !== null && typeof v.abort === "function" &&
+    typeof v.signal === "object";
+  throw new InvalidArgumentError(
+    "signal",
+    controller
+      ? "must be an AbortSignal, got an AbortController: pass its .signal"
+      : `must be an AbortSignal, got ${describeValue(value)}`,
+  );
 }

@@ -2,7 +2,7 @@
 // environment, then the defaults), its engine, and the runner of its futures
 // (`await` on this thread, `.result()` through the sync worker).
 
-import { checkInt } from "./_args.ts";
+import { checkInt, checkSignal } from "./_args.ts";
 import { Engine, type EngineConfig, type Operation } from "./_engine.ts";
 import { Future, type Runner, SyncUnavailableError } from "./_future.ts";
 import type { CallSettings } from "./_request.ts";
@@ -121,7 +121,7 @@ export class ClientCore {
 /** A call's settings, checked. */
 export function callSettings(options: RequestOptions): CallSettings {
   if (options.timeoutMs !== undefined) checkInt("timeoutMs", options.timeoutMs, 1, 0);
-  return { signal: options.signal, timeoutMs: options.timeoutMs };
+  return { signal: checkSignal(options.signal), timeoutMs: options.timeoutMs };
 }
 
 function runtimeName(): string {

@@ -14,8 +14,12 @@ const TYPES_NODE = "20.19.43";
 const root = new URL("../", import.meta.url).pathname;
 const tools = `${root}dist/.tools`;
 const out = `${root}dist/npm`;
-/** The entry points; tsc follows their imports. `serve.ts` is what `spawnFakeTinker` runs. */
-const ENTRIES = ["mod.ts", "testing/mod.ts", "testing/serve.ts"];
+/**
+ * The entry points; tsc follows their imports. They are deno.json's exports
+ * but the CLI (Node runs the Bun binary or `deno run` instead), plus
+ * `serve.ts`, which `spawnFakeTinker` runs.
+ */
+const ENTRIES = ["mod.ts", "openai_client.ts", "download.ts", "testing/mod.ts", "testing/serve.ts"];
 
 async function run(cmd: string, args: string[], cwd = root): Promise<void> {
   console.log(`$ ${cmd} ${args.join(" ")}`);
@@ -113,6 +117,8 @@ const pkg = {
   engines: { node: ">=20" },
   exports: {
     ".": { types: "./mod.d.ts", default: "./mod.js" },
+    "./openai": { types: "./openai_client.d.ts", default: "./openai_client.js" },
+    "./download": { types: "./download.d.ts", default: "./download.js" },
     "./testing": { types: "./testing/mod.d.ts", default: "./testing/mod.js" },
     "./testing/serve": {
       types: "./testing/serve.d.ts",

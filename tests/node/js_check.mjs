@@ -10,6 +10,11 @@ import {
   TinkerError,
 } from "@tinker-ts/tinker";
 import { FAKE_IDS, spawnFakeTinker, startFakeTinker } from "@tinker-ts/tinker/testing";
+import { OpenAIClient } from "@tinker-ts/tinker/openai";
+import { downloadCheckpoint } from "@tinker-ts/tinker/download";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 // Node 20 has no `await using`: close the fake in `finally`.
 async function withFake(start, fn) {
@@ -88,4 +93,37 @@ test("an awaited error's stack starts at the caller's frame", async () => {
       /at findMissingRun \(.*js_check\.mjs:\d+:\d+\)/,
     );
   });
+});
+
+test("@tinker-ts/tinker/openai streams a checkpoint's answer", async () => {
+  await withFake(startFakeTinker, async (fake) => {
+    const oai = new OpenAIClient({ baseUrl: fake.url, apiKey: fake.apiKey });
+    let answer = "";
+    const stream = oai.streamChatCompletion({
+      model: FAKE_IDS.publicCheckpointPath,
+      messages: [{ role: "user", content: "hello" }],
+    });
+    for await (const text of stream.textDeltas()) answer += text;
+    assert.ok(answer.length > 0);
+  });
+});
+
+test("@tinker-ts/tinker/download writes a checkpoint's files through node:fs", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "tinker-node-download-"));
+  try {
+    await withFake(startFakeTinker, async (fake) => {
+      const target = join(dir, "final");
+      const { route, files } = await downloadCheckpoint(
+        { baseUrl: fake.url, apiKey: fake.apiKey },
+        FAKE_IDS.checkpointPath,
+        target,
+      );
+      assert.equal(route, "export");
+      assert.deepEqual((await readdir(target)).sort(), [...files].sort());
+      assert.ok(files.includes("adapter_model.safetensors"));
+      assert.ok(fake.log.some((r) => r.method === "DELETE")); // the temporary export is gone
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -340,6 +340,14 @@ Deno.test("a future past its deadline is an ApiTimeoutError and is cancelled", a
   assert.equal((await requests(fake, "/api/v1/cancel_future")).length, 1);
 });
 
+Deno.test("timeoutMs limits the request that starts a call, not a poll the server holds", async () => {
+  await using fake = await fakeWith({ futureDelayMs: 400 }); // The fake holds the poll until then.
+  await using client = service(fake);
+  const training = await client.createTrainingClientFromState(CKPT, { timeoutMs: 100 });
+  assert.ok(training);
+  assert.equal((await requests(fake, "/api/v1/retrieve_future")).length, 1);
+});
+
 Deno.test("calls of one model go out in call order with sequence ids, un-awaited", async () => {
   await using fake = await fakeWith({ futureDelayMs: 50 });
   await using client = service(fake);

@@ -63,7 +63,9 @@ export interface FutureOptions extends RequestOptions {
   /**
    * Overall time limit for the result, in milliseconds, from the first
    * request (`ApiTimeoutError` after it; the server is asked to cancel).
-   * Default: none (`timeoutMs` still limits each request).
+   * Default: none. `timeoutMs` limits each attempt of the request that
+   * starts the call; each poll for its result is limited to 45 s instead, as
+   * in the SDK (the server holds a poll while the result is not ready).
    */
   deadlineMs?: number | undefined;
 }

@@ -33,7 +33,7 @@
 import { type Operation, scrub } from "./internal/_engine.ts";
 import { callSettings, ClientCore } from "./internal/_core.ts";
 import { checkOptions, KEYS } from "./internal/_options.ts";
-import { checkInt } from "./internal/_args.ts";
+import { checkInt, describeValue } from "./internal/_args.ts";
 import type { TinkerFuture } from "./internal/_future.ts";
 import { drive, type HttpSpec, type RawResponse } from "./internal/_request.ts";
 import {
@@ -847,9 +847,7 @@ function checkCommon(request: unknown, what: string): Record<string, unknown> {
   ) {
     throw new InvalidArgumentError(
       "temperature",
-      `expected a number of at least 0, got ${
-        JSON.stringify(temperature) ?? typeName(temperature)
-      }`,
+      `expected a number of at least 0, got ${describeValue(temperature)}`,
     );
   }
   return body;

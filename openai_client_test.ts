@@ -192,6 +192,10 @@ Deno.test("the model is a base id, a sampler checkpoint, or <base id>;<checkpoin
       [() => oai.chatCompletion({ model, messages: [] }), /messages: expected a non-empty array/],
       [() => oai.chatCompletion({ model, messages: [hello], max_tokens: 0 }), /max_tokens/],
       [() => oai.chatCompletion({ model, messages: [hello], temperature: -1 }), /temperature/],
+      [
+        () => oai.chatCompletion({ model, messages: [hello], temperature: NaN }),
+        /temperature: expected a number of at least 0, got NaN$/,
+      ],
       [() => oai.chatCompletion({ model, messages: [hello], stream: true }), /leave it out/],
       [
         () => oai.chatCompletion({ model, messages: [{ role: "user", content: 3 }] } as never),

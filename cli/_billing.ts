@@ -164,6 +164,13 @@ async function writeCsv(ctx: Context, rows: Row[], path: string): Promise<void> 
   }
   const { files } = await import("./_fs.ts");
   const fs = await files();
-  await fs.writeText(fs.resolve(ctx.cwd, path), text);
+  const target = fs.resolve(ctx.cwd, path);
+  try {
+    await fs.writeText(target, text);
+  } catch (error) {
+    throw (await import("./_fetch.ts")).saveError(error, target, {
+      failure: "Failed to write CSV",
+    });
+  }
   ctx.err(`Wrote ${rows.length} row(s) to ${path}\n`);
 }

@@ -226,7 +226,8 @@ export async function toCliError(
       );
     }
     case "ApiResponseValidationError":
-      return wrap("API error occurred", details(), EXIT.error);
+      // The official CLI's headline; the detail is what was wrong, naming the field.
+      return wrap("API error occurred", `Details: ${messageOf(error)}`, EXIT.error);
     case "TinkerPathError":
       return wrap(`Invalid checkpoint path: ${messageOf(error)}`, undefined, EXIT.input);
     case "InvalidArgumentError": {

@@ -358,14 +358,16 @@ export async function downloadToFile(
   const download = await openDownload(ctx, url, words, limits);
   const progress = new Progress(ctx, words.label, download.length);
   const partial = fs.join(dir, `${prefix}${processId()}-${crypto.randomUUID().slice(0, 8)}`);
+  // Local failures (a parent that is a file, a target that is a directory) exit as such (7).
+  const saving = (error: unknown) => Promise.reject(saveError(error, target, words));
   try {
-    await fs.mkdir(fs.dirname(target));
+    await fs.mkdir(fs.dirname(target)).catch(saving);
     const written = await writeBody(
       bodySource(ctx, download, (n) => progress.update(n), words, limits.maxBytes),
       partial,
       words,
     );
-    await fs.rename(partial, target);
+    await fs.rename(partial, target).catch(saving);
     return written;
   } catch (error) {
     await fs.remove(partial).catch(() => {});

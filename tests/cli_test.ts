@@ -4,7 +4,18 @@
 // suite against a compiled binary (see tests/cli_run.ts).
 
 import assert from "node:assert/strict";
-import { chmod, chown, link, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import {
+  chmod,
+  chown,
+  link,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FAKE_IDS, startFakeTinker } from "../testing/mod.ts";
@@ -244,6 +255,12 @@ Deno.test(`cli: errors have one message and a distinct exit code`, async (t) => 
       assert.equal(result.code, 1, transcript(result));
       assert.match(result.stderr, /^Error: Internal server error\n/);
     });
+    await t.step("an answer that does not match its type names the field", async () => {
+      await fake.inject({ path: "/api/v1/training_runs", status: 200, body: { training_runs: 5 } });
+      const result = await cli(["run", "list"]);
+      assert.equal(result.code, 1, transcript(result));
+      assert.match(result.stderr, /^Error: API error occurred\nDetails: .*"training_runs"/);
+    });
   } finally {
     await fake.close();
   }
@@ -324,6 +341,34 @@ Deno.test(`cli: checkpoint download and trace export`, async (t) => {
       assert.equal(result.code, 5, transcript(result));
       assert.match(result.stderr, /^Error: Failed to download trace: /m);
       assert.deepEqual(await readdir(join(dir, "cut-traces")), []);
+    });
+    await t.step("a trace that cannot be saved is a local failure (exit 7)", async () => {
+      await writeFile(join(dir, "a-file"), "not a directory");
+      await mkdir(join(dir, "a-dir"));
+      for (const output of ["a-file/s.pftrace", "a-dir"]) {
+        const result = await cli(
+          ["session", "export-trace", FAKE_IDS.sessionId, "-o", output],
+          { cwd: dir },
+        );
+        assert.equal(result.code, 7, transcript(result));
+        assert.match(result.stderr, /^Error: Failed to save trace: /m);
+      }
+      assert.deepEqual((await readdir(join(dir, "a-dir"))).length, 0);
+    });
+    await t.step("a CSV that cannot be written is a local failure (exit 7)", async () => {
+      const result = await cli(
+        [
+          "billing",
+          "usage",
+          "2026-07-13T05:00:00Z",
+          "2026-07-13T06:00:00Z",
+          "--csv",
+          "a-file/usage.csv",
+        ],
+        { cwd: dir },
+      );
+      assert.equal(result.code, 7, transcript(result));
+      assert.match(result.stderr, /^Error: Failed to write CSV: /m);
     });
     await t.step("a truncated external weights file leaves nothing", async () => {
       await fake.inject({ target: "storage", truncate: 100 });

@@ -68,8 +68,10 @@ export const str: Check = (v) => {
 export const bool: Check = (v) => {
   if (typeof v !== "boolean") fail("a boolean", v);
 };
+/** Pydantic's `int` of a JSON number: whole, and within ±2^63 (it refuses `1e300`). */
 export const int: Check = (v) => {
   if (typeof v !== "number" || !Number.isInteger(v)) fail("an integer", v);
+  if (Math.abs(v) >= 2 ** 63) fail("an integer within ±2^63", v);
 };
 export const num: Check = (v) => {
   if (typeof v !== "number" || !Number.isFinite(v)) fail("a number", v);

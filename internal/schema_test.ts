@@ -75,6 +75,10 @@ Deno.test("each kind of field names its path and what it must be", () => {
     ],
     [{ size_bytes: 1.5 }, '"checkpoints[1].size_bytes" must be an integer, got number 1.5'],
     [{ size_bytes: "1" }, '"checkpoints[1].size_bytes" must be an integer, got the string "1"'],
+    [
+      { size_bytes: 1e300 },
+      '"checkpoints[1].size_bytes" must be an integer within ±2^63, got number 1e+300',
+    ],
     [{ public: null }, '"checkpoints[1].public" must be a boolean, got null'],
     [{ public: "no" }, '"checkpoints[1].public" must be a boolean, got the string "no"'],
     [{ user_metadata: [] }, '"checkpoints[1].user_metadata" must be an object, got an array'],

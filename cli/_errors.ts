@@ -298,6 +298,8 @@ const ARGUMENT_NAMES: Record<string, string> = {
   ttlSeconds: "--ttl",
   limit: "--limit",
   projectId: "--project-id",
+  maxRetries: "--max-retries",
+  max_tokens: "--max-tokens",
 };
 
 function messageOf(error: unknown): string {

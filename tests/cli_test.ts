@@ -255,6 +255,11 @@ Deno.test(`cli: errors have one message and a distinct exit code`, async (t) => 
       assert.equal(result.code, 1, transcript(result));
       assert.match(result.stderr, /^Error: Internal server error\n/);
     });
+    await t.step("a bad value the library refuses is named by its flag", async () => {
+      const result = await cli(["--max-retries", "-1", "run", "list"]);
+      assert.equal(result.code, 6, transcript(result));
+      assert.match(result.stderr, /^Error: Invalid --max-retries: /);
+    });
     await t.step("an answer that does not match its type names the field", async () => {
       await fake.inject({ path: "/api/v1/training_runs", status: 200, body: { training_runs: 5 } });
       const result = await cli(["run", "list"]);

@@ -15,8 +15,10 @@
  *
  * Exit codes: 0 success, 1 API/server error, 2 usage error, 3
  * authentication or configuration, 4 not found, 5 network, 6 invalid
- * input, 7 local or archive failure, 130 interrupted. (The official CLI
- * exits 1 for every error; `TINKER_CLI_EXIT_CODES=official` does the same.)
+ * input, 7 local or archive failure, 130 interrupted (Ctrl-C), 143
+ * terminated (SIGTERM); either signal cleans up first, a second one exits
+ * at once. (The official CLI exits 1 for every error;
+ * `TINKER_CLI_EXIT_CODES=official` does the same.)
  *
  * This module runs `cli.bundle.js`: the CLI's sources (`cli/`, from
  * `cli/_entry.ts`) and the library bundled into one module by `deno task

@@ -381,7 +381,7 @@ function rootHelp(width: number): string {
     definitions(TREE.map((n) => [n.name, n.summary]), width),
     "",
     paragraph(
-      "Environment: TINKER_API_KEY, TINKER_BASE_URL, NO_COLOR, COLUMNS. Exit codes: 0 ok, 1 API error, 2 usage, 3 auth/config, 4 not found, 5 network, 6 invalid input, 7 local/archive failure, 130 interrupted (TINKER_CLI_EXIT_CODES=official: 1 for every error).",
+      "Environment: TINKER_API_KEY, TINKER_BASE_URL, NO_COLOR, COLUMNS. Exit codes: 0 ok, 1 API error, 2 usage, 3 auth/config, 4 not found, 5 network, 6 invalid input, 7 local/archive failure, 130 interrupted, 143 terminated (TINKER_CLI_EXIT_CODES=official: 1 for every error).",
       width,
     ),
     "",

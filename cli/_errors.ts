@@ -19,7 +19,8 @@ import { quoted } from "./_inert.ts";
  * | 5 | network (connection refused, DNS, timeout, download cut short) |
  * | 6 | invalid input (bad tinker path, date, type, 400/422 from the server, target exists) |
  * | 7 | local or archive failure (corrupt or unsafe archive, disk write error) |
- * | 130 | interrupted (Ctrl-C) |
+ * | 130 | interrupted (Ctrl-C, SIGINT) |
+ * | 143 | terminated (SIGTERM: `kill`, `timeout`, CI cancellation, `docker stop`) |
  */
 export const EXIT = {
   ok: 0,
@@ -31,12 +32,13 @@ export const EXIT = {
   input: 6,
   local: 7,
   interrupted: 130,
+  terminated: 143,
 } as const;
 
 /**
  * An exit code of the CLI: 0 success, 1 API/server error, 2 usage, 3
  * authentication or configuration, 4 not found, 5 network, 6 invalid input,
- * 7 local or archive failure, 130 interrupted.
+ * 7 local or archive failure, 130 interrupted, 143 terminated.
  *
  * @example
  * ```ts
@@ -45,7 +47,7 @@ export const EXIT = {
  * const network: ExitCode = 5;
  * ```
  */
-export type ExitCode = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 130;
+export type ExitCode = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 130 | 143;
 
 /**
  * A failure to report as `Error: message` (+ details) with an exit code;
@@ -89,7 +91,8 @@ export class UsageError extends Error {
 }
 
 /**
- * Ctrl-C (exit 130), or a `downloadCheckpoint` whose `signal` fired.
+ * Ctrl-C (exit 130) or SIGTERM (exit 143), or a `downloadCheckpoint` whose
+ * `signal` fired.
  *
  * @example
  * ```ts

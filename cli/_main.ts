@@ -5,7 +5,14 @@ import { parseCommandLine } from "./_args.ts";
 import { type CliIo, Context, type LineReader, lineReader, linesFrom } from "./_context.ts";
 import { inert } from "./_inert.ts";
 import { processIo } from "./_io.ts";
-import { exitProcess, nodeProcess, onInterrupt, processCwd, processEnv } from "./_process.ts";
+import {
+  exitProcess,
+  nodeProcess,
+  onInterrupt,
+  processCwd,
+  processEnv,
+  type StopSignal,
+} from "./_process.ts";
 import { causeChain, type CliError, EXIT, Interrupted, toCliError, UsageError } from "./_errors.ts";
 
 const GRACE_AFTER_INTERRUPT_MS = 3000;
@@ -21,7 +28,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const stderrIsTTY = io.stderrIsTTY ?? (io.isTTY ?? (io.stderr ? false : proc!.isTTY(2)));
   const columns = io.columns ?? terminalColumns(env, proc);
   const official = env.TINKER_CLI_EXIT_CODES === "official";
-  const exit = (code: number) => (official && code !== 0 && code !== 2 && code !== 130 ? 1 : code);
+  // Official codes: 1 for every error; success, usage (2) and signals (128 + n) keep theirs.
+  const exit = (code: number) => (official && code > 2 && code < 128 ? 1 : code);
 
   let invocation;
   try {
@@ -41,16 +49,22 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return invocation.exitCode;
   }
 
-  // Ctrl-C: abort the command (which cleans up), exit 130; a second Ctrl-C exits at once.
+  // Ctrl-C or SIGTERM: abort the command (which cleans up), then exit 130 or
+  // 143; a second signal exits at once.
   const controller = new AbortController();
   /** Starts a running command's grace period (set while it runs). */
   let startGrace: (() => void) | undefined;
+  /** Whether the command was stopped by SIGTERM (exit 143, "Terminated"), not Ctrl-C. */
+  let terminated = false;
   const abort = () => {
-    controller.abort(new Interrupted());
+    controller.abort(new Interrupted(terminated ? "Terminated" : undefined));
     startGrace?.();
   };
-  const interrupt = () => {
-    if (controller.signal.aborted) exitProcess(EXIT.interrupted);
+  const interrupt = (signal: StopSignal) => {
+    if (controller.signal.aborted) {
+      exitProcess(signal === "SIGTERM" ? EXIT.terminated : EXIT.interrupted);
+    }
+    terminated = signal === "SIGTERM";
     abort();
   };
   if (io.signal) {
@@ -92,8 +106,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       ? new Interrupted()
       : await toCliError(error, ctx.keySource);
     if (failure instanceof Interrupted) {
-      stderr(`${failure.message}\n`);
-      return EXIT.interrupted;
+      const message = terminated && failure.message.startsWith("Interrupted")
+        ? `Terminated${failure.message.slice("Interrupted".length)}`
+        : failure.message;
+      stderr(`${message}\n`);
+      return terminated ? EXIT.terminated : EXIT.interrupted;
     }
     if (failure instanceof UsageError) {
       stderr(

@@ -7,15 +7,19 @@ import type NodeProcess from "node:process";
 
 type Process = typeof NodeProcess;
 
+/** The signals that stop a command: SIGINT (Ctrl-C) and SIGTERM (`kill`, `timeout`, `docker stop`). */
+export type StopSignal = "SIGINT" | "SIGTERM";
+
 interface DenoLike {
   pid: number;
+  build: { os: string };
   kill(pid: number, signal: "SIGINT"): void;
   args: string[];
   env: { toObject(): Record<string, string> };
   cwd(): string;
   exit(code?: number): never;
-  addSignalListener(signal: "SIGINT", handler: () => void): void;
-  removeSignalListener(signal: "SIGINT", handler: () => void): void;
+  addSignalListener(signal: StopSignal, handler: () => void): void;
+  removeSignalListener(signal: StopSignal, handler: () => void): void;
 }
 
 const deno = (globalThis as { Deno?: DenoLike }).Deno;
@@ -46,15 +50,32 @@ export function exitProcess(code: number): never {
   return nodeProcess().exit(code);
 }
 
-/** Calls `handler` on SIGINT (Ctrl-C); returns the function that stops it. */
-export function onInterrupt(handler: () => void): () => void {
+/**
+ * Calls `handler` with the signal's name on SIGINT (Ctrl-C) and SIGTERM;
+ * returns the function that stops it. Deno cannot listen for SIGTERM on
+ * Windows (`addSignalListener` throws), so there only SIGINT is heard. The
+ * first binding pays for the signal machinery (~0.4 ms in Deno); SIGTERM's,
+ * after it, costs ~20 µs in Deno and ~2 µs in Bun.
+ */
+export function onInterrupt(handler: (signal: StopSignal) => void): () => void {
+  const interrupt = () => handler("SIGINT");
+  const terminate = () => handler("SIGTERM");
   if (deno) {
-    deno.addSignalListener("SIGINT", handler);
-    return () => deno.removeSignalListener("SIGINT", handler);
+    const term = deno.build.os !== "windows";
+    deno.addSignalListener("SIGINT", interrupt);
+    if (term) deno.addSignalListener("SIGTERM", terminate);
+    return () => {
+      deno.removeSignalListener("SIGINT", interrupt);
+      if (term) deno.removeSignalListener("SIGTERM", terminate);
+    };
   }
   const process = nodeProcess();
-  process.on("SIGINT", handler);
-  return () => void process.off("SIGINT", handler);
+  process.on("SIGINT", interrupt);
+  process.on("SIGTERM", terminate);
+  return () => {
+    process.off("SIGINT", interrupt);
+    process.off("SIGTERM", terminate);
+  };
 }
 
 /** This process's id. */

@@ -12,9 +12,9 @@
  *
  * @module
  */
-import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { main } from "../cli/_entry.ts";
 
 /** What a CLI run produced. */
@@ -22,6 +22,8 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** The signal that ended a spawned program (it did not exit by itself); `code` is then 128 + n. */
+  killedBy?: string;
 }
 
 /** Options of one run. */
@@ -32,8 +34,15 @@ export interface RunOptions {
   stdin?: string;
   /** Working directory. */
   cwd?: string;
-  /** Aborting it acts as Ctrl-C (in-process runs only). */
+  /** Aborting it acts as Ctrl-C (in-process runs; a spawned program gets SIGINT). */
   signal?: AbortSignal;
+  /** Called with a function that sends a signal to the spawned program (see `spawn`). */
+  onSpawn?: (kill: (signal: "SIGINT" | "SIGTERM") => void) => void;
+  /**
+   * Run a separate program even without `TINKER_CLI_BIN` (then `deno run -A
+   * cli/_entry.ts`, the sources): a real signal needs a process of its own.
+   */
+  spawn?: boolean;
   /** Terminal width (default 120). */
   columns?: number;
 }
@@ -49,7 +58,11 @@ export const CLI_BIN: string[] | undefined = process.env.TINKER_CLI_BIN?.trim()
 /** Runs `tinker args…`. */
 export async function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
   const columns = options.columns ?? 120;
-  if (!CLI_BIN) {
+  const bin = CLI_BIN ??
+    (options.spawn
+      ? [process.execPath, "run", "-A", fileURLToPath(new URL("../cli/_entry.ts", import.meta.url))]
+      : undefined);
+  if (!bin) {
     let stdout = "";
     let stderr = "";
     const code = await main(args, {
@@ -64,22 +77,33 @@ export async function runCli(args: string[], options: RunOptions = {}): Promise<
     });
     return { code, stdout, stderr };
   }
-  const [command, ...prefix] = CLI_BIN;
-  const child = spawn(command!, [...prefix, ...args], {
+  const [command, ...prefix] = bin;
+  // Deno.Command, not node:child_process: in Deno the latter reports a child
+  // that handled a signal it was sent and exited as killed by it.
+  const child = new Deno.Command(command!, {
+    args: [...prefix, ...args],
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? "", COLUMNS: String(columns), ...options.env },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.setEncoding("utf8").on("data", (t: string) => (stdout += t));
-  child.stderr!.setEncoding("utf8").on("data", (t: string) => (stderr += t));
-  child.stdin!.end(options.stdin ?? "");
-  options.signal?.addEventListener("abort", () => child.kill("SIGINT"), { once: true });
-  const code = await new Promise<number>((resolve) =>
-    child.once("close", (c, signal) => resolve(c ?? (signal === "SIGINT" ? 130 : 1)))
-  );
-  return { code, stdout, stderr };
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = child.output();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(options.stdin ?? "")).catch(() => {});
+  await writer.close().catch(() => {});
+  options.onSpawn?.((signal) => child.kill(signal));
+  const kill = () => child.kill("SIGINT");
+  options.signal?.addEventListener("abort", kill, { once: true });
+  const got = await output.finally(() => options.signal?.removeEventListener("abort", kill));
+  const decoder = new TextDecoder();
+  const result: CliResult = {
+    code: got.code,
+    stdout: decoder.decode(got.stdout),
+    stderr: decoder.decode(got.stderr),
+  };
+  return got.signal ? { ...result, killedBy: got.signal } : result;
 }
 
 /** A run as one snapshot-friendly text, with volatile parts replaced. */

@@ -390,6 +390,96 @@ Deno.test(`cli: checkpoint download and trace export`, async (t) => {
   }
 });
 
+Deno.test({
+  name:
+    "cli: Ctrl-C or SIGTERM mid-download deletes the export, finishes the session, leaves no partial directory and exits 130 or 143",
+  ignore: Deno.build.os === "windows",
+  async fn(t) {
+    const { fake, cli } = await fixture();
+    const dir = await mkdtemp(join(tmpdir(), "tinker-cli-signal-"));
+    /** The entries of `out` (none when it is not there yet). */
+    const entries = (out: string) => readdir(join(dir, out)).catch(() => [] as string[]);
+    const exportDeletes = () =>
+      fake.log.filter((r) =>
+        r.method === "DELETE" && r.path.endsWith("/checkpoints/external_weights/download")
+      );
+    /**
+     * Starts `checkpoint download` into `out` as a program of its own (a real
+     * signal needs one) and waits until it is mid-download: the big file's
+     * answer is held back, the partial directory made.
+     */
+    const midDownload = async (out: string) => {
+      fake.log.length = fake.storageLog.length = 0;
+      await fake.inject({ target: "storage", path: /safetensors$/, delayMs: 60_000 });
+      let send!: (signal: "SIGINT" | "SIGTERM") => void;
+      let exited = false;
+      const running = cli(["checkpoint", "download", CKPT, "-o", out], {
+        cwd: dir,
+        spawn: true,
+        onSpawn: (kill) => (send = kill),
+      }).finally(() => (exited = true));
+      const there = async () =>
+        fake.storageLog.some((r) => r.path.endsWith("safetensors")) &&
+        (await entries(out)).some((p) => /^\..*\.partial-\d+-/.test(p));
+      for (let i = 0; i < 600 && !exited && !(await there()); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.ok(await there(), `never got mid-download: ${await entries(out)}`);
+      return { running, send };
+    };
+    const cases: ["SIGINT" | "SIGTERM", number, RegExp][] = [
+      ["SIGINT", 130, /^Interrupted/m],
+      ["SIGTERM", 143, /^Terminated/m],
+    ];
+    try {
+      for (const [signal, code, message] of cases) {
+        await t.step(`${signal}: cleanup, then exit ${code}`, async () => {
+          const out = `out-${signal}`;
+          const { running, send } = await midDownload(out);
+          send(signal);
+          const result = await running;
+          assert.equal(result.killedBy, undefined, `killed, no cleanup: ${transcript(result)}`);
+          assert.equal(result.code, code, transcript(result));
+          assert.match(result.stderr, message);
+          assert.deepEqual(exportDeletes().map((r) => r.status), [204], "the export was deleted");
+          const finishes = fake.log.filter((r) =>
+            /^\/api\/v1\/sessions\/[^/]+\/finish$/.test(r.path)
+          );
+          assert.deepEqual(
+            finishes.map((r) => [(r.json as { reason: { type: string } }).reason.type, r.status]),
+            [["errored", 204]],
+            "the session was finished",
+          );
+          assert.deepEqual(await entries(out), [], "no partial directory left");
+        });
+      }
+      await t.step("a second SIGTERM during the cleanup exits 143 at once", async () => {
+        const { running, send } = await midDownload("out-twice");
+        // The export's deletion is held back: the cleanup is under way when the second signal comes.
+        await fake.inject({
+          method: "DELETE",
+          path: /external_weights\/download$/,
+          delayMs: 60_000,
+        });
+        send("SIGTERM");
+        for (let i = 0; i < 600 && exportDeletes().length === 0; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.equal(exportDeletes().length, 1, "the cleanup never started");
+        send("SIGTERM");
+        const result = await running;
+        assert.equal(result.killedBy, undefined, transcript(result));
+        assert.equal(result.code, 143, transcript(result));
+        // Had it waited for the grace period to end, it would have said so.
+        assert.doesNotMatch(result.stderr, /Terminated/, transcript(result));
+      });
+    } finally {
+      await fake.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+});
+
 Deno.test(`cli: the bootstrap cache one command writes is what the next uses`, async () => {
   const { fake, cli } = await fixture();
   const home = await mkdtemp(join(tmpdir(), "tinker-cli-cache-"));

@@ -1,8 +1,8 @@
 // `tinker checkpoint download` of a training checkpoint through a temporary
 // export, as SDK 0.38's CLI does it, against the fake: the files equal what
 // the fake exported (digests computed by the fake), and the export is deleted
-// and the session finished on success, on a cut transfer and on Ctrl-C
-// (SIGINT to a `deno run cli/_entry.ts` process). Also the SDK's refusal of sampler
+// and the session finished on success, on a cut transfer, on Ctrl-C and on
+// SIGTERM (signals to a `deno run cli/_entry.ts` process). Also the SDK's refusal of sampler
 // checkpoints, the archive fallback of a server without session routes, and
 // re-signing with the export's TTL renewed (through `downloadCheckpoint`).
 
@@ -119,40 +119,49 @@ Deno.test("a cut transfer of the export still deletes it and finishes the sessio
   }
 });
 
-Deno.test({
-  name: "Ctrl-C (SIGINT) mid-export deletes the export, finishes the session and exits 130",
-  ignore: Deno.build.os === "windows",
-  sanitizeResources: false,
-  async fn() {
-    await using fake = await spawnFakeTinker({ archiveBytes: 1 << 20 });
-    // The big file's answer is held back: the CLI is mid-download when SIGINT arrives.
-    await fake.inject({ target: "storage", path: /safetensors$/, delayMs: 60_000 });
-    const dir = await Deno.makeTempDir({ prefix: "tinker-export-" });
-    try {
-      const child = cliProcess(fake, [CKPT, "-o", "out"], dir);
-      const output = child.output();
-      for (let i = 0; i < 600; i++) {
-        await fake.requests();
-        if (fake.storageLog.some((r) => r.path.endsWith("safetensors"))) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
+for (
+  const [name, signal, code, message] of [
+    ["Ctrl-C (SIGINT)", "SIGINT", 130, /Interrupted/],
+    ["SIGTERM (timeout, CI cancellation, docker stop)", "SIGTERM", 143, /Terminated/],
+  ] as const
+) {
+  Deno.test({
+    name:
+      `${name} mid-export deletes the export, finishes the session and exits ${code}, not killed`,
+    ignore: Deno.build.os === "windows",
+    sanitizeResources: false,
+    async fn() {
+      await using fake = await spawnFakeTinker({ archiveBytes: 1 << 20 });
+      // The big file's answer is held back: the CLI is mid-download when the signal arrives.
+      await fake.inject({ target: "storage", path: /safetensors$/, delayMs: 60_000 });
+      const dir = await Deno.makeTempDir({ prefix: "tinker-export-" });
+      try {
+        const child = cliProcess(fake, [CKPT, "-o", "out"], dir);
+        const output = child.output();
+        for (let i = 0; i < 600; i++) {
+          await fake.requests();
+          if (fake.storageLog.some((r) => r.path.endsWith("safetensors"))) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.ok(fake.storageLog.some((r) => r.path.endsWith("safetensors")), "never got there");
+        const partial = await listTree(`${dir}/out`);
+        assert.ok(partial.some((p) => /^\..*\.partial-\d+-/.test(p)), `no partial dir: ${partial}`);
+        child.kill(signal);
+        const got = await output;
+        const err = new TextDecoder().decode(got.stderr);
+        assert.equal(got.signal, null, `killed by ${got.signal}: no cleanup ran`);
+        assert.equal(got.code, code, err);
+        assert.match(err, message);
+        const trail = exportTrail(await fake.requests());
+        assert.ok(trail.deleted, "the temporary export was deleted");
+        assert.deepEqual(trail.finished, [["errored", 204]]);
+        assert.deepEqual(await listTree(`${dir}/out`), [], "nothing left, no partial directory");
+      } finally {
+        await Deno.remove(dir, { recursive: true });
       }
-      assert.ok(fake.storageLog.some((r) => r.path.endsWith("safetensors")), "never got there");
-      const partial = await listTree(`${dir}/out`);
-      assert.ok(partial.some((p) => /^\..*\.partial-\d+-/.test(p)), `no partial dir: ${partial}`);
-      child.kill("SIGINT");
-      const got = await output;
-      const err = new TextDecoder().decode(got.stderr);
-      assert.equal(got.code, 130, err);
-      assert.match(err, /Interrupted/);
-      const trail = exportTrail(await fake.requests());
-      assert.ok(trail.deleted, "the temporary export was deleted");
-      assert.deepEqual(trail.finished, [["errored", 204]]);
-      assert.deepEqual(await listTree(`${dir}/out`), [], "nothing left, no partial directory");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
-});
+    },
+  });
+}
 
 Deno.test("sampler checkpoints are refused as SDK 0.38 refuses them, before any request", async () => {
   await using fake = await startFakeTinker();

@@ -283,7 +283,9 @@ export function runCommandSync(command: string, timeoutMs: number): CommandOutpu
 
 /**
  * The credential a command printed, checked as the SDK checks it: its
- * trimmed standard output, neither empty nor an expired JWT. `secrets` are
+ * trimmed standard output (the SDK strips both ends only), neither empty nor
+ * an expired JWT; and, checked for each run, one that a header can carry
+ * (else fetch fails, and is retried, as a network error). `secrets` are
  * scrubbed from the standard error quoted in the message.
  */
 export function commandCredential(output: CommandOutput, secrets: string[] = []): string {
@@ -297,6 +299,15 @@ export function commandCredential(output: CommandOutput, secrets: string[] = [])
     if (stderr) why += `: ${stderr}`;
     throw new TinkerError(`TINKER_CREDENTIAL_CMD returned an empty credential${why}.`);
   }
+  if (!isHeaderToken(credential)) {
+    // The SDK strips only the ends too: a second line is part of the credential.
+    const lines = credential.split(/\r?\n/).length;
+    throw new TinkerError(
+      `TINKER_CREDENTIAL_CMD printed a credential that contains whitespace or characters that cannot be sent in an HTTP header${
+        lines > 1 ? ` (${lines} lines: it must print the credential alone)` : ""
+      }; nothing was sent.`,
+    );
+  }
   if (credential.startsWith("eyJ")) {
     const exp = jwtClaims(credential)?.exp;
     if (typeof exp !== "number" || exp * 1000 <= Date.now()) {
@@ -304,6 +315,16 @@ export function commandCredential(output: CommandOutput, secrets: string[] = [])
     }
   }
   return credential;
+}
+
+/** Printable ASCII without spaces only (what an HTTP header value can carry as is). */
+export function isHeaderToken(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
 }
 
 function timeoutError(ms: number): TinkerError {

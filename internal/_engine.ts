@@ -47,6 +47,7 @@ import {
   type Credential,
   credentialsPath,
   HostUnavailable,
+  isHeaderToken,
   readStoredKey,
   resolveCredential,
   runCommand,
@@ -894,14 +895,4 @@ export function scrub(error: unknown, transport: Pick<Transport, "secrets">): un
 
 function isJwt(credential: string): boolean {
   return credential.startsWith("eyJ");
-}
-
-/** Printable ASCII without spaces only (what an HTTP header value can carry as is). */
-function isHeaderToken(text: string): boolean {
-  if (text.length === 0) return false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x21 || c > 0x7e) return false;
-  }
-  return true;
 }

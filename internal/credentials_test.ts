@@ -230,6 +230,62 @@ Deno.test("a failing, empty, expired or hanging command is a clear error", async
   assert.equal(env.fake.log.length, 0);
 });
 
+Deno.test("a credential the command prints that cannot go in a header is refused, nothing sent", async (t) => {
+  await using env = await setup(undefined, { jwtAuth: true });
+  const key = "tml-printed-key-0123456789abcdef";
+  const refused = async (cmd: string, pattern: RegExp) => {
+    const rest = new RestClient({
+      baseUrl: env.fake.url,
+      env: { HOME: env.home, TINKER_CREDENTIAL_CMD: cmd },
+      initialRetryDelayMs: 1,
+    });
+    const error = await rejection(rest.getTrainingRun(FAKE_IDS.run));
+    assert.equal(error.constructor, TinkerError, String(error));
+    assert.match(
+      error.message,
+      /^TINKER_CREDENTIAL_CMD printed a credential that contains whitespace or characters that cannot be sent in an HTTP header/,
+    );
+    assert.match(error.message, pattern);
+    assert.ok(!JSON.stringify([error.message, error.stack]).includes(key), error.message);
+    assert.ok(!error.message.includes("ключ"), error.message);
+  };
+  await t.step(
+    "two lines (the SDK strips only the ends, so both are the credential)",
+    () =>
+      refused(
+        `printf '%s\\n%s\\n' ${key} second`,
+        /\(2 lines: it must print the credential alone\); nothing was sent\.$/,
+      ),
+  );
+  await t.step(
+    "a space inside",
+    () => refused(`echo '${key} x'`, /HTTP header; nothing was sent\.$/),
+  );
+  await t.step(
+    "a character outside ASCII",
+    () => refused("echo tml-ключ", /HTTP header; nothing was sent\.$/),
+  );
+  await t.step("surrounding whitespace is not part of it", async () => {
+    const rest = env.client({
+      TINKER_CREDENTIAL_CMD: `printf ' \\t%s\\r\\n\\n' ${env.fake.apiKey}`,
+    });
+    assert.equal((await rest.getTrainingRun(FAKE_IDS.run)).training_run_id, FAKE_IDS.run);
+  });
+  const sent = env.fake.log.length;
+  await t.step(
+    "each run's output is checked: a bad one at the JWT exchange is refused too",
+    async () => {
+      // The first run (the config request) prints a good key, the second (the exchange) two lines.
+      const cmd = `if [ -f '${env.home}/ran' ]; then printf '%s\\n%s\\n' ${key} second; ` +
+        `else touch '${env.home}/ran'; echo ${env.fake.apiKey}; fi`;
+      await refused(cmd, /2 lines/);
+      const paths = env.fake.log.slice(sent).map((r) => r.path);
+      assert.deepEqual(paths, ["/api/v1/client/config"]);
+    },
+  );
+  assert.ok(env.fake.log.every((r) => r.headers["x-api-key"] !== key));
+});
+
 Deno.test("the stored key and the command work with .result() too, bounded in time", async () => {
   const fake = await spawnFakeTinker({ jwtAuth: true });
   const dir = await home(fake.apiKey);

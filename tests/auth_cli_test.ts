@@ -237,6 +237,37 @@ Deno.test("auth status and whoami name the credential's source, never the key", 
   assert.ok(FAKE_IDS.run);
 });
 
+Deno.test("a credential TINKER_CREDENTIAL_CMD prints that no header can carry is exit 3, nothing sent", async (t) => {
+  await using f = await fixture({ jwtAuth: true });
+  const key = "tml-printed-key-0123456789abcdef";
+  // Name, command, and what the message says of the lines.
+  const cases: [string, string, string][] = [
+    [
+      "two lines",
+      `printf '%s\\n%s\\n' ${key} second`,
+      " \\(2 lines: it must print the credential alone\\)",
+    ],
+    ["a character outside ASCII", "echo tml-ключ", ""],
+  ];
+  for (const [name, cmd, lines] of cases) {
+    await t.step(name, async () => {
+      const r = await f.cli(["run", "list", "--verbose"], {
+        env: { TINKER_API_KEY: "", TINKER_CREDENTIAL_CMD: cmd },
+      });
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^Error: Configuration error: TINKER_CREDENTIAL_CMD printed a credential that contains whitespace or characters that cannot be sent in an HTTP header${lines}; nothing was sent\\.\\n`,
+        ),
+      );
+      assert.ok(!r.stderr.includes(key) && !r.stderr.includes("ключ"), r.stderr);
+      assert.doesNotMatch(r.stderr, /Connection failed|attempt/);
+    });
+  }
+  assert.equal(f.fake.log.length, 0);
+});
+
 // A real terminal (a pseudo-terminal driven by Python's pty module): the key
 // typed at the prompt shows as stars, never as itself.
 const PTY_DRIVER = `

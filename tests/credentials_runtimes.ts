@@ -48,6 +48,14 @@ const checks: [string, () => Promise<void>][] = [
     assert.ok(error instanceof TinkerError);
     assert.match(error.message, /did not finish within 300 ms/);
   }],
+  ["a credential that cannot go in a header is refused before any request", async () => {
+    const sent = (await fake.requests()).length;
+    const error = await client({ TINKER_CREDENTIAL_CMD: "printf '%s\\n%s\\n' tml-x second" })
+      .getTrainingRun(run).catch((e) => e);
+    assert.ok(error instanceof TinkerError, String(error));
+    assert.match(error.message, /cannot be sent in an HTTP header \(2 lines/);
+    assert.equal((await fake.requests()).length, sent);
+  }],
   ["a failing command says how it failed", async () => {
     const error = await client({ TINKER_CREDENTIAL_CMD: "exit 5" }).getTrainingRun(run)
       .catch((e) => e);

@@ -360,7 +360,8 @@ const MODELS: Schema = {
  * not the `/oai/api/v1` one — retries, timeouts, `fetch`, `logger`).
  *
  * `timeoutMs` bounds each attempt until the response head arrives and, while
- * a stream is read, each wait for the next chunk.
+ * a stream is read, each wait for the next chunk (an idle limit, as httpx's
+ * read timeout): a silent stream ends with `ApiTimeoutError`, never retried.
  *
  * @example A non-streamed chat completion
  * ```ts
@@ -444,7 +445,7 @@ export class OpenAIClient implements Disposable {
    * A chat completion, streamed as the tokens are generated.
    *
    * @param request The model, the messages and OpenAI's sampling fields (`stream` is set).
-   * @param options `signal` (also stops the stream), `timeoutMs`.
+   * @param options `signal` (also stops the stream), `timeoutMs` (also each wait for the next chunk).
    * @returns The stream of chunks (the request is sent when iteration starts).
    *
    * @example
@@ -499,7 +500,7 @@ export class OpenAIClient implements Disposable {
    * A text completion, streamed as the tokens are generated.
    *
    * @param request The model, the prompt and OpenAI's sampling fields (`stream` is set).
-   * @param options `signal` (also stops the stream), `timeoutMs`.
+   * @param options `signal` (also stops the stream), `timeoutMs` (also each wait for the next chunk).
    * @returns The stream of chunks (the request is sent when iteration starts).
    *
    * @example

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { caught, rejection } from "./tests/_assert.ts";
+import { collectingGarbage } from "./tests/_gc.ts";
 import {
   ApiConnectionError,
   ApiError,
@@ -406,6 +407,41 @@ Deno.test("a stream whose next chunk takes longer than timeoutMs is an ApiTimeou
   assert.ok(error instanceof ApiTimeoutError, String(error));
   assert.match(error.message, /No data for 100 ms while reading the response stream/);
   assert.equal(env.fake.log.length, 1, "not retried once the answer started");
+});
+
+Deno.test("timeoutMs still ends a silent stream after a garbage collection, per call too", async () => {
+  // The runtime's fetch follows its signal weakly: once the request is
+  // collected, only the client's own watch on the body ends the wait.
+  await using env = await setup({ tokenDelayMs: 2_000 });
+  using _gc = collectingGarbage();
+  const seen: string[] = [];
+  const error = await rejection((async () => {
+    const request = { model: CHECKPOINT, messages: [hello], max_tokens: 2 };
+    for await (const chunk of env.oai.streamChatCompletion(request, { timeoutMs: 200 })) {
+      seen.push(chunk.choices[0]?.delta.role ?? "");
+    }
+  })());
+  assert.ok(error instanceof ApiTimeoutError, String(error));
+  assert.match(
+    error.message,
+    /No data for 200 ms while reading the response stream, after \d+ bytes \(POST \/oai\/api\/v1\/chat\/completions\)/,
+  );
+  assert.deepEqual(seen, ["assistant"], "the first chunk came, the next one never did");
+  assert.equal(env.fake.log.length, 1, "not retried once the answer started");
+});
+
+Deno.test("the signal still stops a silent stream after a garbage collection", async () => {
+  await using env = await setup({ tokenDelayMs: 2_000 });
+  using _gc = collectingGarbage();
+  const controller = new AbortController();
+  const error = await rejection((async () => {
+    const stream = env.oai.streamChatCompletion(
+      { model: CHECKPOINT, messages: [hello], max_tokens: 2 },
+      { signal: controller.signal },
+    );
+    for await (const _chunk of stream) setTimeout(() => controller.abort(), 100);
+  })());
+  assert.ok(error instanceof ApiUserAbortError, String(error));
 });
 
 Deno.test("a stream is read once", async () => {

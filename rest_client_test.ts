@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { caught, rejection } from "./tests/_assert.ts";
+import { collectingGarbage } from "./tests/_gc.ts";
 import {
   ApiConnectionError,
   ApiError,
@@ -597,6 +598,16 @@ Deno.test("timeoutMs bounds each attempt; per call it overrides the client's", a
   assert.ok(error instanceof ApiTimeoutError);
   assert.match(error.message, /timed out after 50 ms.*after 2 attempts/);
   assert.ok(Date.now() - started < 1_500);
+});
+
+Deno.test("timeoutMs also ends a body the server stops sending, after a garbage collection", async () => {
+  await using env = await setup({}, { maxRetries: 0 });
+  await env.rest.getTrainingRun(run);
+  await env.fake.inject({ path: `/api/v1/training_runs/${run}`, truncate: 10, stallMs: 2_000 });
+  using _gc = collectingGarbage();
+  const error = await rejection(env.rest.getTrainingRun(run, { timeoutMs: 200 }));
+  assert.ok(error instanceof ApiTimeoutError, String(error));
+  assert.match(error.message, /timed out after 200 ms \(GET \/api\/v1\/training_runs\//);
 });
 
 Deno.test("an aborted signal stops the call without a retry", async () => {

@@ -2,7 +2,7 @@
 // OpenAI-compatible endpoint, streamed to stdout as the tokens arrive.
 
 import type { ChatCompletionRequest, ChatMessage, OpenAIClient } from "../openai_client.ts";
-import { ApiUserAbortError } from "../errors.ts";
+import { ApiTimeoutError, ApiUserAbortError } from "../errors.ts";
 import { CliError, EXIT } from "./_errors.ts";
 import type { Context } from "./_context.ts";
 import type { Value } from "./_format.ts";
@@ -29,9 +29,13 @@ export const chat: Handler = async (ctx, { args, options }) => {
     request.temperature = temperature(String(options.temperature));
   }
   using oai = await client(ctx);
-  const call = { signal: ctx.signal };
+  // --idle-timeout is the per-attempt timeout, which also bounds each wait for the next token.
+  const seconds = options["idle-timeout"] as number | undefined ?? DEFAULT_IDLE_TIMEOUT_S;
+  const call = { signal: ctx.signal, timeoutMs: seconds * 1000 };
   if (ctx.format === "json") { // The final response object, not streamed.
-    const answer = await oai.chatCompletion(request, call);
+    const answer = await oai.chatCompletion(request, call).catch((error) => {
+      throw timedOut(error, `no answer within ${seconds} s`);
+    });
     ctx.emit({ json: answer as Value, table: none });
     return;
   }
@@ -51,11 +55,25 @@ export const chat: Handler = async (ctx, { args, options }) => {
     if (!ended && error instanceof ApiUserAbortError) ctx.err("\n");
     else if (!ended) ctx.out("\n");
     ended = true;
-    throw error;
+    throw timedOut(error, `the server sent nothing for ${seconds} s`);
   } finally {
     if (!ended) ctx.out("\n");
   }
 };
+
+/** The default of `--idle-timeout`, in seconds (the library's `timeoutMs`). */
+const DEFAULT_IDLE_TIMEOUT_S = 60;
+
+/** `error`, or for a timeout the CLI's error naming the limit and the flag that sets it. */
+function timedOut(error: unknown, what: string): unknown {
+  if (!(error instanceof ApiTimeoutError)) return error;
+  return new CliError(
+    `Request timeout: ${what} (--idle-timeout)`,
+    `Try again, or raise --idle-timeout for a slow answer.\nDetails: ${error.message}`,
+    EXIT.network,
+    { cause: error },
+  );
+}
 
 /** `tinker model list [SUBSTRING] [--sampleable]`. */
 export const modelList: Handler = async (ctx, parsed) => {

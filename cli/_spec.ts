@@ -229,6 +229,11 @@ export const TREE: (GroupSpec | CommandSpec)[] = [
         metavar: "FLOAT",
         help: "Sampling temperature (0 and up)",
       },
+      {
+        ...IDLE_TIMEOUT,
+        help:
+          "Give up when the server sends nothing for this many seconds (default: 60), before the answer starts or between its tokens (-f json: for the whole answer)",
+      },
     ],
     load: () => import("./_chat.ts").then((m) => m.chat),
   },

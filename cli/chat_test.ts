@@ -6,6 +6,7 @@ import { FAKE_IDS, type FakeTinkerOptions, startFakeTinker } from "../testing/mo
 import { answerTokens, modelTable, type OaiSampling } from "../testing/_oai.ts";
 import type { FakeState } from "../testing/_state.ts";
 import { main } from "./_entry.ts";
+import { collectingGarbage } from "../tests/_gc.ts";
 
 const CKPT = FAKE_IDS.publicCheckpointPath;
 
@@ -154,6 +155,45 @@ Deno.test("Ctrl-C stops the stream cleanly: exit 130, the line ended", async () 
   assert.equal(code, 130);
   assert.ok(out.length > 0 && out.length < expected(state, CKPT, "hello").join("").length);
   assert.ok(err.startsWith("\n"), "the interrupted line is ended before the message");
+});
+
+Deno.test("tinker chat --idle-timeout ends a silent stream: exit 5, the limit named", async () => {
+  // Collections while the CLI waits: the runtime's fetch follows its signal weakly.
+  using _gc = collectingGarbage();
+  const { code, out, err, log } = await run(
+    ["chat", CKPT, "hello", "--max-tokens", "1", "--idle-timeout", "1"],
+    { fake: { tokenDelayMs: 3_000 } },
+  );
+  assert.equal(code, 5, err);
+  assert.equal(out, "", "no token arrived");
+  assert.match(
+    err,
+    /^Error: Request timeout: the server sent nothing for 1 s \(--idle-timeout\)\n/,
+  );
+  assert.match(err, /Details: No data for 1000 ms while reading the response stream/);
+  assert.equal(log.length, 1, "a started stream is never sent again");
+});
+
+Deno.test("tinker -f json chat --idle-timeout bounds the whole answer; 0 is refused", async () => {
+  const slow = { path: "/oai/api/v1/chat/completions", delayMs: 3_000 };
+  await using fake = await startFakeTinker();
+  await fake.inject(slow);
+  const env = { TINKER_API_KEY: fake.apiKey, TINKER_BASE_URL: fake.url };
+  let err = "";
+  const io = { env, stdin: "", stdout: () => {}, stderr: (text: string) => void (err += text) };
+  const code = await main(
+    ["-f", "json", "--max-retries", "0", "chat", CKPT, "hello", "--idle-timeout", "1"],
+    io,
+  );
+  assert.equal(code, 5, err);
+  assert.match(err, /Request timeout: no answer within 1 s \(--idle-timeout\)/);
+  assert.match(
+    err,
+    /Details: Request timed out after 1000 ms \(POST \/oai\/api\/v1\/chat\/completions\)/,
+  );
+  err = "";
+  assert.equal(await main(["chat", CKPT, "hello", "--idle-timeout", "0"], io), 2);
+  assert.match(err, /idle-timeout/);
 });
 
 Deno.test("tinker model list --sampleable lists /models; a substring filters it", async () => {

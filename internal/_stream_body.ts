@@ -2,7 +2,10 @@
 // thread: the attempt's deadline no longer applies once the head has
 // arrived; instead each chunk must arrive within `timeoutMs` of asking for it
 // (the request function's timer wheel), and the call's signal still aborts
-// the fetch. Imported only by clients that stream.
+// the read. Each read watches the attempt's controller itself (`untilSignal`):
+// fetch's own signal no longer reaches the body once the runtime has
+// garbage-collected the request and response. Imported only by clients
+// that stream.
 
 import { ApiConnectionError, ApiTimeoutError } from "../errors.ts";
 import {
@@ -18,7 +21,7 @@ import {
  * The chunks of a streamed body. The attempt's deadline no longer applies
  * once the head has arrived; instead each chunk must arrive within
  * `timeoutMs` of asking for it (the same timer wheel), and the call's signal
- * still aborts the fetch.
+ * still aborts the read; either closes the connection.
  */
 export const streamBody: StreamBody = (
   body: ReadableStream<Uint8Array>,
@@ -27,6 +30,7 @@ export const streamBody: StreamBody = (
   detach: () => void,
 ): BodyChunks => {
   const reader = body.getReader();
+  const cancel = () => void reader.cancel().catch(() => {});
   let open = true;
   let bytes = 0;
   const close = () => {
@@ -39,7 +43,7 @@ export const streamBody: StreamBody = (
       if (!open) return finished();
       const deadline = armDeadline(performance.now() + step.timeoutMs, controller);
       try {
-        const chunk = await reader.read();
+        const chunk = await untilSignal(reader.read(), controller.signal, cancel);
         if (chunk.done) {
           close();
           return finished();
@@ -77,3 +81,36 @@ export const streamBody: StreamBody = (
     },
   };
 };
+
+/**
+ * `read`, or a rejection with `signal`'s reason as soon as it aborts (after
+ * calling `stop`, which closes the body). Aborting the signal given to
+ * `fetch` ends a read of the body only while the runtime keeps the request
+ * and response alive: Deno follows that signal weakly, and a stream's reader
+ * outlives its `Response`, so after a garbage collection the deadline or the
+ * call's signal would no longer end the wait for a server gone silent.
+ */
+function untilSignal<T>(read: Promise<T>, signal: AbortSignal, stop: () => void): Promise<T> {
+  if (signal.aborted) {
+    read.catch(() => {}); // Fails as the body closes: the abort is the error reported.
+    stop();
+    return Promise.reject(signal.reason);
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      stop();
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    read.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -48,10 +48,16 @@ export function empty(status = 204, headers: Record<string, string> = {}): Reply
 
 /**
  * Writes `reply` onto `res`. With `cutAt`, only that many body bytes are sent
- * (the `Content-Length` still announces the full body) and the socket is destroyed.
+ * (the `Content-Length` still announces the full body) and the socket is destroyed,
+ * after `stall` when given (the connection open and silent meanwhile).
  * Resolves once done; never rejects (a vanished client just ends the write).
  */
-export async function writeReply(res: ServerResponse, reply: Reply, cutAt?: number): Promise<void> {
+export async function writeReply(
+  res: ServerResponse,
+  reply: Reply,
+  cutAt?: number,
+  stall?: () => Promise<void>,
+): Promise<void> {
   const body = typeof reply.body === "string" ? encoder.encode(reply.body) : reply.body;
   const length = body instanceof Uint8Array ? body.byteLength : reply.length;
   const headers: Record<string, string> = { ...reply.headers };
@@ -74,6 +80,7 @@ export async function writeReply(res: ServerResponse, reply: Reply, cutAt?: numb
       sent += room;
       if (cutAt !== undefined && sent >= cutAt) break;
     }
+    if (cutAt !== undefined && stall !== undefined && !res.destroyed) await stall();
     if (cutAt !== undefined) res.socket?.destroy();
     else res.end();
   } catch {

@@ -230,7 +230,8 @@ export async function startFakeTinker(options: FakeTinkerOptions = {}): Promise<
     record.status = reply.status;
     const cutAt = fault?.truncate ??
       (fault?.drop === "mid-body" ? Math.floor(bodyLength(reply) / 2) : undefined);
-    await writeReply(res, reply, cutAt);
+    const stallMs = fault?.stallMs ?? 0;
+    await writeReply(res, reply, cutAt, stallMs > 0 ? () => sleep(stallMs, res) : undefined);
   };
 
   const track = (server: Server) => {

@@ -172,6 +172,7 @@ export interface RecordedRequest {
  * await fake.inject({ path: /\/archive$/, status: 503, headers: { "retry-after": "1" }, times: 3 });
  * await fake.inject({ target: "storage", truncate: 1000 });
  * await fake.inject({ method: "GET", path: "/api/v1/checkpoints", drop: "mid-body" });
+ * await fake.inject({ path: "/api/v1/checkpoints", truncate: 10, stallMs: 2000 });
  * ```
  */
 export interface Fault {
@@ -197,6 +198,11 @@ export interface Fault {
   drop?: "before-headers" | "mid-body";
   /** Send only this many body bytes (with the full `Content-Length`), then destroy the connection. */
   truncate?: number;
+  /**
+   * With `truncate` or `drop: "mid-body"`: keep the connection open and silent this long after
+   * those bytes before destroying it (a server that stops sending mid-body).
+   */
+  stallMs?: number;
   /** How many requests this fault applies to (default 1). */
   times?: number;
 }

@@ -260,16 +260,35 @@ function perform(step: Step): Promise<unknown> {
   if (step.t === "turn") return step.queue.wait(step.turn, step.signal) ?? Promise.resolve();
   const slot = step.slot;
   const pending = slot.pending ??= drive(step.run()).finally(() => (slot.pending = undefined));
-  return step.signal ? untilAborted(pending, step.signal) : pending;
+  if (!step.signal) return pending;
+  const signal = step.signal;
+  return untilAborted(
+    pending,
+    signal,
+    () => new ApiUserAbortError({ message: "Request was aborted", cause: signal.reason }),
+  );
 }
 
-/** `pending`, or ApiUserAbortError as soon as `signal` fires (`pending` goes on). */
-function untilAborted(pending: Promise<unknown>, signal: AbortSignal): Promise<unknown> {
-  const aborted = () =>
-    new ApiUserAbortError({ message: "Request was aborted", cause: signal.reason });
-  if (signal.aborted) return Promise.reject(aborted());
+/**
+ * `pending`, or a rejection with `reason()` as soon as `signal` fires, after
+ * calling `stop` (which may end what `pending` waits for; else it goes on).
+ */
+export function untilAborted<T>(
+  pending: Promise<T>,
+  signal: AbortSignal,
+  reason: () => unknown,
+  stop?: () => void,
+): Promise<T> {
+  if (signal.aborted) {
+    pending.catch(() => {}); // What it settles to is no longer anyone's.
+    stop?.();
+    return Promise.reject(reason());
+  }
   return new Promise((resolve, reject) => {
-    const onAbort = () => reject(aborted());
+    const onAbort = () => {
+      stop?.();
+      reject(reason());
+    };
     signal.addEventListener("abort", onAbort, { once: true });
     pending.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });

@@ -2,7 +2,7 @@
 // thread: the attempt's deadline no longer applies once the head has
 // arrived; instead each chunk must arrive within `timeoutMs` of asking for it
 // (the request function's timer wheel), and the call's signal still aborts
-// the read. Each read watches the attempt's controller itself (`untilSignal`):
+// the read. Each read watches the attempt's controller itself (`untilAborted`):
 // fetch's own signal no longer reaches the body once the runtime has
 // garbage-collected the request and response. Imported only by clients
 // that stream.
@@ -15,6 +15,7 @@ import {
   disarmDeadline,
   type FetchStep,
   type StreamBody,
+  untilAborted,
 } from "./_request.ts";
 
 /**
@@ -43,7 +44,10 @@ export const streamBody: StreamBody = (
       if (!open) return finished();
       const deadline = armDeadline(performance.now() + step.timeoutMs, controller);
       try {
-        const chunk = await untilSignal(reader.read(), controller.signal, cancel);
+        // Fetch's own signal stops reaching the body once the runtime has
+        // collected the request (Deno follows it weakly): watch it here.
+        const signal = controller.signal;
+        const chunk = await untilAborted(reader.read(), signal, () => signal.reason, cancel);
         if (chunk.done) {
           close();
           return finished();
@@ -81,36 +85,3 @@ export const streamBody: StreamBody = (
     },
   };
 };
-
-/**
- * `read`, or a rejection with `signal`'s reason as soon as it aborts (after
- * calling `stop`, which closes the body). Aborting the signal given to
- * `fetch` ends a read of the body only while the runtime keeps the request
- * and response alive: Deno follows that signal weakly, and a stream's reader
- * outlives its `Response`, so after a garbage collection the deadline or the
- * call's signal would no longer end the wait for a server gone silent.
- */
-function untilSignal<T>(read: Promise<T>, signal: AbortSignal, stop: () => void): Promise<T> {
-  if (signal.aborted) {
-    read.catch(() => {}); // Fails as the body closes: the abort is the error reported.
-    stop();
-    return Promise.reject(signal.reason);
-  }
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      stop();
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    read.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
-}

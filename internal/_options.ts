@@ -81,13 +81,28 @@ export function checkOptions(options: unknown, known: readonly string[], what: s
       `${what} takes an options object, got ${options === null ? "null" : typeof options}`,
     );
   }
-  for (const key in options) {
+  checkKnownKeys(options, known, (key) => key, `an option of ${what}`);
+}
+
+/**
+ * Throws InvalidArgumentError for the first key of `value` not in `known`:
+ * `"<key>" is not <what>`, with the closest known key (or all of them).
+ *
+ * @param argument The argument an unknown key is reported as.
+ */
+export function checkKnownKeys(
+  value: object,
+  known: readonly string[],
+  argument: (key: string) => string,
+  what: string,
+): void {
+  for (const key in value) {
     if (known.includes(key)) continue;
     const near = closest(key, known);
     const hint = near === undefined
       ? `; the known ones are ${known.join(", ")}`
       : `; did you mean "${near}"?`;
-    throw new InvalidArgumentError(key, `"${key}" is not an option of ${what}${hint}`);
+    throw new InvalidArgumentError(argument(key), `"${key}" is not ${what}${hint}`);
   }
 }
 

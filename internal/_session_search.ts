@@ -5,7 +5,7 @@
 import { InvalidArgumentError } from "../errors.ts";
 import type { SessionSearchRequest } from "../types.ts";
 import { checkId, checkInt, checkText, describeValue } from "./_args.ts";
-import { closest } from "./_options.ts";
+import { checkKnownKeys } from "./_options.ts";
 
 const FIELDS = [
   "session_id",
@@ -57,14 +57,7 @@ function record(
       `must be ${what} (an object), got ${describeValue(value)}`,
     );
   }
-  for (const key of Object.keys(value)) {
-    if (fields.includes(key)) continue;
-    const near = closest(key, fields);
-    const hint = near === undefined
-      ? `; its fields are ${fields.join(", ")}`
-      : `; did you mean "${near}"?`;
-    throw new InvalidArgumentError(`${name}.${key}`, `"${key}" is not a field of ${what}${hint}`);
-  }
+  checkKnownKeys(value, fields, (key) => `${name}.${key}`, `a field of ${what}`);
   return value as Record<string, unknown>;
 }
 

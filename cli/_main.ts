@@ -57,7 +57,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   /** Whether the command was stopped by SIGTERM (exit 143, "Terminated"), not Ctrl-C. */
   let terminated = false;
   const abort = () => {
-    controller.abort(new Interrupted(terminated ? "Terminated" : undefined));
+    controller.abort(new Interrupted());
     startGrace?.();
   };
   const interrupt = (signal: StopSignal) => {
@@ -106,6 +106,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       ? new Interrupted()
       : await toCliError(error, ctx.keySource);
     if (failure instanceof Interrupted) {
+      // One place says which signal it was (the abort reason, or a command's own Interrupted).
       const message = terminated && failure.message.startsWith("Interrupted")
         ? `Terminated${failure.message.slice("Interrupted".length)}`
         : failure.message;
